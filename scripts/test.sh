@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The project's one test command. It makes a Python virtual environment with a
+# pinned moto server (the local stand-in for DynamoDB, SQS and EventBridge),
+# starts it on a free loopback port, runs every test of the workspace against
+# it, and stops it. Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+MOTO_VERSION="5.1.22"
+CFN_LINT_VERSION="1.58.0"
+venv="$root/.venv"
+mkdir -p "$root/target"
+
+if [ ! -x "$venv/bin/moto_server" ] || ! "$venv/bin/python" -c "import moto,sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
+  echo "test: installing moto[server]==$MOTO_VERSION into .venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+fi
+
+port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$root/target/moto.log" 2>&1 &
+moto_pid=$!
+cleanup() { kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+for _ in $(seq 1 100); do
+  if "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null; then
+    break
+  fi
+  kill -0 "$moto_pid" 2>/dev/null || { echo "test: moto failed to start:"; cat "$root/target/moto.log"; exit 1; }
+  sleep 0.2
+done
+echo "test: moto $MOTO_VERSION on http://127.0.0.1:$port"
+
+# The AWS-protocol tests read this endpoint; they fail loudly without it.
+export INBOX_TEST_AWS_ENDPOINT="http://127.0.0.1:$port"
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+export PATH="$venv/bin:$PATH"
+
+cargo test --workspace --locked "$@"

@@ -1,0 +1,126 @@
+//! Directory rules: just-in-time provisioning, member search, id ownership.
+
+use crate::access::Caller;
+use crate::error::DomainError;
+use crate::ids::is_valid_external_id;
+use crate::model::{AiAgent, Member};
+
+/// A member to add on the caller's first write, if the caller is a member-role
+/// token (agent and up) not yet in the directory.
+pub fn provision(caller: &Caller, existing: Option<&Member>) -> Option<Member> {
+    use crate::access::Role::*;
+    if existing.is_some() || !matches!(caller.role, Agent | Admin | Owner) {
+        return None;
+    }
+    Some(Member {
+        id: caller.id.clone(),
+        name: caller.display_name().unwrap_or_default().to_string(),
+        email: None,
+        role: caller.role,
+    })
+}
+
+/// Checks a caller-chosen id for a member, team, AI agent or channel.
+pub fn check_external_id(id: &str) -> Result<(), DomainError> {
+    if is_valid_external_id(id) {
+        Ok(())
+    } else {
+        Err(DomainError::BadRequest(format!(
+            "id {id:?} must match [a-z0-9][a-z0-9_-]{{0,63}}"
+        )))
+    }
+}
+
+/// An id is either a member or an AI agent, never both.
+pub fn check_id_free_for_member(id: &str, agent: Option<&AiAgent>) -> Result<(), DomainError> {
+    match agent {
+        Some(_) => Err(DomainError::IdTaken(id.to_string())),
+        None => Ok(()),
+    }
+}
+
+/// An id is either a member or an AI agent, never both.
+pub fn check_id_free_for_agent(id: &str, member: Option<&Member>) -> Result<(), DomainError> {
+    match member {
+        Some(_) => Err(DomainError::IdTaken(id.to_string())),
+        None => Ok(()),
+    }
+}
+
+/// Case-insensitive substring match for the "Search members…" list.
+pub fn matches_search(q: &str, fields: &[Option<&str>]) -> bool {
+    let q = q.trim().to_lowercase();
+    q.is_empty()
+        || fields
+            .iter()
+            .flatten()
+            .any(|f| f.to_lowercase().contains(&q))
+}
+
+/// Members whose name or email matches `q`.
+pub fn search_members<'a>(members: &'a [Member], q: &str) -> Vec<&'a Member> {
+    members
+        .iter()
+        .filter(|m| matches_search(q, &[Some(&m.name), m.email.as_deref()]))
+        .collect()
+}
+
+/// AI agents whose name matches `q`.
+pub fn search_agents<'a>(agents: &'a [AiAgent], q: &str) -> Vec<&'a AiAgent> {
+    agents
+        .iter()
+        .filter(|a| matches_search(q, &[Some(&a.name)]))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Role;
+
+    #[test]
+    fn just_in_time_provisioning_for_member_roles_only() {
+        let bob = Caller::new("bob", Role::Agent, Some("Bob Ray"));
+        let m = provision(&bob, None).unwrap();
+        assert_eq!((m.name.as_str(), m.role), ("Bob Ray", Role::Agent));
+        assert!(provision(&bob, Some(&m)).is_none());
+        assert!(provision(&Caller::new("v", Role::Viewer, None), None).is_none());
+        assert!(provision(&Caller::new("max", Role::AiAgent, None), None).is_none());
+        let nameless = provision(&Caller::new("x", Role::Owner, None), None).unwrap();
+        assert_eq!(nameless.name, "");
+    }
+
+    #[test]
+    fn search_is_case_insensitive_substring_of_name_or_email() {
+        let ms = vec![
+            Member {
+                id: "bob".into(),
+                name: "Bob Ray".into(),
+                email: Some("bob@x.io".into()),
+                role: Role::Agent,
+            },
+            Member {
+                id: "ann".into(),
+                name: "Ann".into(),
+                email: Some("ann@y.io".into()),
+                role: Role::Agent,
+            },
+        ];
+        let ids = |q| {
+            search_members(&ms, q)
+                .iter()
+                .map(|m| m.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids("bo"), vec!["bob"]);
+        assert_eq!(ids("Y.IO"), vec!["ann"]);
+        assert_eq!(ids(""), vec!["bob", "ann"]);
+        let agents = vec![AiAgent {
+            id: "max".into(),
+            name: "Max".into(),
+        }];
+        assert_eq!(search_agents(&agents, "ma").len(), 1);
+        assert!(check_external_id("Bad Id").is_err());
+        assert!(check_id_free_for_member("max", agents.first()).is_err());
+    }
+}

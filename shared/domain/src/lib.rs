@@ -1,0 +1,30 @@
+//! The inbox's rules as pure code: no I/O, no clock, no randomness except what
+//! is passed in. A command applied to a conversation's state, the actor, the
+//! workspace settings and `now` gives a typed error or the new state with its
+//! timeline events, message and outgoing events.
+
+pub mod access;
+pub mod commands;
+pub mod directory;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod notes;
+pub mod render;
+pub mod settings;
+pub mod time;
+pub mod views;
+
+pub use access::{Actor, Caller, Capability, Role, authorize};
+pub use commands::{
+    ClosingNoteInput, Command, Ctx, FlagChange, OnClosed, Outcome, Write, change_flags,
+    create_conversation, decide, receive_contact_message,
+};
+pub use error::{DomainError, FieldError};
+pub use ids::{IdGen, IdKind, SequentialIds};
+pub use model::*;
+pub use notes::{ExtractiveNotes, NoteDraft, NoteGenerator};
+pub use render::{ConversationView, ViewerAbilities, render};
+pub use settings::Settings;
+pub use time::Timestamp;
+pub use views::{Filters, ListQuery, View};

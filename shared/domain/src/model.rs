@@ -1,0 +1,809 @@
+//! The model: directory, contacts, conversations, messages, timeline, outgoing events.
+//!
+//! A conversation is one stored item; its messages and timeline events are
+//! separate records beside it (same partition in DynamoDB).
+
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A person in the workspace directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// Caller-chosen id (the token's `sub`).
+    pub id: String,
+    /// Display name; empty means the member may read but not reply.
+    pub name: String,
+    /// Email, if known.
+    pub email: Option<String>,
+    /// Role: viewer, agent, admin or owner.
+    pub role: crate::access::Role,
+}
+
+impl Member {
+    /// First letters of the first and last words of the name, upper-case.
+    pub fn initials(&self) -> String {
+        initials(&self.name)
+    }
+}
+
+/// "Bob Ray" → "BR"; "Ann" → "A"; "" → "".
+pub fn initials(name: &str) -> String {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let first = |w: &&str| w.chars().next().into_iter().flat_map(char::to_uppercase);
+    match words.as_slice() {
+        [] => String::new(),
+        [only] => first(only).collect(),
+        [a, .., b] => first(a).chain(first(b)).collect(),
+    }
+}
+
+/// A team of members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    /// Caller-chosen id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Members of the team.
+    pub member_ids: Vec<String>,
+}
+
+/// An AI agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AiAgent {
+    /// Caller-chosen id (the `sub` of its tokens).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// The kinds of messaging channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// Twilio SMS / WhatsApp via Twilio.
+    Twilio,
+    /// WhatsApp Cloud API.
+    Whatsapp,
+    /// Telegram bot.
+    Telegram,
+    /// Our generic signed webhook.
+    Generic,
+}
+
+/// A messaging channel of the workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Channel {
+    /// Caller-chosen id.
+    pub id: String,
+    /// Provider kind.
+    pub kind: ChannelKind,
+    /// Display name.
+    pub name: String,
+    /// The signing secret (never returned by the API).
+    pub secret: String,
+    /// WhatsApp's verify token for the subscription handshake.
+    pub verify_token: Option<String>,
+}
+
+/// What a directory lookup for an id found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup<T> {
+    /// Found the wanted kind.
+    Found(T),
+    /// The id belongs to an AI agent (where a member was wanted).
+    AiAgent(AiAgent),
+    /// The id belongs to a member (where an AI agent was wanted).
+    Member(Member),
+    /// Nothing has this id.
+    Unknown(String),
+}
+
+/// A contact (end customer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    /// `ct_…`
+    pub id: String,
+    /// Name, if known.
+    pub name: Option<String>,
+    /// Email, if known.
+    pub email: Option<String>,
+    /// Phone, if known.
+    pub phone: Option<String>,
+    /// Blocked contacts' messages are stored and change nothing else.
+    pub blocked: bool,
+    /// When the contact was created.
+    pub created_at: Timestamp,
+}
+
+impl Contact {
+    /// True once an email or phone is known.
+    pub fn has_lead(&self) -> bool {
+        self.email.as_deref().is_some_and(|s| !s.trim().is_empty())
+            || self.phone.as_deref().is_some_and(|s| !s.trim().is_empty())
+    }
+
+    /// The snapshot a conversation carries.
+    pub fn snapshot(&self) -> ContactSnapshot {
+        ContactSnapshot {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            blocked: self.blocked,
+            has_lead: self.has_lead(),
+        }
+    }
+}
+
+/// An internal note on a contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactNote {
+    /// `note_…`
+    pub id: String,
+    /// The contact it is about.
+    pub contact_id: String,
+    /// The note text.
+    pub body: String,
+    /// Who wrote it.
+    pub author: ActorRef,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+/// The contact as a conversation shows it (kept in step by contact commands).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactSnapshot {
+    /// `ct_…`
+    pub id: String,
+    /// Name, if known.
+    pub name: Option<String>,
+    /// Whether the contact is blocked.
+    pub blocked: bool,
+    /// Whether an email or phone is known.
+    pub has_lead: bool,
+}
+
+/// A conversation's status dimension (independent of assignment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// No open/closed decision yet (the status menu's "Unassigned").
+    Unset,
+    /// Open.
+    Open,
+    /// Closed.
+    Closed,
+}
+
+impl Status {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Unset => "unset",
+            Status::Open => "open",
+            Status::Closed => "closed",
+        }
+    }
+}
+
+/// An id with a display name (assignee, team).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedRef {
+    /// The id.
+    pub id: String,
+    /// Its display name when it was set.
+    pub name: String,
+}
+
+/// The AI agent on a conversation and its latest session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentAssignment {
+    /// The agent's id.
+    pub id: String,
+    /// The agent's name.
+    pub name: String,
+    /// The latest session, active or ended.
+    pub session: Option<AgentSession>,
+}
+
+/// An AI agent session: while active, the AI may reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentSession {
+    /// `as_…`
+    pub id: String,
+    /// Whether the AI may reply now.
+    pub active: bool,
+    /// When it started.
+    pub started_at: Timestamp,
+}
+
+/// Kinds of responder, for `last_responder` and the `agent_type` filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponderKind {
+    /// A member.
+    Human,
+    /// An AI agent.
+    Ai,
+}
+
+/// Who last answered the contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Responder {
+    /// Human or AI.
+    pub kind: ResponderKind,
+    /// Member or agent id.
+    pub id: String,
+}
+
+/// How a conversation came to be closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosingSource {
+    /// Closed by a member.
+    Manual,
+    /// Closed by the auto-close timer.
+    AutoClose,
+}
+
+/// A closing record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Closing {
+    /// When it closed.
+    pub at: Timestamp,
+    /// Manual or auto-close.
+    pub source: ClosingSource,
+    /// Who closed it.
+    pub by: ActorRef,
+    /// The closing note, if any.
+    pub note: Option<ClosingNote>,
+}
+
+/// A closing note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosingNote {
+    /// One of the workspace's categories.
+    pub category: Option<String>,
+    /// A summary.
+    pub summary: Option<String>,
+    /// Whether any part was generated.
+    pub generated: bool,
+}
+
+/// A member's own flags on a conversation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberFlags {
+    /// When the member last marked it read.
+    #[serde(default)]
+    pub read_at: Option<Timestamp>,
+    /// Whether the member marked it unread.
+    #[serde(default)]
+    pub marked_unread: bool,
+    /// Whether the member favorited it.
+    #[serde(default)]
+    pub favorite: bool,
+}
+
+/// The armed auto-close timer, as stored on the conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoCloseTimer {
+    /// When it comes due.
+    pub due_at: Timestamp,
+    /// The quiet period it was armed with (snooze shifts reuse it).
+    pub after_seconds: u64,
+}
+
+/// A conversation: the one stored item that commands change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    /// Owning workspace.
+    pub workspace_id: String,
+    /// `conv_…`
+    pub id: String,
+    /// The channel it runs on, if any.
+    pub channel_id: Option<String>,
+    /// The contact.
+    pub contact: ContactSnapshot,
+    /// unset / open / closed.
+    pub status: Status,
+    /// The one human assignee.
+    pub assignee: Option<NamedRef>,
+    /// The team.
+    pub team: Option<NamedRef>,
+    /// The AI agent and its session.
+    pub agent: Option<AgentAssignment>,
+    /// Waiting for a person.
+    pub human_handoff: bool,
+    /// Who last answered.
+    pub last_responder: Option<Responder>,
+    /// The armed auto-close timer.
+    pub auto_close: Option<AutoCloseTimer>,
+    /// Bumped whenever the timer is armed, moved or cleared: a fire names the generation it saw.
+    pub timer_generation: u64,
+    /// Snoozed until.
+    pub snoozed_until: Option<Timestamp>,
+    /// Labels, sorted and unique.
+    pub labels: Vec<String>,
+    /// The closing record while closed.
+    pub closing: Option<Closing>,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// When anything last happened on it (list order).
+    pub last_activity_at: Timestamp,
+    /// When the contact last wrote (drives `unread`).
+    pub last_contact_message_at: Option<Timestamp>,
+    /// Who sent the latest message.
+    pub last_message_sender: Option<SenderKind>,
+    /// Per-member flags (`unread`, `favorite`), keyed by member id.
+    #[serde(default)]
+    pub member_flags: BTreeMap<String, MemberFlags>,
+    /// Grows by one per effective change.
+    pub version: u64,
+}
+
+impl Conversation {
+    /// Whether an AI session is active.
+    pub fn has_active_session(&self) -> bool {
+        self.active_session().is_some()
+    }
+
+    /// The active session, if any.
+    pub fn active_session(&self) -> Option<&AgentSession> {
+        self.agent
+            .as_ref()
+            .and_then(|a| a.session.as_ref())
+            .filter(|s| s.active)
+    }
+
+    /// The assignee's id.
+    pub fn assignee_id(&self) -> Option<&str> {
+        self.assignee.as_ref().map(|a| a.id.as_str())
+    }
+
+    /// When the auto-close timer is due, if armed.
+    pub fn auto_close_at(&self) -> Option<Timestamp> {
+        self.auto_close.as_ref().map(|t| t.due_at)
+    }
+
+    /// Whether the conversation is closed.
+    pub fn is_closed(&self) -> bool {
+        self.status == Status::Closed
+    }
+
+    /// `unread` for one member: a contact message arrived after their last read, or they marked it unread.
+    pub fn is_unread_for(&self, member_id: &str) -> bool {
+        let flags = self.member_flags.get(member_id);
+        if flags.is_some_and(|f| f.marked_unread) {
+            return true;
+        }
+        match (self.last_contact_message_at, flags.and_then(|f| f.read_at)) {
+            (Some(contact_at), Some(read_at)) => contact_at > read_at,
+            (Some(_), None) => true,
+            (None, _) => false,
+        }
+    }
+
+    /// `favorite` for one member.
+    pub fn is_favorite_for(&self, member_id: &str) -> bool {
+        self.member_flags.get(member_id).is_some_and(|f| f.favorite)
+    }
+}
+
+/// Who sent a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SenderKind {
+    /// The contact, through a channel.
+    Contact,
+    /// A member (human reply).
+    Member,
+    /// An AI agent.
+    AiAgent,
+    /// An integration's broadcast.
+    Broadcast,
+    /// An integration's workflow.
+    Workflow,
+}
+
+/// The sender of a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sender {
+    /// What kind of sender.
+    pub kind: SenderKind,
+    /// Contact, member, agent or integration id.
+    pub id: Option<String>,
+    /// Display name when known.
+    pub name: Option<String>,
+}
+
+/// Delivery state of an outgoing message, from the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Accepted by the provider.
+    Sent,
+    /// Delivered to the device.
+    Delivered,
+    /// Read by the contact.
+    Read,
+    /// Failed.
+    Failed,
+}
+
+/// A message in a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// `msg_…`
+    pub id: String,
+    /// The conversation it belongs to.
+    pub conversation_id: String,
+    /// Who sent it.
+    pub sender: Sender,
+    /// The text.
+    pub body: String,
+    /// When it was accepted.
+    pub created_at: Timestamp,
+    /// The provider's message id (inbound deliveries and sent outbound messages).
+    #[serde(default)]
+    pub channel_message_id: Option<String>,
+    /// The provider's delivery status, for outgoing messages.
+    #[serde(default)]
+    pub delivery_status: Option<DeliveryStatus>,
+}
+
+/// Kinds of actor on the timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    /// A member.
+    Member,
+    /// An AI agent.
+    AiAgent,
+    /// The contact.
+    Contact,
+    /// An integration.
+    Integration,
+    /// The system.
+    System,
+}
+
+/// An actor as recorded on the timeline and closings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActorRef {
+    /// Kind.
+    pub kind: ActorKind,
+    /// Id; null for the system.
+    pub id: Option<String>,
+}
+
+impl ActorRef {
+    /// The system actor.
+    pub fn system() -> Self {
+        ActorRef {
+            kind: ActorKind::System,
+            id: None,
+        }
+    }
+}
+
+/// A timeline event (`GET /conversations/{id}/timeline` items).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    /// `evt_…`
+    pub id: String,
+    /// The conversation.
+    #[serde(skip_serializing, default)]
+    pub conversation_id: String,
+    /// Type and data.
+    #[serde(flatten)]
+    pub kind: EventKind,
+    /// When.
+    pub at: Timestamp,
+    /// Who caused it.
+    pub actor: ActorRef,
+}
+
+/// Why a status changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusSource {
+    /// The status menu.
+    Manual,
+    /// The auto-close timer.
+    AutoClose,
+    /// A member replied to a closed conversation with `on_closed: reopen`.
+    ReplyReopen,
+    /// The contact wrote to a closed conversation.
+    ContactMessage,
+}
+
+/// The typed timeline: each variant is one `type` with its `data`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum EventKind {
+    /// The conversation was created.
+    ConversationCreated {
+        /// Its channel.
+        channel_id: Option<String>,
+        /// Its contact.
+        contact_id: String,
+    },
+    /// A member was assigned.
+    Assigned {
+        /// Previous assignee.
+        from: Option<String>,
+        /// New assignee.
+        to: String,
+        /// Why, for automatic assignments (`replied`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The assignee was cleared.
+    Unassigned {
+        /// Previous assignee.
+        from: String,
+        /// Why (`member_removed`, `handed_to_ai`), absent for a manual unassign.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A member took the conversation over.
+    TakenOver {
+        /// Previous assignee.
+        from: String,
+        /// The caller.
+        to: String,
+    },
+    /// A team was set.
+    TeamAssigned {
+        /// Previous team.
+        from: Option<String>,
+        /// New team.
+        to: String,
+    },
+    /// The team was cleared.
+    TeamUnassigned {
+        /// Previous team.
+        from: String,
+        /// Why (`team_removed`), absent when manual.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The conversation was handed to an AI agent.
+    AgentAssigned {
+        /// Previous agent.
+        from: Option<String>,
+        /// The agent.
+        to: String,
+        /// The new session.
+        session_id: String,
+        /// Whether the AI was asked to write first.
+        send_initial_message: bool,
+    },
+    /// The AI agent was removed.
+    AgentUnassigned {
+        /// The agent removed.
+        from: String,
+    },
+    /// An AI session ended.
+    AgentSessionEnded {
+        /// The agent.
+        agent_id: String,
+        /// The session.
+        session_id: String,
+        /// `human_assigned`, `human_replied`, `handoff`, `agent_unassigned`, `ended_by_member`, `agent_replaced`.
+        reason: String,
+    },
+    /// A human was requested.
+    HandoffRequested {
+        /// The requester's free-text reason.
+        reason: Option<String>,
+    },
+    /// The status changed.
+    StatusChanged {
+        /// Old status.
+        from: Status,
+        /// New status.
+        to: Status,
+        /// Why.
+        source: StatusSource,
+    },
+    /// A closing note was recorded.
+    ClosingNoteAdded {
+        /// Category.
+        category: Option<String>,
+        /// Summary.
+        summary: Option<String>,
+        /// Whether generated.
+        generated: bool,
+    },
+    /// Snoozed.
+    Snoozed {
+        /// Until when.
+        until: Timestamp,
+    },
+    /// Unsnoozed.
+    Unsnoozed {
+        /// Why (`contact_message`), absent when manual.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Labels changed.
+    LabelsChanged {
+        /// Labels added.
+        added: Vec<String>,
+        /// Labels removed.
+        removed: Vec<String>,
+    },
+    /// An internal note was added.
+    NoteAdded {
+        /// `note_…`
+        note_id: String,
+        /// The note text.
+        body: String,
+    },
+    /// Moved to another channel.
+    ChannelTransferred {
+        /// Old channel.
+        from: Option<String>,
+        /// New channel.
+        to: String,
+    },
+    /// The contact was blocked.
+    ContactBlocked {
+        /// The contact.
+        contact_id: String,
+    },
+    /// The contact was unblocked.
+    ContactUnblocked {
+        /// The contact.
+        contact_id: String,
+    },
+}
+
+impl EventKind {
+    /// The wire `type`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            EventKind::ConversationCreated { .. } => "conversation_created",
+            EventKind::Assigned { .. } => "assigned",
+            EventKind::Unassigned { .. } => "unassigned",
+            EventKind::TakenOver { .. } => "taken_over",
+            EventKind::TeamAssigned { .. } => "team_assigned",
+            EventKind::TeamUnassigned { .. } => "team_unassigned",
+            EventKind::AgentAssigned { .. } => "agent_assigned",
+            EventKind::AgentUnassigned { .. } => "agent_unassigned",
+            EventKind::AgentSessionEnded { .. } => "agent_session_ended",
+            EventKind::HandoffRequested { .. } => "handoff_requested",
+            EventKind::StatusChanged { .. } => "status_changed",
+            EventKind::ClosingNoteAdded { .. } => "closing_note_added",
+            EventKind::Snoozed { .. } => "snoozed",
+            EventKind::Unsnoozed { .. } => "unsnoozed",
+            EventKind::LabelsChanged { .. } => "labels_changed",
+            EventKind::NoteAdded { .. } => "note_added",
+            EventKind::ChannelTransferred { .. } => "channel_transferred",
+            EventKind::ContactBlocked { .. } => "contact_blocked",
+            EventKind::ContactUnblocked { .. } => "contact_unblocked",
+        }
+    }
+}
+
+/// Why the AI is asked to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyTrigger {
+    /// Handed over with `send_initial_message`.
+    InitialMessage,
+    /// The contact wrote while a session is active.
+    ContactMessage,
+}
+
+/// Events for the outside world (EventBridge), written in the same atomic write as the change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "detail_type", content = "detail")]
+pub enum DomainEvent {
+    /// An AI agent should write a reply.
+    #[serde(rename = "ai.reply_requested")]
+    AiReplyRequested {
+        /// Workspace.
+        workspace_id: String,
+        /// Conversation.
+        conversation_id: String,
+        /// Agent.
+        agent_id: String,
+        /// Session.
+        session_id: String,
+        /// Why.
+        trigger: ReplyTrigger,
+        /// The contact message that triggered it.
+        message_id: Option<String>,
+    },
+    /// A message to deliver to the contact through its channel.
+    #[serde(rename = "message.outbound")]
+    OutboundMessage {
+        /// Workspace.
+        workspace_id: String,
+        /// Conversation.
+        conversation_id: String,
+        /// Channel to deliver on.
+        channel_id: Option<String>,
+        /// The message.
+        message: Message,
+    },
+    /// A timeline event, for integrations.
+    #[serde(rename = "conversation.timeline")]
+    Timeline {
+        /// Workspace.
+        workspace_id: String,
+        /// Conversation.
+        conversation_id: String,
+        /// The event.
+        event: TimelineEvent,
+    },
+}
+
+impl DomainEvent {
+    /// The EventBridge detail-type.
+    pub fn detail_type(&self) -> &'static str {
+        match self {
+            DomainEvent::AiReplyRequested { .. } => "ai.reply_requested",
+            DomainEvent::OutboundMessage { .. } => "message.outbound",
+            DomainEvent::Timeline { .. } => "conversation.timeline",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn initials_from_first_and_last_words() {
+        assert_eq!(initials("Bob Ray"), "BR");
+        assert_eq!(initials("ann marie de luca"), "AL");
+        assert_eq!(initials("Ann"), "A");
+        assert_eq!(initials("  "), "");
+    }
+
+    #[test]
+    fn timeline_event_wire_shape() {
+        let e = TimelineEvent {
+            id: "evt_1".into(),
+            conversation_id: "conv_1".into(),
+            kind: EventKind::Assigned {
+                from: None,
+                to: "bob".into(),
+                reason: None,
+            },
+            at: Timestamp::from_millis(0),
+            actor: ActorRef {
+                kind: ActorKind::Member,
+                id: Some("carol".into()),
+            },
+        };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            v,
+            json!({"id": "evt_1", "type": "assigned", "data": {"from": null, "to": "bob"},
+                   "at": "1970-01-01T00:00:00.000Z", "actor": {"kind": "member", "id": "carol"}})
+        );
+        let back: TimelineEvent = serde_json::from_value(v).unwrap();
+        assert_eq!(back.kind, e.kind);
+        assert_eq!(e.kind.type_name(), "assigned");
+    }
+
+    #[test]
+    fn has_lead_needs_email_or_phone() {
+        let mut c = Contact {
+            id: "ct_1".into(),
+            name: None,
+            email: None,
+            phone: None,
+            blocked: false,
+            created_at: Timestamp::default(),
+        };
+        assert!(!c.has_lead());
+        c.phone = Some("+1555".into());
+        assert!(c.has_lead());
+    }
+}

@@ -1,0 +1,95 @@
+//! The conversation as the API shows it to one caller.
+
+use crate::access::{Caller, Capability};
+use crate::model::*;
+use crate::time::Timestamp;
+use serde::Serialize;
+
+/// What the caller may do now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ViewerAbilities {
+    /// By role, and not for a blocked contact.
+    pub can_reply: bool,
+    /// By role.
+    pub can_assign: bool,
+    /// Someone else is assigned and the caller may assign.
+    pub can_takeover: bool,
+}
+
+/// A conversation response (`GET /conversations/{id}` and list items).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConversationView {
+    /// `conv_…`
+    pub id: String,
+    /// Channel.
+    pub channel_id: Option<String>,
+    /// Contact snapshot.
+    pub contact: ContactSnapshot,
+    /// Status.
+    pub status: Status,
+    /// Assignee.
+    pub assignee: Option<NamedRef>,
+    /// Team.
+    pub team: Option<NamedRef>,
+    /// AI agent and session.
+    pub agent: Option<AgentAssignment>,
+    /// Waiting for a person.
+    pub human_handoff: bool,
+    /// Last responder.
+    pub last_responder: Option<Responder>,
+    /// Auto-close due time.
+    pub auto_close_at: Option<Timestamp>,
+    /// Snoozed until.
+    pub snoozed_until: Option<Timestamp>,
+    /// Labels.
+    pub labels: Vec<String>,
+    /// Closing record.
+    pub closing: Option<Closing>,
+    /// The caller's own unread flag.
+    pub unread: bool,
+    /// The caller's own favorite flag.
+    pub favorite: bool,
+    /// What the caller may do.
+    pub viewer: ViewerAbilities,
+    /// Created.
+    pub created_at: Timestamp,
+    /// Last activity.
+    pub last_activity_at: Timestamp,
+    /// Version (also the ETag).
+    pub version: u64,
+}
+
+/// What `caller` may do on `conv` now.
+pub fn abilities(conv: &Conversation, caller: &Caller) -> ViewerAbilities {
+    let can_edit = caller.role.can(Capability::ChatEdit);
+    ViewerAbilities {
+        can_reply: can_edit && !conv.contact.blocked,
+        can_assign: can_edit,
+        can_takeover: can_edit && conv.assignee_id().is_some_and(|a| a != caller.id),
+    }
+}
+
+/// Renders `conv` for `caller`.
+pub fn render(conv: &Conversation, caller: &Caller) -> ConversationView {
+    ConversationView {
+        id: conv.id.clone(),
+        channel_id: conv.channel_id.clone(),
+        contact: conv.contact.clone(),
+        status: conv.status,
+        assignee: conv.assignee.clone(),
+        team: conv.team.clone(),
+        agent: conv.agent.clone(),
+        human_handoff: conv.human_handoff,
+        last_responder: conv.last_responder.clone(),
+        auto_close_at: conv.auto_close_at(),
+        snoozed_until: conv.snoozed_until,
+        labels: conv.labels.clone(),
+        closing: conv.closing.clone(),
+        unread: conv.is_unread_for(&caller.id),
+        favorite: conv.is_favorite_for(&caller.id),
+        viewer: abilities(conv, caller),
+        created_at: conv.created_at,
+        last_activity_at: conv.last_activity_at,
+        version: conv.version,
+    }
+}

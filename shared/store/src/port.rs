@@ -1,0 +1,320 @@
+//! The store port: what the handlers need from storage, adapter-independent.
+//!
+//! Contract every adapter keeps:
+//! - `commit` is one atomic write: every `Write` (state guarded by its
+//!   `expected_version`, or created only if absent), its timeline events,
+//!   messages and outgoing events, the optional dedupe key and the optional
+//!   provisioned member — all or nothing. A failed guard is `StoreError::Conflict`;
+//!   an existing dedupe key is `StoreError::Duplicate`. Nothing is partially written.
+//! - Timeline events and messages list in commit order: by the version of the
+//!   write that added them, then their position in it.
+//! - Every read is scoped to one workspace; another workspace's data never appears.
+//! - Lists page with opaque cursors: stable, no duplicates, no gaps, in the
+//!   order the domain defines (`inbox_domain::views::list_order`).
+
+use async_trait::async_trait;
+use inbox_domain::model::{
+    AiAgent, Channel, Contact, ContactNote, Conversation, DomainEvent, Member, MemberFlags,
+    Message, Team, TimelineEvent,
+};
+use inbox_domain::{ListQuery, Settings, Timestamp, Write};
+use std::collections::HashMap;
+
+/// Storage failures. A conflict is never a 500.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A version guard failed (or a create found the item): re-read and re-decide.
+    #[error("the conversation changed since it was read")]
+    Conflict,
+    /// The dedupe key was seen before: the delivery was already stored.
+    #[error("this delivery was already stored")]
+    Duplicate,
+    /// The cursor is not one this store made (or is for another query).
+    #[error("invalid cursor")]
+    InvalidCursor,
+    /// The backend failed or is unreachable.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data could not be read back.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+/// A page request: `limit` 1..=200, and the cursor of the previous page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Items wanted.
+    pub limit: usize,
+    /// Where to continue.
+    pub cursor: Option<String>,
+}
+
+impl PageRequest {
+    /// The first page of `limit` items.
+    pub fn first(limit: usize) -> Self {
+        PageRequest {
+            limit,
+            cursor: None,
+        }
+    }
+}
+
+/// A page of items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// The cursor of the next page, or `None` at the end.
+    pub next_cursor: Option<String>,
+}
+
+/// A `(channel, provider message id)` key: a delivery is stored at most once.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DedupeKey {
+    /// Workspace.
+    pub workspace_id: String,
+    /// Channel.
+    pub channel_id: String,
+    /// The provider's message id.
+    pub message_id: String,
+    /// When the key may expire (TTL).
+    pub expires_at: Timestamp,
+}
+
+/// Everything one command writes, atomically.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Commit {
+    /// Conversation writes from the domain's decision.
+    pub writes: Vec<Write>,
+    /// Deduplicates an inbound delivery.
+    pub dedupe: Option<DedupeKey>,
+    /// A member provisioned just in time (created only if absent, else `Conflict`).
+    pub provision: Option<Member>,
+}
+
+/// What a directory id names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirectoryEntry {
+    /// A member.
+    Member(Member),
+    /// An AI agent.
+    Agent(AiAgent),
+}
+
+/// Something to look up in the same read as the conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum LookupKey {
+    /// A member or AI agent id.
+    Person(String),
+    /// A team id.
+    Team(String),
+    /// A channel id.
+    Channel(String),
+}
+
+/// The state a command decides on, read in one request.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CommandContext {
+    /// The conversation, if it exists in the workspace.
+    pub conversation: Option<Conversation>,
+    /// The workspace settings (defaults when never set).
+    pub settings: Settings,
+    /// Members and AI agents found, by id.
+    pub people: HashMap<String, DirectoryEntry>,
+    /// Teams found, by id.
+    pub teams: HashMap<String, Team>,
+    /// Channels found, by id.
+    pub channels: HashMap<String, Channel>,
+}
+
+/// An armed auto-close timer that is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueTimer {
+    /// Workspace.
+    pub workspace_id: String,
+    /// Conversation.
+    pub conversation_id: String,
+    /// When it came due.
+    pub due_at: Timestamp,
+    /// The timer generation armed.
+    pub generation: u64,
+}
+
+/// Conversations: commands, views, messages, timeline, flags, timers.
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    /// One read: the conversation (if `conversation_id` is given), the settings and the lookups.
+    async fn load_context(
+        &self,
+        workspace_id: &str,
+        conversation_id: Option<&str>,
+        lookups: &[LookupKey],
+    ) -> Result<CommandContext, StoreError>;
+
+    /// One atomic write (see the module docs).
+    async fn commit(&self, commit: Commit) -> Result<(), StoreError>;
+
+    /// One page of a view with filters, for `caller_id`, in list order.
+    async fn list_conversations(
+        &self,
+        workspace_id: &str,
+        query: &ListQuery,
+        caller_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Conversation>, StoreError>;
+
+    /// A contact's conversations, newest `created_at` first (at most `limit`).
+    async fn conversations_of_contact(
+        &self,
+        workspace_id: &str,
+        contact_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Conversation>, StoreError>;
+
+    /// Messages, oldest first.
+    async fn list_messages(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Message>, StoreError>;
+
+    /// The latest `n` messages, returned oldest first.
+    async fn latest_messages(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        n: usize,
+    ) -> Result<Vec<Message>, StoreError>;
+
+    /// Timeline events, in commit order.
+    async fn list_timeline(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<TimelineEvent>, StoreError>;
+
+    /// Sets one member's flags on a conversation (no version bump).
+    async fn set_member_flags(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        member_id: &str,
+        flags: &MemberFlags,
+    ) -> Result<(), StoreError>;
+
+    /// Armed timers due at or before `now`, across all workspaces, paged.
+    async fn due_timers(
+        &self,
+        now: Timestamp,
+        page: &PageRequest,
+    ) -> Result<Page<DueTimer>, StoreError>;
+}
+
+/// Workspace settings and the directory.
+#[async_trait]
+pub trait DirectoryStore: Send + Sync {
+    /// Settings (defaults when never set).
+    async fn get_settings(&self, workspace_id: &str) -> Result<Settings, StoreError>;
+    /// Replaces the settings.
+    async fn put_settings(&self, workspace_id: &str, settings: &Settings)
+    -> Result<(), StoreError>;
+
+    /// A member or AI agent by id.
+    async fn get_person(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> Result<Option<DirectoryEntry>, StoreError>;
+    /// Creates or replaces a member; `Conflict` if the id is an AI agent's.
+    async fn put_member(&self, workspace_id: &str, member: &Member) -> Result<(), StoreError>;
+    /// Removes a member (no-op when absent).
+    async fn delete_member(&self, workspace_id: &str, id: &str) -> Result<(), StoreError>;
+    /// All members, by id.
+    async fn list_members(&self, workspace_id: &str) -> Result<Vec<Member>, StoreError>;
+
+    /// Creates or replaces an AI agent; `Conflict` if the id is a member's.
+    async fn put_agent(&self, workspace_id: &str, agent: &AiAgent) -> Result<(), StoreError>;
+    /// Removes an AI agent.
+    async fn delete_agent(&self, workspace_id: &str, id: &str) -> Result<(), StoreError>;
+    /// All AI agents, by id.
+    async fn list_agents(&self, workspace_id: &str) -> Result<Vec<AiAgent>, StoreError>;
+
+    /// A team.
+    async fn get_team(&self, workspace_id: &str, id: &str) -> Result<Option<Team>, StoreError>;
+    /// Creates or replaces a team.
+    async fn put_team(&self, workspace_id: &str, team: &Team) -> Result<(), StoreError>;
+    /// Removes a team.
+    async fn delete_team(&self, workspace_id: &str, id: &str) -> Result<(), StoreError>;
+    /// All teams, by id.
+    async fn list_teams(&self, workspace_id: &str) -> Result<Vec<Team>, StoreError>;
+
+    /// A channel (with its secret).
+    async fn get_channel(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> Result<Option<Channel>, StoreError>;
+    /// Creates or replaces a channel.
+    async fn put_channel(&self, workspace_id: &str, channel: &Channel) -> Result<(), StoreError>;
+    /// All channels, by id.
+    async fn list_channels(&self, workspace_id: &str) -> Result<Vec<Channel>, StoreError>;
+}
+
+/// Contacts and their notes.
+#[async_trait]
+pub trait ContactStore: Send + Sync {
+    /// Creates a contact.
+    async fn create_contact(&self, workspace_id: &str, contact: &Contact)
+    -> Result<(), StoreError>;
+    /// A contact by id.
+    async fn get_contact(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> Result<Option<Contact>, StoreError>;
+    /// Replaces a contact together with the conversation writes that refresh its snapshots, atomically.
+    async fn update_contact(
+        &self,
+        workspace_id: &str,
+        contact: &Contact,
+        commit: Commit,
+    ) -> Result<(), StoreError>;
+    /// The contact a channel's sender id maps to, creating `candidate` if none
+    /// does; two concurrent first messages get the same contact.
+    async fn contact_for_sender(
+        &self,
+        workspace_id: &str,
+        channel_id: &str,
+        sender_id: &str,
+        candidate: &Contact,
+    ) -> Result<Contact, StoreError>;
+    /// Adds a note on a contact.
+    async fn add_contact_note(
+        &self,
+        workspace_id: &str,
+        note: &ContactNote,
+    ) -> Result<(), StoreError>;
+    /// A contact's notes, oldest first.
+    async fn list_contact_notes(
+        &self,
+        workspace_id: &str,
+        contact_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ContactNote>, StoreError>;
+}
+
+/// The outbox: outgoing events written by `commit`, drained by a publisher.
+/// (DynamoDB publishes from its stream; the embedded store drains this.)
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Up to `limit` unpublished events, oldest first, with their sequence keys.
+    async fn pending_events(&self, limit: usize) -> Result<Vec<(String, DomainEvent)>, StoreError>;
+    /// Marks events published.
+    async fn ack_events(&self, keys: &[String]) -> Result<(), StoreError>;
+}
+
+/// The whole store.
+pub trait Store: ConversationStore + DirectoryStore + ContactStore {}
+impl<T: ConversationStore + DirectoryStore + ContactStore> Store for T {}
