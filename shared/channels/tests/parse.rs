@@ -500,6 +500,15 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     ] {
         assert!(parse(kind, deep.as_bytes()).is_err());
     }
+    // Inside fields that are kept as untyped JSON (Telegram's other update kinds,
+    // WhatsApp's change values) too.
+    let nested = "[".repeat(100_000);
+    let telegram = format!(r#"{{"update_id":1,"poll":{nested}"#);
+    assert!(parse(ChannelKind::Telegram, telegram.as_bytes()).is_err());
+    let whatsapp = format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"changes":[{{"field":"x","value":{nested}"#
+    );
+    assert!(parse(ChannelKind::Whatsapp, whatsapp.as_bytes()).is_err());
 }
 
 #[test]
