@@ -32,6 +32,9 @@ pub enum StoreError {
     /// The cursor is not one this store made (or is for another query).
     #[error("invalid cursor")]
     InvalidCursor,
+    /// The write exceeds a backend limit (items per transaction, item or transaction size).
+    #[error("write too large: {0}")]
+    TooLarge(String),
     /// The backend failed or is unreachable.
     #[error("store unavailable: {0}")]
     Unavailable(String),
