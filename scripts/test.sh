@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 MOTO_VERSION="5.1.22"
-CFN_LINT_VERSION="1.58.0"
+CFN_LINT_VERSION="1.41.0"
 venv="$root/.venv"
 mkdir -p "$root/target"
 
