@@ -551,36 +551,55 @@ pub fn decide(
             generation,
             recent_messages,
         } => fire_auto_close(conv, generation, &recent_messages, ctx),
-        Command::MemberRemoved { member_id } => single(conv, ctx, |ch| {
-            if ch.after.assignee_id() == Some(member_id.as_str()) {
-                ch.unassign(Some("member_removed"));
+        Command::MemberRemoved { member_id } => {
+            require(ctx, Capability::ManageWorkspace)?;
+            single(conv, ctx, |ch| {
+                if ch.after.assignee_id() == Some(member_id.as_str()) {
+                    ch.unassign(Some("member_removed"));
+                }
+                Ok(())
+            })
+        }
+        Command::TeamRemoved { team_id } => {
+            require(ctx, Capability::ManageWorkspace)?;
+            single(conv, ctx, |ch| {
+                if ch.after.team.as_ref().is_some_and(|t| t.id == team_id) {
+                    if let Some(prev) = ch.after.team.take() {
+                        ch.event(EventKind::TeamUnassigned {
+                            from: prev.id,
+                            reason: Some("team_removed".into()),
+                        });
+                    }
+                }
+                Ok(())
+            })
+        }
+        Command::ContactChanged { contact } => {
+            require(ctx, Capability::ChatEdit)?;
+            if contact.id != conv.contact.id {
+                return Err(DomainError::BadRequest(
+                    "the contact is not this conversation's contact".into(),
+                ));
             }
-            Ok(())
-        }),
-        Command::TeamRemoved { team_id } => single(conv, ctx, |ch| {
-            if ch.after.team.as_ref().is_some_and(|t| t.id == team_id) {
-                if let Some(prev) = ch.after.team.take() {
-                    ch.event(EventKind::TeamUnassigned {
-                        from: prev.id,
-                        reason: Some("team_removed".into()),
+            single(conv, ctx, |ch| {
+                let was_blocked = ch.after.contact.blocked;
+                ch.after.contact = contact.snapshot();
+                if contact.blocked {
+                    // A blocked contact's conversation can be neither opened nor
+                    // closed, so no timer may close it later.
+                    ch.cancel_timer();
+                }
+                if was_blocked != contact.blocked && !ch.after.is_closed() {
+                    let contact_id = contact.id.clone();
+                    ch.event(if contact.blocked {
+                        EventKind::ContactBlocked { contact_id }
+                    } else {
+                        EventKind::ContactUnblocked { contact_id }
                     });
                 }
-            }
-            Ok(())
-        }),
-        Command::ContactChanged { contact } => single(conv, ctx, |ch| {
-            let was_blocked = ch.after.contact.blocked;
-            ch.after.contact = contact.snapshot();
-            if was_blocked != contact.blocked && !ch.after.is_closed() {
-                let contact_id = contact.id.clone();
-                ch.event(if contact.blocked {
-                    EventKind::ContactBlocked { contact_id }
-                } else {
-                    EventKind::ContactUnblocked { contact_id }
-                });
-            }
-            Ok(())
-        }),
+                Ok(())
+            })
+        }
     }
 }
 
@@ -946,6 +965,10 @@ fn human_reply(
         let pending_human = ch.after.human_handoff;
         if ch.after.assignee.is_none() && pending_human {
             ch.assign(member_ref(me), Some("replied"));
+            // An auto-assignment is an assignment: it stops the AI like any other.
+            if ch.settings().ai.end_session_on_human_assignment {
+                ch.end_session("human_assigned");
+            }
         }
         if ch.settings().ai.stop_on_human_reply && ch.after.has_active_session() {
             ch.end_session("human_replied");
@@ -1362,19 +1385,16 @@ fn labels(
         .iter()
         .map(|l| validate_label(l))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut set: std::collections::BTreeSet<String> = conv.labels.iter().cloned().collect();
-    let mut added = Vec::new();
-    let mut removed = Vec::new();
+    let before: std::collections::BTreeSet<String> = conv.labels.iter().cloned().collect();
+    let mut set = before.clone();
     for l in &remove {
-        if set.remove(l) && !removed.contains(l) {
-            removed.push(l.clone());
-        }
+        set.remove(l);
     }
-    for l in add {
-        if set.insert(l.clone()) {
-            added.push(l);
-        }
-    }
+    // A label both added and removed ends up present (add wins); the event
+    // reports only the net difference, so such a request may change nothing.
+    set.extend(add);
+    let added: Vec<String> = set.difference(&before).cloned().collect();
+    let removed: Vec<String> = before.difference(&set).cloned().collect();
     if set.len() > MAX_LABELS {
         return Err(DomainError::Validation {
             message: format!("a conversation carries at most {MAX_LABELS} labels"),
@@ -1407,7 +1427,8 @@ fn fire_auto_close(
     if conv.timer_generation != generation || timer.due_at > ctx.now || conv.is_closed() {
         return Ok(Outcome::unchanged(conv));
     }
-    if !ctx.settings.auto_close.enabled {
+    // Blocking cancels timers; a timer stored before that rule is cleared, never fired.
+    if !ctx.settings.auto_close.enabled || conv.contact.blocked {
         return single(conv, ctx, |ch| {
             ch.cancel_timer();
             Ok(())
