@@ -1,0 +1,1 @@
+//! End-to-end and infrastructure tests live in `tests/`; this library holds their shared helpers.
