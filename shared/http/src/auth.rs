@@ -1,0 +1,358 @@
+//! Identity: verified token claims, from the dev server's own HS256 check or
+//! from API Gateway's JWT authorizer. Identity is never read from a plain header.
+
+use http::{HeaderMap, header};
+use inbox_domain::{Caller, Role};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The longest identity value (`sub`, `workspace_id`) we accept.
+pub const MAX_IDENTITY_LEN: usize = 128;
+/// The longest `name` claim we keep.
+pub const MAX_NAME_LEN: usize = 200;
+
+/// The verified claims the API acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    /// The caller's id (`sub`).
+    pub sub: String,
+    /// The workspace (`workspace_id` or `custom:workspace_id`).
+    pub workspace_id: String,
+    /// The role claim as sent (`role` or `custom:role`); unknown roles are refused with 403.
+    pub role: String,
+    /// The optional display name (`name`).
+    pub name: Option<String>,
+}
+
+impl Claims {
+    /// The parsed role, if it is one the contract knows.
+    pub fn parsed_role(&self) -> Option<Role> {
+        Role::parse(&self.role)
+    }
+
+    /// The caller for the domain, with the token's name (the directory's name is applied by handlers).
+    pub fn caller(&self) -> Option<Caller> {
+        Some(Caller::new(
+            self.sub.clone(),
+            self.parsed_role()?,
+            self.name.as_deref(),
+        ))
+    }
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Identity {
+    /// Claims of a verified token.
+    Verified(Claims),
+    /// No token, or one that failed verification: every action answers 401.
+    #[default]
+    Unauthenticated,
+}
+
+impl Identity {
+    /// The dev server's identity: the `Authorization: Bearer` token verified with `secret`.
+    pub fn from_bearer(headers: &HeaderMap, secret: &[u8]) -> Identity {
+        bearer_token(headers)
+            .and_then(|t| claims_from_jwt(t, secret).ok())
+            .map_or(Identity::Unauthenticated, Identity::Verified)
+    }
+
+    /// API Gateway's identity: the JWT authorizer's claims from the request context.
+    pub fn from_authorizer<K, V>(claims: Option<&HashMap<K, V>>) -> Identity
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        claims
+            .and_then(|c| claims_from_authorizer(c).ok())
+            .map_or(Identity::Unauthenticated, Identity::Verified)
+    }
+}
+
+/// Why claims were refused (all answer 401 `unauthenticated`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// The token is malformed, wrongly signed, uses another algorithm, or is expired.
+    #[error("invalid token: {0}")]
+    InvalidToken(String),
+    /// A required claim is missing or unusable.
+    #[error("missing or invalid claim {0}")]
+    BadClaim(&'static str),
+    /// A token could not be made.
+    #[error("cannot mint token: {0}")]
+    Mint(String),
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = v.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Verifies an HS256 token signed with `secret` and returns its claims.
+///
+/// Only HS256 is accepted (`alg: none` and every other algorithm fail); `exp`
+/// is required and checked with no leeway; `nbf` is checked when present;
+/// `aud` and `iss` are not checked (the dev server mints its own tokens).
+pub fn claims_from_jwt(token: &str, secret: &[u8]) -> Result<Claims, AuthError> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = 0;
+    validation.validate_nbf = true;
+    validation.validate_aud = false;
+    validation.set_required_spec_claims(&["exp"]);
+    let data = jsonwebtoken::decode::<Map<String, Value>>(
+        token,
+        &DecodingKey::from_secret(secret),
+        &validation,
+    )
+    .map_err(|e| AuthError::InvalidToken(e.to_string()))?;
+    claims_from_map(|k| match data.claims.get(k) {
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    })
+}
+
+/// Reads the claims that API Gateway's JWT authorizer verified and put in the
+/// request context (`requestContext.authorizer.jwt.claims`).
+pub fn claims_from_authorizer<K, V>(claims: &HashMap<K, V>) -> Result<Claims, AuthError>
+where
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let map: HashMap<&str, &str> = claims
+        .iter()
+        .map(|(k, v)| (k.as_ref(), v.as_ref()))
+        .collect();
+    claims_from_map(|k| map.get(k).map(|v| v.to_string()))
+}
+
+fn identity_value(v: Option<String>, claim: &'static str) -> Result<String, AuthError> {
+    let v = v.map(|s| s.trim().to_string()).unwrap_or_default();
+    // `#` separates key parts in the store and `/` path segments: neither belongs in an id.
+    let ok = !v.is_empty()
+        && v.chars().count() <= MAX_IDENTITY_LEN
+        && !v.chars().any(|c| c.is_control() || c == '#' || c == '/');
+    if ok {
+        Ok(v)
+    } else {
+        Err(AuthError::BadClaim(claim))
+    }
+}
+
+fn claims_from_map(get: impl Fn(&str) -> Option<String>) -> Result<Claims, AuthError> {
+    let either = |a: &str, b: &str| get(a).or_else(|| get(b));
+    let sub = identity_value(get("sub"), "sub")?;
+    let workspace_id = identity_value(
+        either("workspace_id", "custom:workspace_id"),
+        "workspace_id",
+    )?;
+    // A missing role is kept empty: the token is authentic but grants nothing (403).
+    let role = either("role", "custom:role")
+        .map(|r| r.trim().to_string())
+        .unwrap_or_default();
+    let name = get("name")
+        .map(|n| n.trim().chars().take(MAX_NAME_LEN).collect::<String>())
+        .filter(|n| !n.is_empty());
+    Ok(Claims {
+        sub,
+        workspace_id,
+        role,
+        name,
+    })
+}
+
+/// Mints an HS256 token for the dev server (`inbox-dev token …`), valid for `ttl`.
+pub fn mint_dev_token(
+    secret: &[u8],
+    workspace: &str,
+    sub: &str,
+    role: &str,
+    name: Option<&str>,
+    ttl: Duration,
+) -> Result<String, AuthError> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_err(|e| AuthError::Mint(e.to_string()))?
+        .as_secs();
+    let mut claims = Map::new();
+    claims.insert("sub".into(), Value::from(sub));
+    claims.insert("workspace_id".into(), Value::from(workspace));
+    claims.insert("role".into(), Value::from(role));
+    if let Some(n) = name {
+        claims.insert("name".into(), Value::from(n));
+    }
+    claims.insert("iat".into(), Value::from(now));
+    claims.insert("exp".into(), Value::from(now.saturating_add(ttl.as_secs())));
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .map_err(|e| AuthError::Mint(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use http::HeaderValue;
+    use serde_json::json;
+
+    const SECRET: &[u8] = b"dev-secret";
+
+    fn now() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    fn encode(claims: &Value, secret: &[u8], alg: Algorithm) -> String {
+        jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret)).unwrap()
+    }
+
+    #[test]
+    fn minted_token_round_trips() {
+        let t = mint_dev_token(
+            SECRET,
+            "acme",
+            "bob",
+            "agent",
+            Some("Bob Ray"),
+            Duration::from_secs(3600),
+        )
+        .unwrap();
+        let c = claims_from_jwt(&t, SECRET).unwrap();
+        assert_eq!(
+            c,
+            Claims {
+                sub: "bob".into(),
+                workspace_id: "acme".into(),
+                role: "agent".into(),
+                name: Some("Bob Ray".into()),
+            }
+        );
+        assert_eq!(c.parsed_role(), Some(Role::Agent));
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&format!("Bearer {t}")).unwrap(),
+        );
+        assert!(matches!(
+            Identity::from_bearer(&h, SECRET),
+            Identity::Verified(_)
+        ));
+        assert_eq!(
+            Identity::from_bearer(&h, b"other"),
+            Identity::Unauthenticated
+        );
+        assert_eq!(
+            Identity::from_bearer(&HeaderMap::new(), SECRET),
+            Identity::Unauthenticated
+        );
+    }
+
+    #[test]
+    fn custom_claim_names_are_accepted() {
+        let t = encode(
+            &json!({"sub": "u1", "custom:workspace_id": "w1", "custom:role": "admin", "exp": now() + 60}),
+            SECRET,
+            Algorithm::HS256,
+        );
+        let c = claims_from_jwt(&t, SECRET).unwrap();
+        assert_eq!((c.workspace_id.as_str(), c.role.as_str()), ("w1", "admin"));
+        assert_eq!(c.name, None);
+    }
+
+    #[test]
+    fn expired_wrong_secret_and_other_algorithms_are_refused() {
+        let expired = encode(
+            &json!({"sub": "u", "workspace_id": "w", "role": "agent", "exp": now() - 5}),
+            SECRET,
+            Algorithm::HS256,
+        );
+        assert!(claims_from_jwt(&expired, SECRET).is_err());
+        let good = json!({"sub": "u", "workspace_id": "w", "role": "agent", "exp": now() + 60});
+        assert!(claims_from_jwt(&encode(&good, b"wrong", Algorithm::HS256), SECRET).is_err());
+        assert!(claims_from_jwt(&encode(&good, SECRET, Algorithm::HS512), SECRET).is_err());
+        let no_exp = json!({"sub": "u", "workspace_id": "w", "role": "agent"});
+        assert!(claims_from_jwt(&encode(&no_exp, SECRET, Algorithm::HS256), SECRET).is_err());
+        let not_yet = json!({"sub": "u", "workspace_id": "w", "role": "agent", "exp": now() + 600, "nbf": now() + 300});
+        assert!(claims_from_jwt(&encode(&not_yet, SECRET, Algorithm::HS256), SECRET).is_err());
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
+        let claims = json!({"sub": "u", "workspace_id": "w", "role": "owner", "exp": now() + 60});
+        for alg in ["none", "None", "NONE"] {
+            let header = json!({"alg": alg, "typ": "JWT"});
+            for token in [
+                format!("{}.{}.", b64(&header), b64(&claims)),
+                format!("{}.{}", b64(&header), b64(&claims)),
+            ] {
+                assert!(claims_from_jwt(&token, SECRET).is_err(), "{token}");
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_tokens_and_missing_claims_are_refused() {
+        for t in ["", "abc", "a.b.c", "Bearer x"] {
+            assert!(claims_from_jwt(t, SECRET).is_err(), "{t}");
+        }
+        let no_ws = json!({"sub": "u", "role": "agent", "exp": now() + 60});
+        assert_eq!(
+            claims_from_jwt(&encode(&no_ws, SECRET, Algorithm::HS256), SECRET),
+            Err(AuthError::BadClaim("workspace_id"))
+        );
+        let bad_ws = json!({"sub": "u", "workspace_id": "a#b", "role": "agent", "exp": now() + 60});
+        assert!(claims_from_jwt(&encode(&bad_ws, SECRET, Algorithm::HS256), SECRET).is_err());
+        // An unknown or missing role is authentic but grants nothing (403 later, not 401).
+        let no_role = json!({"sub": "u", "workspace_id": "w", "exp": now() + 60});
+        let c = claims_from_jwt(&encode(&no_role, SECRET, Algorithm::HS256), SECRET).unwrap();
+        assert_eq!(c.parsed_role(), None);
+    }
+
+    #[test]
+    fn authorizer_claims() {
+        let mut m = HashMap::new();
+        m.insert("sub".to_string(), "bob".to_string());
+        m.insert("custom:workspace_id".to_string(), "acme".to_string());
+        m.insert("custom:role".to_string(), "viewer".to_string());
+        m.insert("name".to_string(), "Bob".to_string());
+        let c = claims_from_authorizer(&m).unwrap();
+        assert_eq!(c.workspace_id, "acme");
+        assert_eq!(c.parsed_role(), Some(Role::Viewer));
+        // The plain claim wins over the custom one.
+        m.insert("workspace_id".to_string(), "plain".to_string());
+        assert_eq!(claims_from_authorizer(&m).unwrap().workspace_id, "plain");
+        m.remove("sub");
+        assert_eq!(claims_from_authorizer(&m), Err(AuthError::BadClaim("sub")));
+        assert_eq!(
+            Identity::from_authorizer::<String, String>(None),
+            Identity::Unauthenticated
+        );
+    }
+
+    #[test]
+    fn bearer_header_parsing() {
+        let mut h = HeaderMap::new();
+        for (v, want) in [
+            ("Bearer abc", Some("abc")),
+            ("bearer  abc ", Some("abc")),
+            ("Basic abc", None),
+            ("Bearer", None),
+            ("Bearer ", None),
+        ] {
+            h.insert(header::AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+            assert_eq!(bearer_token(&h), want, "{v:?}");
+        }
+    }
+}

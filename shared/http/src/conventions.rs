@@ -1,0 +1,304 @@
+//! The contract's request conventions: body size and type, strict JSON,
+//! query parameters, paging and `If-Match`.
+
+use crate::problem::ApiError;
+use http::{HeaderMap, header};
+use inbox_domain::views::parse_limit;
+use inbox_store::PageRequest;
+use serde::de::DeserializeOwned;
+
+/// The largest request body accepted: 256 KiB.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Refuses bodies over [`MAX_BODY_BYTES`] with 413.
+pub fn check_body_size(body: &[u8]) -> Result<(), ApiError> {
+    if body.len() > MAX_BODY_BYTES {
+        Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES))
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether a `Content-Type` names JSON (`application/json` or `application/*+json`, any parameters).
+fn is_json_content_type(value: &str) -> bool {
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence
+            .strip_prefix("application/")
+            .is_some_and(|s| s.ends_with("+json"))
+}
+
+/// Checks the content type of a non-empty body: JSON or absent, else 415.
+pub fn check_json_content_type(headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    match headers.get(header::CONTENT_TYPE) {
+        // A missing type is read as JSON: the contract speaks JSON only.
+        None => Ok(()),
+        Some(v) => match v.to_str() {
+            Ok(s) if is_json_content_type(s) => Ok(()),
+            _ => Err(ApiError::UnsupportedMediaType),
+        },
+    }
+}
+
+/// Parses a JSON body into `T` (whose struct denies unknown fields). An empty
+/// body is read as `{}`, so bodies whose fields are all optional may be omitted.
+pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, ApiError> {
+    check_json_content_type(headers, body)?;
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(json_error_detail(&e)))
+}
+
+/// A body-less command accepts nothing, whitespace or `{}`.
+pub fn expect_no_body(headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+    parse_json::<Empty>(headers, body).map(|_| ())
+}
+
+/// An empty JSON object, and nothing else.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+/// A client-facing sentence for a JSON error (serde's message names the field, not our internals).
+fn json_error_detail(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => {
+            format!(
+                "the body is not valid JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            )
+        }
+        Category::Data => {
+            let msg = e.to_string();
+            // Drop serde's " at line x column y" suffix: the field is named already.
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            format!("invalid request body: {msg}")
+        }
+    }
+}
+
+/// Decoded query parameters, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query(Vec<(String, String)>);
+
+impl Query {
+    /// Decodes a raw query string (`application/x-www-form-urlencoded`).
+    pub fn parse(raw: &str) -> Result<Query, ApiError> {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(raw)
+            .map(Query)
+            .map_err(|_| ApiError::BadRequest("the query string is malformed".into()))
+    }
+
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every pair, as string slices.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Refuses any parameter not in `allowed`, and any given twice.
+    pub fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
+        let mut seen = std::collections::HashSet::new();
+        for (k, _) in self.pairs() {
+            if !allowed.contains(&k) {
+                return Err(ApiError::BadRequest(format!("unknown parameter {k:?}")));
+            }
+            if !seen.insert(k) {
+                return Err(ApiError::BadRequest(format!(
+                    "parameter {k} is given more than once"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// `limit` (default 50, 1 to 200) and `cursor` as a page request.
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        let limit = parse_limit(self.get("limit"))?;
+        let cursor = match self.get("cursor") {
+            None => None,
+            Some("") => return Err(ApiError::BadRequest("cursor is empty".into())),
+            Some(c) => Some(c.to_string()),
+        };
+        Ok(PageRequest { limit, cursor })
+    }
+}
+
+/// What an `If-Match` header asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    /// No header: concurrent writes are serialised by re-deciding.
+    Absent,
+    /// `*`: any current version (the conversation must exist).
+    Any,
+    /// One of these versions must be current; an empty list never matches.
+    Versions(Vec<u64>),
+}
+
+impl IfMatch {
+    /// Whether a precondition was given (then a conflict is 412, not a retry).
+    pub fn is_present(&self) -> bool {
+        !matches!(self, IfMatch::Absent)
+    }
+
+    /// Whether `version` satisfies the precondition.
+    pub fn matches(&self, version: u64) -> bool {
+        match self {
+            IfMatch::Absent | IfMatch::Any => true,
+            IfMatch::Versions(vs) => vs.contains(&version),
+        }
+    }
+}
+
+/// Parses `If-Match`: `"7"`, a list `"6", "7"`, `*`, or a bare `7`. Weak tags
+/// (`W/"7"`) and tags that are not our versions never match (strong
+/// comparison, RFC 9110); text that is not an entity tag at all is 400.
+pub fn parse_if_match(headers: &HeaderMap) -> Result<IfMatch, ApiError> {
+    let mut values = headers.get_all(header::IF_MATCH).iter().peekable();
+    if values.peek().is_none() {
+        return Ok(IfMatch::Absent);
+    }
+    let bad = || ApiError::BadRequest("If-Match must be \"<version>\" or *".into());
+    let mut versions = Vec::new();
+    for v in values {
+        let s = v.to_str().map_err(|_| bad())?;
+        for tag in s.split(',').map(str::trim) {
+            if tag == "*" {
+                return Ok(IfMatch::Any);
+            }
+            if let Some(inner) = tag.strip_prefix("W/") {
+                // Weak tags never match a strong comparison, but must still be well-formed.
+                if !(inner.len() >= 2 && inner.starts_with('"') && inner.ends_with('"')) {
+                    return Err(bad());
+                }
+                continue;
+            }
+            let inner = if tag.len() >= 2 && tag.starts_with('"') && tag.ends_with('"') {
+                &tag[1..tag.len() - 1]
+            } else if !tag.is_empty() && tag.bytes().all(|b| b.is_ascii_digit()) {
+                tag
+            } else {
+                return Err(bad());
+            };
+            if let Ok(n) = inner.parse::<u64>() {
+                versions.push(n);
+            }
+        }
+    }
+    Ok(IfMatch::Versions(versions))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn if_match_forms() {
+        let p = |v: &str| parse_if_match(&headers(&[("if-match", v)]));
+        assert_eq!(parse_if_match(&HeaderMap::new()).unwrap(), IfMatch::Absent);
+        assert_eq!(p("\"7\"").unwrap(), IfMatch::Versions(vec![7]));
+        assert_eq!(p("7").unwrap(), IfMatch::Versions(vec![7]));
+        assert_eq!(p("\"6\", \"7\"").unwrap(), IfMatch::Versions(vec![6, 7]));
+        assert_eq!(p("*").unwrap(), IfMatch::Any);
+        assert_eq!(p("W/\"7\"").unwrap(), IfMatch::Versions(vec![]));
+        assert_eq!(p("\"abc\"").unwrap(), IfMatch::Versions(vec![]));
+        assert!(!p("\"abc\"").unwrap().matches(7));
+        assert!(p("\"7\"").unwrap().matches(7) && !p("\"7\"").unwrap().matches(8));
+        assert!(p("seven").is_err());
+        assert!(p("\"7").is_err());
+        assert!(p("W/7").is_err());
+        let two = parse_if_match(&headers(&[("if-match", "\"1\""), ("if-match", "\"2\"")]));
+        assert_eq!(two.unwrap(), IfMatch::Versions(vec![1, 2]));
+        assert!(IfMatch::Absent.matches(3) && !IfMatch::Absent.is_present());
+    }
+
+    #[test]
+    fn body_limit_is_256_kib() {
+        assert!(check_body_size(&vec![b' '; MAX_BODY_BYTES]).is_ok());
+        let err = check_body_size(&vec![b' '; MAX_BODY_BYTES + 1]).unwrap_err();
+        assert_eq!(err.code(), "payload_too_large");
+        assert_eq!(err.status(), http::StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        body: String,
+        #[serde(default)]
+        extra: Option<u8>,
+    }
+
+    #[test]
+    fn strict_json_bodies() {
+        let none = HeaderMap::new();
+        let json = headers(&[("content-type", "application/json; charset=utf-8")]);
+        assert!(parse_json::<Body>(&json, br#"{"body":"hi"}"#).is_ok());
+        assert!(parse_json::<Body>(&none, br#"{"body":"hi"}"#).is_ok());
+        let unknown = parse_json::<Body>(&json, br#"{"body":"hi","colour":1}"#).unwrap_err();
+        assert_eq!(unknown.code(), "bad_request");
+        assert!(unknown.detail().contains("colour"));
+        assert_eq!(
+            parse_json::<Body>(&json, b"{").unwrap_err().code(),
+            "bad_request"
+        );
+        assert_eq!(
+            parse_json::<Body>(&json, b"").unwrap_err().code(),
+            "bad_request"
+        );
+        let form = headers(&[("content-type", "application/x-www-form-urlencoded")]);
+        let e = parse_json::<Body>(&form, br#"{"body":"hi"}"#).unwrap_err();
+        assert_eq!(e.status(), http::StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let problem = headers(&[("content-type", "application/merge-patch+json")]);
+        assert!(parse_json::<Body>(&problem, br#"{"body":"hi"}"#).is_ok());
+        assert!(expect_no_body(&json, b"").is_ok());
+        assert!(expect_no_body(&json, b" {} ").is_ok());
+        assert!(expect_no_body(&json, br#"{"x":1}"#).is_err());
+    }
+
+    #[test]
+    fn query_parsing_and_paging() {
+        let q = Query::parse("view=mine&limit=5&cursor=abc&label=a%20b").unwrap();
+        assert_eq!(q.get("label"), Some("a b"));
+        let page = q.page().unwrap();
+        assert_eq!((page.limit, page.cursor.as_deref()), (5, Some("abc")));
+        assert_eq!(Query::parse("").unwrap().page().unwrap().limit, 50);
+        for bad in ["limit=0", "limit=201", "limit=x", "cursor="] {
+            assert!(Query::parse(bad).unwrap().page().is_err(), "{bad}");
+        }
+        assert!(Query::parse("q=a").unwrap().only(&["q"]).is_ok());
+        assert!(Query::parse("q=a&z=1").unwrap().only(&["q"]).is_err());
+        assert!(Query::parse("q=a&q=b").unwrap().only(&["q"]).is_err());
+    }
+}

@@ -1,0 +1,381 @@
+//! The route table: one `Action` per route of the contract, each with its
+//! method, path template, Lambda function name and required capability.
+//!
+//! The channel routes (`PUT /channels/{id}`, `GET /channels`) and the channel
+//! webhooks (`/webhooks/{kind}/{workspace_id}/{channel_id}`) are not in this
+//! table: they belong to the channels' own entry points, which the dev server
+//! mounts beside these actions and which keep their own table in the same
+//! shape (method, template, function name). [`RESERVED_PREFIXES`] names their
+//! paths so that an adapter can send them there before asking [`Action::resolve`].
+
+use http::Method;
+use inbox_domain::Capability;
+
+/// Path prefixes served outside this table (channel configuration and webhooks).
+pub const RESERVED_PREFIXES: [&str; 2] = ["/channels", "/webhooks/"];
+
+/// The values captured by a path template's `{name}` segments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathParams(Vec<(&'static str, String)>);
+
+impl PathParams {
+    /// The value captured for `name`, if the template has it.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The `{id}` segment (every parameterised route has exactly this one).
+    pub fn id(&self) -> &str {
+        self.get("id").unwrap_or_default()
+    }
+
+    /// Every captured pair, in template order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.0.iter().map(|(k, v)| (*k, v.as_str()))
+    }
+}
+
+/// Why no action serves a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteMiss {
+    /// No template matches the path: 404 `not_found`.
+    NotFound,
+    /// The path is known but not with this method: 405 with these methods in `Allow`.
+    MethodNotAllowed(Vec<Method>),
+}
+
+macro_rules! actions {
+    ($( $(#[$doc:meta])* $variant:ident => $method:ident $path:literal $function:literal $cap:ident ; )*) => {
+        /// One route of the contract (channels and webhooks excepted, see the module docs).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Action {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Action {
+            /// Every action, in table order.
+            pub const ALL: &'static [Action] = &[ $( Action::$variant, )* ];
+
+            /// The HTTP method.
+            pub fn method(self) -> Method {
+                match self { $( Action::$variant => Method::$method, )* }
+            }
+
+            /// The path template, with `{id}` for the one path parameter.
+            pub fn path(self) -> &'static str {
+                match self { $( Action::$variant => $path, )* }
+            }
+
+            /// The Lambda function (and crate under `functions/`) that serves it: kebab-case, named after the action.
+            pub fn function_name(self) -> &'static str {
+                match self { $( Action::$variant => $function, )* }
+            }
+
+            /// What the caller's role must allow before anything is read.
+            pub fn capability(self) -> Capability {
+                match self { $( Action::$variant => Capability::$cap, )* }
+            }
+        }
+    };
+}
+
+actions! {
+    /// `PUT /members/{id}`: create or replace a member.
+    MemberPut => PUT "/members/{id}" "member-put" ManageWorkspace;
+    /// `GET /members`: the "Search members…" list (members and AI agents).
+    MembersList => GET "/members" "members-list" Read;
+    /// `DELETE /members/{id}`: remove a member and unassign their conversations.
+    MemberDelete => DELETE "/members/{id}" "member-delete" ManageWorkspace;
+    /// `PUT /teams/{id}`: create or replace a team.
+    TeamPut => PUT "/teams/{id}" "team-put" ManageWorkspace;
+    /// `GET /teams`: every team.
+    TeamsList => GET "/teams" "teams-list" Read;
+    /// `DELETE /teams/{id}`: remove a team and clear it from its conversations.
+    TeamDelete => DELETE "/teams/{id}" "team-delete" ManageWorkspace;
+    /// `PUT /agents/{id}`: create or replace an AI agent.
+    AgentPut => PUT "/agents/{id}" "agent-put" ManageWorkspace;
+    /// `GET /agents`: every AI agent.
+    AgentsList => GET "/agents" "agents-list" Read;
+    /// `DELETE /agents/{id}`: remove an AI agent.
+    AgentDelete => DELETE "/agents/{id}" "agent-delete" ManageWorkspace;
+    /// `GET /settings`: the workspace's settings document.
+    SettingsGet => GET "/settings" "settings-get" Read;
+    /// `PUT /settings`: replace the settings document.
+    SettingsPut => PUT "/settings" "settings-put" ManageWorkspace;
+    /// `POST /contacts`: create a contact.
+    ContactCreate => POST "/contacts" "contact-create" CreateContactsAndConversations;
+    /// `GET /contacts/{id}`: one contact.
+    ContactGet => GET "/contacts/{id}" "contact-get" Read;
+    /// `PATCH /contacts/{id}`: change name, email or phone.
+    ContactPatch => PATCH "/contacts/{id}" "contact-patch" ChatEdit;
+    /// `POST /contacts/{id}/block`: block the contact.
+    ContactBlock => POST "/contacts/{id}/block" "contact-block" ChatEdit;
+    /// `POST /contacts/{id}/unblock`: unblock the contact.
+    ContactUnblock => POST "/contacts/{id}/unblock" "contact-unblock" ChatEdit;
+    /// `POST /contacts/{id}/notes`: an internal note on the contact.
+    ContactNoteCreate => POST "/contacts/{id}/notes" "contact-note-create" ChatEdit;
+    /// `GET /contacts/{id}/notes`: the contact's notes, oldest first.
+    ContactNotesList => GET "/contacts/{id}/notes" "contact-notes-list" Read;
+    /// `POST /conversations`: start a conversation with a contact.
+    ConversationCreate => POST "/conversations" "conversation-create" CreateContactsAndConversations;
+    /// `GET /conversations`: a view with filters, newest activity first.
+    ConversationsList => GET "/conversations" "conversations-list" Read;
+    /// `GET /conversations/export.csv`: the same list as CSV, every page.
+    ConversationsExport => GET "/conversations/export.csv" "conversations-export" ChatEdit;
+    /// `GET /conversations/{id}`: one conversation.
+    ConversationGet => GET "/conversations/{id}" "conversation-get" Read;
+    /// `GET /conversations/{id}/transcript`: the messages as plain text.
+    ConversationTranscript => GET "/conversations/{id}/transcript" "conversation-transcript" Read;
+    /// `GET /conversations/{id}/messages`: messages, oldest first.
+    ConversationMessagesList => GET "/conversations/{id}/messages" "conversation-messages-list" Read;
+    /// `GET /conversations/{id}/timeline`: timeline events in commit order.
+    ConversationTimeline => GET "/conversations/{id}/timeline" "conversation-timeline" Read;
+    /// `POST /conversations/{id}/assign`: assign a member.
+    ConversationAssign => POST "/conversations/{id}/assign" "conversation-assign" ChatEdit;
+    /// `POST /conversations/{id}/takeover`: move the assignment to the caller.
+    ConversationTakeover => POST "/conversations/{id}/takeover" "conversation-takeover" ChatEdit;
+    /// `POST /conversations/{id}/unassign`: clear the assignee.
+    ConversationUnassign => POST "/conversations/{id}/unassign" "conversation-unassign" ChatEdit;
+    /// `POST /conversations/{id}/team`: set or clear the team.
+    ConversationTeam => POST "/conversations/{id}/team" "conversation-team" ChatEdit;
+    /// `POST /conversations/{id}/agent`: hand the conversation to an AI agent.
+    ConversationAgentAssign => POST "/conversations/{id}/agent" "conversation-agent-assign" ChatEdit;
+    /// `DELETE /conversations/{id}/agent`: remove the AI agent.
+    ConversationAgentUnassign => DELETE "/conversations/{id}/agent" "conversation-agent-unassign" ChatEdit;
+    /// `POST /conversations/{id}/agent-session/end`: end the active AI session.
+    ConversationAgentSessionEnd => POST "/conversations/{id}/agent-session/end" "conversation-agent-session-end" ChatEdit;
+    /// `POST /conversations/{id}/status`: open, close (with a closing note) or unset.
+    ConversationStatus => POST "/conversations/{id}/status" "conversation-status" ChatEdit;
+    /// `POST /conversations/{id}/closing-note/draft`: what auto-generation would write now.
+    ConversationClosingNoteDraft => POST "/conversations/{id}/closing-note/draft" "conversation-closing-note-draft" ChatEdit;
+    /// `POST /conversations/{id}/summary`: a summary of the latest messages.
+    ConversationSummary => POST "/conversations/{id}/summary" "conversation-summary" ChatEdit;
+    /// `POST /conversations/{id}/snooze`: snooze until a future time.
+    ConversationSnooze => POST "/conversations/{id}/snooze" "conversation-snooze" ChatEdit;
+    /// `POST /conversations/{id}/unsnooze`: clear the snooze.
+    ConversationUnsnooze => POST "/conversations/{id}/unsnooze" "conversation-unsnooze" ChatEdit;
+    /// `POST /conversations/{id}/messages`: a human reply, AI reply or integration message.
+    ConversationMessagePost => POST "/conversations/{id}/messages" "conversation-message-post" PostMessage;
+    /// `POST /conversations/{id}/handoff`: ask for a human.
+    ConversationHandoff => POST "/conversations/{id}/handoff" "conversation-handoff" RequestHandoff;
+    /// `POST /conversations/{id}/notes`: an internal note on the timeline.
+    ConversationNoteCreate => POST "/conversations/{id}/notes" "conversation-note-create" ChatEdit;
+    /// `POST /conversations/{id}/read`: mark read for the caller.
+    ConversationRead => POST "/conversations/{id}/read" "conversation-read" ChatEdit;
+    /// `POST /conversations/{id}/unread`: mark unread for the caller.
+    ConversationUnread => POST "/conversations/{id}/unread" "conversation-unread" ChatEdit;
+    /// `POST /conversations/{id}/favorite`: favorite for the caller.
+    ConversationFavorite => POST "/conversations/{id}/favorite" "conversation-favorite" ChatEdit;
+    /// `DELETE /conversations/{id}/favorite`: remove the caller's favorite.
+    ConversationUnfavorite => DELETE "/conversations/{id}/favorite" "conversation-unfavorite" ChatEdit;
+    /// `POST /conversations/{id}/labels`: add and remove labels.
+    ConversationLabels => POST "/conversations/{id}/labels" "conversation-labels" ChatEdit;
+    /// `POST /conversations/{id}/channel`: move to another channel.
+    ConversationChannel => POST "/conversations/{id}/channel" "conversation-channel" ChatEdit;
+}
+
+/// How a template matched a path: the captures and how many segments were literal.
+fn match_template(template: &'static str, path: &str) -> Option<(PathParams, usize)> {
+    let mut t = template.split('/');
+    let mut p = path.split('/');
+    let mut params = Vec::new();
+    let mut literal = 0;
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return Some((PathParams(params), literal)),
+            (Some(ts), Some(ps)) => {
+                if let Some(name) = ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    if ps.is_empty() {
+                        return None;
+                    }
+                    params.push((name, ps.to_string()));
+                } else if ts == ps {
+                    literal += 1;
+                } else {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+impl Action {
+    /// The action for `method` and `path`, with its path parameters.
+    pub fn route(method: &Method, path: &str) -> Option<(Action, PathParams)> {
+        Action::resolve(method, path).ok()
+    }
+
+    /// Like [`Action::route`], but says whether the path is unknown (404) or
+    /// known with other methods (405). A template with more literal segments
+    /// wins over one with parameters, so `/conversations/export.csv` is never
+    /// taken for `/conversations/{id}`.
+    pub fn resolve(method: &Method, path: &str) -> Result<(Action, PathParams), RouteMiss> {
+        let mut best: Vec<(Action, PathParams)> = Vec::new();
+        let mut best_literal = 0;
+        for &action in Action::ALL {
+            if let Some((params, literal)) = match_template(action.path(), path) {
+                if best.is_empty() || literal > best_literal {
+                    best.clear();
+                    best_literal = literal;
+                } else if literal < best_literal {
+                    continue;
+                }
+                best.push((action, params));
+            }
+        }
+        if best.is_empty() {
+            return Err(RouteMiss::NotFound);
+        }
+        let mut allowed: Vec<Method> = best.iter().map(|(a, _)| a.method()).collect();
+        match best.into_iter().find(|(a, _)| a.method() == *method) {
+            Some(found) => Ok(found),
+            None => {
+                allowed.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+                allowed.dedup();
+                Err(RouteMiss::MethodNotAllowed(allowed))
+            }
+        }
+    }
+
+    /// The action whose Lambda function has this name.
+    pub fn from_function_name(name: &str) -> Option<Action> {
+        Action::ALL
+            .iter()
+            .copied()
+            .find(|a| a.function_name() == name)
+    }
+
+    /// Whether the action changes state (GETs never do).
+    pub fn is_write(self) -> bool {
+        self.method() != Method::GET
+    }
+
+    /// Whether the action acts on one conversation named by `{id}` (and so honours `If-Match`).
+    pub fn is_conversation_command(self) -> bool {
+        self.is_write()
+            && self.path().starts_with("/conversations/{id}/")
+            && !matches!(
+                self,
+                Action::ConversationClosingNoteDraft | Action::ConversationSummary
+            )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn concrete(template: &str) -> String {
+        template.replace("{id}", "x1")
+    }
+
+    #[test]
+    fn every_route_resolves_to_itself() {
+        for &a in Action::ALL {
+            let path = concrete(a.path());
+            let (found, params) =
+                Action::route(&a.method(), &path).unwrap_or_else(|| panic!("{a:?} did not route"));
+            assert_eq!(found, a, "{path}");
+            if a.path().contains("{id}") {
+                assert_eq!(params.id(), "x1");
+            }
+        }
+    }
+
+    #[test]
+    fn table_has_unique_routes_and_function_names() {
+        let routes: HashSet<_> = Action::ALL.iter().map(|a| (a.method(), a.path())).collect();
+        assert_eq!(routes.len(), Action::ALL.len());
+        let names: HashSet<_> = Action::ALL.iter().map(|a| a.function_name()).collect();
+        assert_eq!(names.len(), Action::ALL.len());
+        for &a in Action::ALL {
+            let n = a.function_name();
+            assert!(
+                n.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') && n.len() <= 64,
+                "{n}"
+            );
+            assert_eq!(Action::from_function_name(n), Some(a));
+            for prefix in RESERVED_PREFIXES {
+                assert!(
+                    !a.path().starts_with(prefix),
+                    "{a:?} is in a reserved prefix"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn export_csv_is_not_a_conversation_id() {
+        let (a, _) = Action::route(&Method::GET, "/conversations/export.csv").unwrap();
+        assert_eq!(a, Action::ConversationsExport);
+        let (a, p) = Action::route(&Method::GET, "/conversations/conv_01").unwrap();
+        assert_eq!((a, p.id()), (Action::ConversationGet, "conv_01"));
+        assert_eq!(
+            Action::resolve(&Method::DELETE, "/conversations/export.csv"),
+            Err(RouteMiss::MethodNotAllowed(vec![Method::GET]))
+        );
+    }
+
+    #[test]
+    fn known_path_with_wrong_method_lists_allowed_methods() {
+        assert_eq!(
+            Action::resolve(&Method::GET, "/members/bob"),
+            Err(RouteMiss::MethodNotAllowed(vec![
+                Method::DELETE,
+                Method::PUT
+            ]))
+        );
+        assert_eq!(
+            Action::resolve(&Method::PUT, "/conversations/c1/favorite"),
+            Err(RouteMiss::MethodNotAllowed(vec![
+                Method::DELETE,
+                Method::POST
+            ]))
+        );
+        assert_eq!(
+            Action::resolve(&Method::DELETE, "/conversations"),
+            Err(RouteMiss::MethodNotAllowed(vec![Method::GET, Method::POST]))
+        );
+    }
+
+    #[test]
+    fn unknown_paths_are_not_found() {
+        for p in [
+            "/",
+            "",
+            "/nope",
+            "/conversations/",
+            "/conversations//assign",
+            "/conversations/c1/assign/extra",
+            "/members/bob/",
+            "/channels",
+            "/webhooks/twilio/ws/ch",
+        ] {
+            assert_eq!(
+                Action::resolve(&Method::GET, p),
+                Err(RouteMiss::NotFound),
+                "{p}"
+            );
+            assert_eq!(
+                Action::resolve(&Method::POST, p),
+                Err(RouteMiss::NotFound),
+                "{p}"
+            );
+        }
+    }
+
+    #[test]
+    fn command_classification() {
+        assert!(Action::ConversationTakeover.is_conversation_command());
+        assert!(Action::ConversationRead.is_conversation_command());
+        assert!(!Action::ConversationSummary.is_conversation_command());
+        assert!(!Action::ConversationGet.is_conversation_command());
+        assert!(!Action::ConversationCreate.is_conversation_command());
+        assert!(!Action::ConversationGet.is_write());
+    }
+}
