@@ -1,0 +1,143 @@
+//! The SQLite schema: JSON documents plus the columns the indexes need.
+
+/// Creates every table and index (idempotent).
+pub(super) const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS conversations (
+    workspace_id     TEXT    NOT NULL,
+    id               TEXT    NOT NULL,
+    version          INTEGER NOT NULL,
+    last_activity_at INTEGER NOT NULL,
+    created_at       INTEGER NOT NULL,
+    status           TEXT    NOT NULL,
+    closed           INTEGER NOT NULL,
+    assignee_id      TEXT,
+    team_id          TEXT,
+    channel_id       TEXT,
+    contact_id       TEXT    NOT NULL,
+    human_handoff    INTEGER NOT NULL,
+    responder_kind   TEXT,
+    responder_id     TEXT,
+    has_lead         INTEGER NOT NULL,
+    -- Set only while a timer is armed on an open conversation (the sweep's index).
+    timer_due        INTEGER,
+    timer_generation INTEGER NOT NULL,
+    doc              TEXT    NOT NULL,
+    UNIQUE (workspace_id, id)
+);
+-- One index per view, in list order (scanned backwards for newest first).
+CREATE INDEX IF NOT EXISTS conv_all ON conversations (workspace_id, last_activity_at, id);
+CREATE INDEX IF NOT EXISTS conv_closed ON conversations (workspace_id, closed, last_activity_at, id);
+CREATE INDEX IF NOT EXISTS conv_assignee ON conversations (workspace_id, assignee_id, last_activity_at, id);
+CREATE INDEX IF NOT EXISTS conv_mine ON conversations (workspace_id, assignee_id, last_activity_at, id)
+    WHERE closed = 0;
+CREATE INDEX IF NOT EXISTS conv_unassigned ON conversations (workspace_id, last_activity_at, id)
+    WHERE assignee_id IS NULL AND closed = 0;
+CREATE INDEX IF NOT EXISTS conv_pending_human ON conversations (workspace_id, last_activity_at, id)
+    WHERE human_handoff = 1 AND closed = 0;
+CREATE INDEX IF NOT EXISTS conv_has_lead ON conversations (workspace_id, last_activity_at, id)
+    WHERE has_lead = 1;
+CREATE INDEX IF NOT EXISTS conv_contact ON conversations (workspace_id, contact_id, created_at, id);
+CREATE INDEX IF NOT EXISTS conv_timer ON conversations (timer_due, workspace_id, id)
+    WHERE timer_due IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS conversation_labels (
+    workspace_id    TEXT NOT NULL,
+    label           TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, label, conversation_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS labels_of_conversation
+    ON conversation_labels (workspace_id, conversation_id);
+
+CREATE TABLE IF NOT EXISTS member_flags (
+    workspace_id    TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    member_id       TEXT NOT NULL,
+    doc             TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, conversation_id, member_id)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS messages (
+    workspace_id    TEXT    NOT NULL,
+    conversation_id TEXT    NOT NULL,
+    write_version   INTEGER NOT NULL,
+    position        INTEGER NOT NULL,
+    doc             TEXT    NOT NULL,
+    PRIMARY KEY (workspace_id, conversation_id, write_version, position)
+);
+
+CREATE TABLE IF NOT EXISTS timeline (
+    workspace_id    TEXT    NOT NULL,
+    conversation_id TEXT    NOT NULL,
+    write_version   INTEGER NOT NULL,
+    position        INTEGER NOT NULL,
+    doc             TEXT    NOT NULL,
+    PRIMARY KEY (workspace_id, conversation_id, write_version, position)
+);
+
+CREATE TABLE IF NOT EXISTS outbox (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_id TEXT NOT NULL,
+    doc          TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS dedupe (
+    workspace_id TEXT    NOT NULL,
+    channel_id   TEXT    NOT NULL,
+    message_id   TEXT    NOT NULL,
+    expires_at   INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, channel_id, message_id)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS settings (
+    workspace_id TEXT PRIMARY KEY,
+    doc          TEXT NOT NULL
+);
+
+-- Members and AI agents share one key space: an id is one or the other.
+CREATE TABLE IF NOT EXISTS people (
+    workspace_id TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    doc          TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, id)
+);
+
+CREATE TABLE IF NOT EXISTS teams (
+    workspace_id TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    doc          TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, id)
+);
+
+CREATE TABLE IF NOT EXISTS channels (
+    workspace_id TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    doc          TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, id)
+);
+
+CREATE TABLE IF NOT EXISTS contacts (
+    workspace_id TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    doc          TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, id)
+);
+
+-- One contact per channel sender: concurrent first messages meet here.
+CREATE TABLE IF NOT EXISTS contact_senders (
+    workspace_id TEXT NOT NULL,
+    channel_id   TEXT NOT NULL,
+    sender_id    TEXT NOT NULL,
+    contact_id   TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, channel_id, sender_id)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS contact_notes (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    workspace_id TEXT NOT NULL,
+    contact_id   TEXT NOT NULL,
+    doc          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notes_of_contact ON contact_notes (workspace_id, contact_id, seq);
+"#;
