@@ -14,8 +14,8 @@
 
 use async_trait::async_trait;
 use inbox_domain::model::{
-    AiAgent, Channel, Contact, ContactNote, Conversation, DomainEvent, Member, MemberFlags,
-    Message, Team, TimelineEvent,
+    AiAgent, Channel, Contact, ContactNote, Conversation, DeliveryStatus, DomainEvent, Member,
+    MemberFlags, Message, Team, TimelineEvent,
 };
 use inbox_domain::{ListQuery, Settings, Timestamp, Write};
 use std::collections::HashMap;
@@ -213,6 +213,21 @@ pub trait ConversationStore: Send + Sync {
         now: Timestamp,
         page: &PageRequest,
     ) -> Result<Page<DueTimer>, StoreError>;
+
+    /// Sets the delivery status of the outgoing message sent on `channel_id` with
+    /// provider id `provider_message_id` (no version bump); `Ok(false)` when no such
+    /// message is stored. The default tracks nothing, for adapters without a
+    /// provider-id index yet: a status report is then acknowledged and dropped.
+    async fn record_delivery_status(
+        &self,
+        workspace_id: &str,
+        channel_id: &str,
+        provider_message_id: &str,
+        status: DeliveryStatus,
+    ) -> Result<bool, StoreError> {
+        let _ = (workspace_id, channel_id, provider_message_id, status);
+        Ok(false)
+    }
 }
 
 /// Workspace settings and the directory.
