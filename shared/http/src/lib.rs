@@ -3,12 +3,16 @@
 //! action. The Lambda functions and the dev server only convert their
 //! framework's request into an [`ApiRequest`] and the [`ApiResponse`] back.
 
+pub mod app;
 pub mod auth;
 pub mod conventions;
+mod handlers;
 pub mod problem;
 pub mod response;
 pub mod routes;
+pub mod wire;
 
+pub use app::{App, IdFactory, MAX_ATTEMPTS, handle, handle_action};
 pub use auth::{
     AuthError, Claims, Identity, bearer_token, claims_from_authorizer, claims_from_jwt,
     mint_dev_token,

@@ -1,0 +1,452 @@
+//! Conversations: create, read, list, export, transcript, messages, timeline,
+//! summaries and the caller's own flags.
+
+use super::conversation_response;
+use crate::app::{App, MAX_ATTEMPTS, RECENT_MESSAGES, Request};
+use crate::problem::ApiError;
+use crate::response::ApiResponse;
+use crate::routes::Action;
+use crate::wire::{ConversationIn, ListPage, SummaryOut};
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode, header};
+use inbox_domain::model::{Message, SenderKind};
+use inbox_domain::{
+    Actor, Caller, Conversation, Ctx, FlagChange, ListQuery, change_flags, create_conversation,
+    render,
+};
+use inbox_store::{CommandContext, Commit, LookupKey, PageRequest, Store, StoreError};
+use std::collections::HashMap;
+
+/// The page size used to read every page (export, transcript).
+const FULL_READ_PAGE: usize = 200;
+/// The CSV export's header row, exactly as the contract gives it.
+pub const EXPORT_HEADER: [&str; 16] = [
+    "id",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "channel_id",
+    "status",
+    "assignee",
+    "team",
+    "agent",
+    "labels",
+    "created_at",
+    "last_activity_at",
+    "closed_at",
+    "closing_source",
+    "closing_category",
+    "closing_summary",
+];
+
+/// Loads the conversation named in the path (404 when not in the caller's workspace).
+async fn load<S: Store>(app: &App<S>, cx: &Request) -> Result<CommandContext, ApiError> {
+    let ctx = app
+        .store()
+        .load_context(cx.who.ws(), Some(cx.id()), &[])
+        .await?;
+    if ctx.conversation.is_none() {
+        return Err(ApiError::not_found("conversation"));
+    }
+    Ok(ctx)
+}
+
+fn conversation_of(ctx: &CommandContext) -> Result<&Conversation, ApiError> {
+    ctx.conversation
+        .as_ref()
+        .ok_or_else(|| ApiError::not_found("conversation"))
+}
+
+pub(crate) async fn create<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
+    let body: ConversationIn = cx.json()?;
+    let ws = cx.who.ws();
+    let contact = app
+        .store()
+        .get_contact(ws, &body.contact_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("contact"))?;
+    let mut keys = vec![LookupKey::Person(cx.who.sub().to_string())];
+    if let Some(ch) = &body.channel_id {
+        keys.push(LookupKey::Channel(ch.clone()));
+    }
+    for _ in 0..MAX_ATTEMPTS {
+        let lx = app.store().load_context(ws, None, &keys).await?;
+        if let Some(ch) = body
+            .channel_id
+            .as_ref()
+            .filter(|ch| !lx.channels.contains_key(*ch))
+        {
+            return Err(inbox_domain::DomainError::UnknownChannel(ch.clone()).into());
+        }
+        let entry = lx.people.get(cx.who.sub());
+        let caller = cx.who.caller(entry);
+        let provision = cx.who.provision(entry);
+        let actor = Actor::Caller(caller.clone());
+        let mut ids = app.new_ids();
+        let outcome = {
+            let mut ctx = Ctx {
+                now: app.clock().now(),
+                actor: &actor,
+                settings: &lx.settings,
+                ids: ids.as_mut(),
+                notes: app.notes(),
+            };
+            create_conversation(ws, &contact, body.channel_id.clone(), &mut ctx)?
+        };
+        let commit = Commit {
+            writes: outcome.writes,
+            dedupe: None,
+            provision,
+        };
+        match app.store().commit(commit).await {
+            Ok(()) => {
+                let conv = outcome.conversation;
+                return Ok(conversation_response(StatusCode::CREATED, &conv, &caller)
+                    .with_location(&format!("/conversations/{}", conv.id)));
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Contended)
+}
+
+pub(crate) async fn get<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
+    let ctx = load(app, &cx).await?;
+    let caller = cx.who.caller(None);
+    Ok(conversation_response(
+        StatusCode::OK,
+        conversation_of(&ctx)?,
+        &caller,
+    ))
+}
+
+pub(crate) async fn list<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
+    let query = ListQuery::parse(cx.query.pairs())?;
+    let page = cx.query.page()?;
+    let caller = cx.who.caller(None);
+    let found = app
+        .store()
+        .list_conversations(cx.who.ws(), &query, cx.who.sub(), &page)
+        .await?;
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &ListPage {
+            items: found
+                .items
+                .iter()
+                .map(|c| render(c, &caller))
+                .collect::<Vec<_>>(),
+            next_cursor: found.next_cursor,
+        },
+    ))
+}
+
+/// One CSV row of the export.
+fn export_row(c: &Conversation, email: Option<&str>, phone: Option<&str>) -> [String; 16] {
+    let opt = |s: Option<&str>| s.unwrap_or_default().to_string();
+    let note = c.closing.as_ref().and_then(|cl| cl.note.as_ref());
+    [
+        c.id.clone(),
+        opt(c.contact.name.as_deref()),
+        opt(email),
+        opt(phone),
+        opt(c.channel_id.as_deref()),
+        c.status.as_str().to_string(),
+        opt(c.assignee.as_ref().map(|a| a.id.as_str())),
+        opt(c.team.as_ref().map(|t| t.id.as_str())),
+        opt(c.agent.as_ref().map(|a| a.id.as_str())),
+        c.labels.join(";"),
+        c.created_at.to_rfc3339(),
+        c.last_activity_at.to_rfc3339(),
+        c.closing
+            .as_ref()
+            .map(|cl| cl.at.to_rfc3339())
+            .unwrap_or_default(),
+        c.closing
+            .as_ref()
+            .map(|cl| match cl.source {
+                inbox_domain::model::ClosingSource::Manual => "manual",
+                inbox_domain::model::ClosingSource::AutoClose => "auto_close",
+            })
+            .unwrap_or_default()
+            .to_string(),
+        opt(note.and_then(|n| n.category.as_deref())),
+        opt(note.and_then(|n| n.summary.as_deref())),
+    ]
+}
+
+fn csv_error(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Store(StoreError::Corrupt(format!("csv: {e}")))
+}
+
+pub(crate) async fn export_csv<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    // Same view and filters as the list; `limit` and `cursor` are accepted and
+    // ignored, since the export always covers every page.
+    let query = ListQuery::parse(cx.query.pairs())?;
+    cx.query.page()?;
+    let ws = cx.who.ws();
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    out.write_record(EXPORT_HEADER).map_err(csv_error)?;
+    // Contacts are read once each: many conversations share one.
+    let mut contacts: HashMap<String, (Option<String>, Option<String>)> = HashMap::new();
+    let mut page = PageRequest::first(FULL_READ_PAGE);
+    loop {
+        let found = app
+            .store()
+            .list_conversations(ws, &query, cx.who.sub(), &page)
+            .await?;
+        for c in &found.items {
+            if !contacts.contains_key(&c.contact.id) {
+                let lead = app
+                    .store()
+                    .get_contact(ws, &c.contact.id)
+                    .await?
+                    .map(|ct| (ct.email, ct.phone))
+                    .unwrap_or_default();
+                contacts.insert(c.contact.id.clone(), lead);
+            }
+            let (email, phone) = contacts
+                .get(&c.contact.id)
+                .map(|(e, p)| (e.as_deref(), p.as_deref()))
+                .unwrap_or_default();
+            out.write_record(export_row(c, email, phone))
+                .map_err(csv_error)?;
+        }
+        match found.next_cursor {
+            Some(next) => page.cursor = Some(next),
+            None => break,
+        }
+    }
+    let bytes = out.into_inner().map_err(csv_error)?;
+    let mut resp = ApiResponse::text(
+        StatusCode::OK,
+        "text/csv; charset=utf-8",
+        Bytes::from(bytes),
+    );
+    resp.headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"conversations.csv\""),
+    );
+    Ok(resp)
+}
+
+/// Who a transcript line names: the sender's name, else its id, else its kind.
+fn sender_label(m: &Message) -> String {
+    let kind = match m.sender.kind {
+        SenderKind::Contact => "contact",
+        SenderKind::Member => "member",
+        SenderKind::AiAgent => "ai_agent",
+        SenderKind::Broadcast => "broadcast",
+        SenderKind::Workflow => "workflow",
+    };
+    m.sender
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .or(m.sender.id.as_deref())
+        .unwrap_or(kind)
+        .to_string()
+}
+
+/// One transcript line: `[time] sender: body`, line breaks in the body folded
+/// to spaces so that each message stays one line.
+pub(crate) fn transcript_line(m: &Message) -> String {
+    let body: String = m
+        .body
+        .split(['\r', '\n'])
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!("[{}] {}: {}\n", m.created_at, sender_label(m), body)
+}
+
+pub(crate) async fn transcript<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    load(app, &cx).await?;
+    let mut text = String::new();
+    let mut page = PageRequest::first(FULL_READ_PAGE);
+    loop {
+        let found = app
+            .store()
+            .list_messages(cx.who.ws(), cx.id(), &page)
+            .await?;
+        for m in &found.items {
+            text.push_str(&transcript_line(m));
+        }
+        match found.next_cursor {
+            Some(next) => page.cursor = Some(next),
+            None => break,
+        }
+    }
+    Ok(ApiResponse::text(
+        StatusCode::OK,
+        "text/plain; charset=utf-8",
+        Bytes::from(text),
+    ))
+}
+
+pub(crate) async fn messages<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
+    cx.query.only(&["limit", "cursor"])?;
+    let page = cx.query.page()?;
+    load(app, &cx).await?;
+    let found = app
+        .store()
+        .list_messages(cx.who.ws(), cx.id(), &page)
+        .await?;
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &ListPage {
+            items: found.items,
+            next_cursor: found.next_cursor,
+        },
+    ))
+}
+
+pub(crate) async fn timeline<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
+    cx.query.only(&["limit", "cursor"])?;
+    let page = cx.query.page()?;
+    load(app, &cx).await?;
+    let found = app
+        .store()
+        .list_timeline(cx.who.ws(), cx.id(), &page)
+        .await?;
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &ListPage {
+            items: found.items,
+            next_cursor: found.next_cursor,
+        },
+    ))
+}
+
+pub(crate) async fn closing_note_draft<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    cx.no_body()?;
+    let ctx = load(app, &cx).await?;
+    let recent = app
+        .store()
+        .latest_messages(cx.who.ws(), cx.id(), RECENT_MESSAGES)
+        .await?;
+    let draft = app
+        .notes()
+        .draft(&recent, &ctx.settings.closing_notes.categories);
+    Ok(ApiResponse::json(StatusCode::OK, &draft))
+}
+
+pub(crate) async fn summary<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
+    cx.no_body()?;
+    load(app, &cx).await?;
+    let recent = app
+        .store()
+        .latest_messages(cx.who.ws(), cx.id(), RECENT_MESSAGES)
+        .await?;
+    let recent = inbox_domain::notes::latest_window(&recent);
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &SummaryOut {
+            summary: app.notes().summarize(recent),
+            message_count: recent.len(),
+        },
+    ))
+}
+
+/// `read`, `unread`, `favorite`, `DELETE favorite`: the caller's own flags,
+/// which never bump the conversation's version.
+pub(crate) async fn flags<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
+    cx.no_body()?;
+    let change = match cx.action {
+        Action::ConversationRead => FlagChange::Read,
+        Action::ConversationUnread => FlagChange::Unread,
+        Action::ConversationFavorite => FlagChange::Favorite,
+        _ => FlagChange::Unfavorite,
+    };
+    let if_match = cx.if_match()?;
+    let ctx = app
+        .store()
+        .load_context(
+            cx.who.ws(),
+            Some(cx.id()),
+            &[LookupKey::Person(cx.who.sub().to_string())],
+        )
+        .await?;
+    let mut conv = conversation_of(&ctx)?.clone();
+    if !if_match.matches(conv.version) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let entry = ctx.people.get(cx.who.sub());
+    let caller: Caller = cx.who.caller(entry);
+    let flags = change_flags(&conv, &caller, change, app.clock().now())?;
+    if let Some(member) = cx.who.provision(entry) {
+        match app
+            .store()
+            .commit(Commit {
+                provision: Some(member),
+                ..Commit::default()
+            })
+            .await
+        {
+            Ok(()) | Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    app.store()
+        .set_member_flags(cx.who.ws(), &conv.id, cx.who.sub(), &flags)
+        .await?;
+    conv.member_flags.insert(cx.who.sub().to_string(), flags);
+    Ok(conversation_response(StatusCode::OK, &conv, &caller))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use inbox_domain::Timestamp;
+    use inbox_domain::model::Sender;
+
+    fn msg(kind: SenderKind, id: Option<&str>, name: Option<&str>, body: &str) -> Message {
+        Message {
+            id: "msg_1".into(),
+            conversation_id: "conv_1".into(),
+            sender: Sender {
+                kind,
+                id: id.map(str::to_string),
+                name: name.map(str::to_string),
+            },
+            body: body.into(),
+            created_at: Timestamp::parse("2026-11-21T10:15:30.123Z").unwrap(),
+            channel_message_id: None,
+            delivery_status: None,
+        }
+    }
+
+    #[test]
+    fn transcript_lines() {
+        assert_eq!(
+            transcript_line(&msg(
+                SenderKind::Contact,
+                Some("ct_1"),
+                Some("Ann"),
+                "hi\nthere"
+            )),
+            "[2026-11-21T10:15:30.123Z] Ann: hi there\n"
+        );
+        assert_eq!(
+            transcript_line(&msg(SenderKind::Member, Some("bob"), Some(" "), "ok")),
+            "[2026-11-21T10:15:30.123Z] bob: ok\n"
+        );
+        assert_eq!(
+            transcript_line(&msg(SenderKind::Broadcast, None, None, "sale")),
+            "[2026-11-21T10:15:30.123Z] broadcast: sale\n"
+        );
+    }
+}

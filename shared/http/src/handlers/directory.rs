@@ -1,0 +1,345 @@
+//! Members, teams, AI agents and settings.
+
+use super::page_by_id;
+use crate::app::{App, Request, Who};
+use crate::conventions::IfMatch;
+use crate::problem::ApiError;
+use crate::response::ApiResponse;
+use crate::wire::{
+    AgentIn, AgentOut, ListPage, MemberIn, MemberOut, MemberSearchOut, SearchAgentOut, TeamIn,
+};
+use http::StatusCode;
+use inbox_domain::directory::{
+    check_external_id, check_id_free_for_agent, check_id_free_for_member, search_agents,
+    search_members,
+};
+use inbox_domain::model::{AiAgent, Member, Team};
+use inbox_domain::views::{Filters, ListQuery, View};
+use inbox_domain::{Command, DomainError, FieldError, Role, Settings};
+use inbox_store::{DirectoryEntry, PageRequest, Store, StoreError};
+use std::collections::HashSet;
+
+/// The longest display name of a member, team or agent.
+pub const MAX_NAME_CHARS: usize = 200;
+/// The longest email we keep.
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// The most members a team may list.
+pub const MAX_TEAM_MEMBERS: usize = 1000;
+/// The page size used when sweeping conversations after a removal.
+const SWEEP_PAGE: usize = 200;
+
+fn invalid(field: &str, message: &str) -> ApiError {
+    DomainError::Validation {
+        message: format!("{field} {message}"),
+        errors: vec![FieldError::new(field, message)],
+    }
+    .into()
+}
+
+/// Trims an optional text field; blank becomes absent; longer than `max` is 422.
+pub(crate) fn clean_text(
+    field: &str,
+    value: Option<String>,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
+    let v = value
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    if v.as_ref().is_some_and(|s| s.chars().count() > max) {
+        return Err(invalid(field, &format!("must be at most {max} characters")));
+    }
+    if v.as_ref().is_some_and(|s| s.chars().any(char::is_control)) {
+        return Err(invalid(field, "must not contain control characters"));
+    }
+    Ok(v)
+}
+
+/// A path id that the caller chooses: 400 unless `[a-z0-9][a-z0-9_-]{0,63}`.
+fn chosen_id(cx: &Request) -> Result<String, ApiError> {
+    check_external_id(cx.id())?;
+    Ok(cx.id().to_string())
+}
+
+pub(crate) async fn member_put<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    let id = chosen_id(&cx)?;
+    let body: MemberIn = cx.json()?;
+    let name = clean_text("name", Some(body.name), MAX_NAME_CHARS)?.unwrap_or_default();
+    let email = clean_text("email", body.email, MAX_EMAIL_CHARS)?;
+    let role = match body.role.as_deref() {
+        None => Role::Agent,
+        Some(r) => match Role::parse(r) {
+            Some(role) if role.is_member_role() => role,
+            _ => return Err(invalid("role", "must be viewer, agent, admin or owner")),
+        },
+    };
+    let existing = app.store().get_person(cx.who.ws(), &id).await?;
+    let agent = match &existing {
+        Some(DirectoryEntry::Agent(a)) => Some(a),
+        _ => None,
+    };
+    check_id_free_for_member(&id, agent)?;
+    if id != cx.who.sub() {
+        app.ensure_provisioned(&cx.who).await?;
+    }
+    let member = Member {
+        id: id.clone(),
+        name,
+        email,
+        role,
+    };
+    match app.store().put_member(cx.who.ws(), &member).await {
+        Ok(()) => Ok(ApiResponse::json(StatusCode::OK, &MemberOut::from(&member))),
+        Err(StoreError::Conflict) => Err(DomainError::IdTaken(id).into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(crate) async fn members_list<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    cx.query.only(&["q", "limit", "cursor"])?;
+    let page = cx.query.page()?;
+    let q = cx.query.get("q").unwrap_or_default();
+    let members = app.store().list_members(cx.who.ws()).await?;
+    let agents = app.store().list_agents(cx.who.ws()).await?;
+    let found: Vec<Member> = search_members(&members, q).into_iter().cloned().collect();
+    let (items, next_cursor) = page_by_id(found, |m| &m.id, &page)?;
+    let mut agents: Vec<SearchAgentOut> = search_agents(&agents, q)
+        .into_iter()
+        .map(|a| SearchAgentOut {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            kind: "ai",
+        })
+        .collect();
+    agents.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &MemberSearchOut {
+            items: items.iter().map(MemberOut::from).collect(),
+            next_cursor,
+            agents,
+        },
+    ))
+}
+
+/// Runs `cmd` on every conversation `query` lists for `caller_id`, until none
+/// is left: each one leaves the list once changed, so the first page is read
+/// again rather than followed by cursor (which the changes would shift).
+async fn sweep<S: Store>(
+    app: &App<S>,
+    who: &Who,
+    query: ListQuery,
+    caller_id: &str,
+    cmd: Command,
+) -> Result<(), ApiError> {
+    let mut done: HashSet<String> = HashSet::new();
+    loop {
+        let page = app
+            .store()
+            .list_conversations(who.ws(), &query, caller_id, &PageRequest::first(SWEEP_PAGE))
+            .await?;
+        let todo: Vec<String> = page
+            .items
+            .into_iter()
+            .map(|c| c.id)
+            .filter(|id| !done.contains(id))
+            .collect();
+        if todo.is_empty() {
+            return Ok(());
+        }
+        for id in todo {
+            let cmd = cmd.clone();
+            match app
+                .run_command(who, &id, &IfMatch::Absent, &[], move |_| Ok(cmd.clone()))
+                .await
+            {
+                // Deleted meanwhile: nothing to clean.
+                Ok(_) | Err(ApiError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+            done.insert(id);
+        }
+    }
+}
+
+pub(crate) async fn member_delete<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    let id = cx.id().to_string();
+    if let Some(DirectoryEntry::Agent(_)) = app.store().get_person(cx.who.ws(), &id).await? {
+        return Err(ApiError::not_found("member"));
+    }
+    if id != cx.who.sub() {
+        app.ensure_provisioned(&cx.who).await?;
+    }
+    // Removed first, so nobody can be assigned to them while the sweep runs;
+    // a retried DELETE finishes a sweep that failed half-way.
+    app.store().delete_member(cx.who.ws(), &id).await?;
+    let query = ListQuery {
+        view: View::AssignedToMe,
+        filters: Filters::default(),
+    };
+    sweep(
+        app,
+        &cx.who,
+        query,
+        &id,
+        Command::MemberRemoved {
+            member_id: id.clone(),
+        },
+    )
+    .await?;
+    Ok(ApiResponse::no_content())
+}
+
+pub(crate) async fn team_put<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
+    let id = chosen_id(&cx)?;
+    let body: TeamIn = cx.json()?;
+    let Some(name) = clean_text("name", Some(body.name), MAX_NAME_CHARS)? else {
+        return Err(invalid("name", "is required"));
+    };
+    if body.member_ids.len() > MAX_TEAM_MEMBERS {
+        return Err(invalid(
+            "member_ids",
+            &format!("must list at most {MAX_TEAM_MEMBERS} members"),
+        ));
+    }
+    let mut member_ids: Vec<String> = Vec::new();
+    for m in body.member_ids {
+        check_external_id(&m)?;
+        if !member_ids.contains(&m) {
+            member_ids.push(m);
+        }
+    }
+    app.ensure_provisioned(&cx.who).await?;
+    let team = Team {
+        id,
+        name,
+        member_ids,
+    };
+    app.store().put_team(cx.who.ws(), &team).await?;
+    Ok(ApiResponse::json(StatusCode::OK, &team))
+}
+
+pub(crate) async fn teams_list<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    cx.query.only(&["limit", "cursor"])?;
+    let page = cx.query.page()?;
+    let teams = app.store().list_teams(cx.who.ws()).await?;
+    let (items, next_cursor) = page_by_id(teams, |t| &t.id, &page)?;
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &ListPage { items, next_cursor },
+    ))
+}
+
+pub(crate) async fn team_delete<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    let id = cx.id().to_string();
+    app.ensure_provisioned(&cx.who).await?;
+    app.store().delete_team(cx.who.ws(), &id).await?;
+    let query = ListQuery {
+        view: View::All,
+        filters: Filters {
+            team: Some(id.clone()),
+            ..Filters::default()
+        },
+    };
+    let caller = cx.who.sub().to_string();
+    sweep(
+        app,
+        &cx.who,
+        query,
+        &caller,
+        Command::TeamRemoved { team_id: id },
+    )
+    .await?;
+    Ok(ApiResponse::no_content())
+}
+
+pub(crate) async fn agent_put<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    let id = chosen_id(&cx)?;
+    let body: AgentIn = cx.json()?;
+    let Some(name) = clean_text("name", Some(body.name), MAX_NAME_CHARS)? else {
+        return Err(invalid("name", "is required"));
+    };
+    let existing = app.store().get_person(cx.who.ws(), &id).await?;
+    let member = match &existing {
+        Some(DirectoryEntry::Member(m)) => Some(m),
+        _ => None,
+    };
+    check_id_free_for_agent(&id, member)?;
+    app.ensure_provisioned(&cx.who).await?;
+    let agent = AiAgent {
+        id: id.clone(),
+        name,
+    };
+    match app.store().put_agent(cx.who.ws(), &agent).await {
+        Ok(()) => Ok(ApiResponse::json(StatusCode::OK, &AgentOut::from(&agent))),
+        Err(StoreError::Conflict) => Err(DomainError::IdTaken(id).into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(crate) async fn agents_list<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    cx.query.only(&["limit", "cursor"])?;
+    let page = cx.query.page()?;
+    let agents = app.store().list_agents(cx.who.ws()).await?;
+    let (items, next_cursor) = page_by_id(agents, |a| &a.id, &page)?;
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &ListPage {
+            items: items.iter().map(AgentOut::from).collect::<Vec<_>>(),
+            next_cursor,
+        },
+    ))
+}
+
+pub(crate) async fn agent_delete<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    let id = cx.id().to_string();
+    if let Some(DirectoryEntry::Member(_)) = app.store().get_person(cx.who.ws(), &id).await? {
+        return Err(ApiError::not_found("AI agent"));
+    }
+    app.ensure_provisioned(&cx.who).await?;
+    app.store().delete_agent(cx.who.ws(), &id).await?;
+    Ok(ApiResponse::no_content())
+}
+
+pub(crate) async fn settings_get<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    let settings = app.store().get_settings(cx.who.ws()).await?;
+    Ok(ApiResponse::json(StatusCode::OK, &settings))
+}
+
+pub(crate) async fn settings_put<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    // Any JSON value parses here; the domain reports every invalid field at once (422).
+    let doc: serde_json::Value = cx.json()?;
+    let settings = Settings::from_document(&doc)?;
+    app.ensure_provisioned(&cx.who).await?;
+    app.store().put_settings(cx.who.ws(), &settings).await?;
+    Ok(ApiResponse::json(StatusCode::OK, &settings))
+}

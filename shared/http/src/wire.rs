@@ -1,0 +1,324 @@
+//! Response shapes of the contract that are not domain types already, and the
+//! strict request bodies (unknown fields are refused).
+
+use inbox_domain::commands::{ClosingNoteInput, OnClosed};
+use inbox_domain::model::{AiAgent, Contact, Member, SenderKind, Status};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// A list page: `{"items": [...], "next_cursor": "…" | null}`.
+#[derive(Debug, Serialize)]
+pub struct ListPage<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Where the next page starts, or null at the end.
+    pub next_cursor: Option<String>,
+}
+
+/// A member: `{"id","name","email","role","initials"}`.
+#[derive(Debug, Serialize)]
+pub struct MemberOut {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Email.
+    pub email: Option<String>,
+    /// Role.
+    pub role: &'static str,
+    /// First letters of the first and last words of the name.
+    pub initials: String,
+}
+
+impl From<&Member> for MemberOut {
+    fn from(m: &Member) -> Self {
+        MemberOut {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            email: m.email.clone(),
+            role: m.role.as_str(),
+            initials: m.initials(),
+        }
+    }
+}
+
+/// An AI agent: `{"id","name"}`.
+#[derive(Debug, Serialize)]
+pub struct AgentOut {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+impl From<&AiAgent> for AgentOut {
+    fn from(a: &AiAgent) -> Self {
+        AgentOut {
+            id: a.id.clone(),
+            name: a.name.clone(),
+        }
+    }
+}
+
+/// An AI agent in the member search: `{"id","name","kind":"ai"}`.
+#[derive(Debug, Serialize)]
+pub struct SearchAgentOut {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Always `ai`.
+    pub kind: &'static str,
+}
+
+/// The member search: members as `items`, AI agents beside them.
+#[derive(Debug, Serialize)]
+pub struct MemberSearchOut {
+    /// Matching members.
+    pub items: Vec<MemberOut>,
+    /// Where the next page of members starts, or null.
+    pub next_cursor: Option<String>,
+    /// Matching AI agents.
+    pub agents: Vec<SearchAgentOut>,
+}
+
+/// A contact: `{"id","name","email","phone","blocked","has_lead"}`.
+#[derive(Debug, Serialize)]
+pub struct ContactOut {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Blocked.
+    pub blocked: bool,
+    /// An email or phone is known.
+    pub has_lead: bool,
+}
+
+impl From<&Contact> for ContactOut {
+    fn from(c: &Contact) -> Self {
+        ContactOut {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+            blocked: c.blocked,
+            has_lead: c.has_lead(),
+        }
+    }
+}
+
+/// Deserializes a field that may be absent (outer `None`), null (`Some(None)`) or a value.
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// `PUT /members/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberIn {
+    /// Display name (blank allowed: such a member may read but not reply).
+    #[serde(default)]
+    pub name: String,
+    /// Email.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Role: viewer, agent, admin or owner (default agent).
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// `PUT /teams/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamIn {
+    /// Display name.
+    pub name: String,
+    /// Members of the team.
+    #[serde(default)]
+    pub member_ids: Vec<String>,
+}
+
+/// `PUT /agents/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentIn {
+    /// Display name.
+    pub name: String,
+}
+
+/// `POST /contacts`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactIn {
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Email.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Phone.
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+/// `PATCH /contacts/{id}`: absent keeps, null clears.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactPatchIn {
+    /// Name.
+    #[serde(default, deserialize_with = "double_option")]
+    pub name: Option<Option<String>>,
+    /// Email.
+    #[serde(default, deserialize_with = "double_option")]
+    pub email: Option<Option<String>>,
+    /// Phone.
+    #[serde(default, deserialize_with = "double_option")]
+    pub phone: Option<Option<String>>,
+}
+
+/// A body with just `{"body"}` (notes).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BodyIn {
+    /// The text.
+    pub body: String,
+}
+
+/// `POST /conversations`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationIn {
+    /// The contact.
+    pub contact_id: String,
+    /// The channel, if any.
+    #[serde(default)]
+    pub channel_id: Option<String>,
+}
+
+/// `POST /conversations/{id}/assign`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignIn {
+    /// The member to assign.
+    pub member_id: String,
+}
+
+/// `POST /conversations/{id}/team`: `team_id` must be present, null clears.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamAssignIn {
+    /// The team, or null.
+    #[serde(default, deserialize_with = "double_option")]
+    pub team_id: Option<Option<String>>,
+}
+
+/// `POST /conversations/{id}/agent`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentAssignIn {
+    /// The AI agent.
+    pub agent_id: String,
+    /// Ask the AI to write first.
+    #[serde(default)]
+    pub send_initial_message: bool,
+}
+
+/// `POST /conversations/{id}/status`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusIn {
+    /// The new status.
+    pub status: Status,
+    /// A closing note, only when closing.
+    #[serde(default)]
+    pub closing_note: Option<ClosingNoteInput>,
+}
+
+/// `POST /conversations/{id}/snooze`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnoozeIn {
+    /// RFC 3339 time to wake.
+    pub until: String,
+}
+
+/// `POST /conversations/{id}/messages`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageIn {
+    /// The text.
+    pub body: String,
+    /// For a member's reply to a closed conversation.
+    #[serde(default)]
+    pub on_closed: Option<OnClosed>,
+    /// For integrations: broadcast or workflow.
+    #[serde(default)]
+    pub sender: Option<SenderKind>,
+}
+
+/// `POST /conversations/{id}/handoff`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandoffIn {
+    /// Free-text reason.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `POST /conversations/{id}/labels`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelsIn {
+    /// Labels to add.
+    #[serde(default)]
+    pub add: Vec<String>,
+    /// Labels to remove.
+    #[serde(default)]
+    pub remove: Vec<String>,
+}
+
+/// `POST /conversations/{id}/channel`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelIn {
+    /// The channel to move to.
+    pub channel_id: String,
+}
+
+/// `POST /conversations/{id}/summary`.
+#[derive(Debug, Serialize)]
+pub struct SummaryOut {
+    /// The summary (null when there are no messages).
+    pub summary: Option<String>,
+    /// How many messages it covers (at most 100).
+    pub message_count: usize,
+}
+
+/// The takeover response.
+#[derive(Debug, Serialize)]
+pub struct TakeoverOut<C> {
+    /// The conversation.
+    pub conversation: C,
+    /// What the caller is told.
+    pub notice: &'static str,
+}
+
+/// The message-post response.
+#[derive(Debug, Serialize)]
+pub struct MessagePostedOut<M, C> {
+    /// The message.
+    pub message: M,
+    /// The conversation it landed in.
+    pub conversation: C,
+}
+
+/// The notice a takeover answers with.
+pub const TAKEOVER_NOTICE: &str = "You have taken over this conversation. AI will stop responding.";
