@@ -7,7 +7,8 @@ use crate::port::{
 };
 use async_trait::async_trait;
 use inbox_domain::model::{
-    Conversation, DomainEvent, MemberFlags, Message, ResponderKind, Status, TimelineEvent,
+    Conversation, DeliveryStatus, DomainEvent, MemberFlags, Message, ResponderKind, SenderKind,
+    Status, TimelineEvent,
 };
 use inbox_domain::{ListQuery, Timestamp, View};
 use rusqlite::types::Value as Sql;
@@ -246,10 +247,10 @@ fn list_page(
             sql.push_str(" AND c.assignee_id = ?");
             args.push(Sql::Text(caller_id.into()));
         }
-        View::Unassigned => sql.push_str(" AND assignee_id IS NULL AND closed = 0"),
+        View::Unassigned => sql.push_str(" AND c.assignee_id IS NULL AND closed = 0"),
         View::Unresolved => sql.push_str(" AND c.closed = 0"),
         View::Resolved => sql.push_str(" AND c.closed = 1"),
-        View::PendingHuman => sql.push_str(" AND human_handoff = 1 AND closed = 0"),
+        View::PendingHuman => sql.push_str(" AND c.human_handoff = 1 AND c.closed = 0"),
         View::HasLead => sql.push_str(" AND has_lead = 1"),
     }
     let f = &query.filters;
@@ -604,6 +605,59 @@ impl ConversationStore for SqliteStore {
             )
             .map_err(db)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn record_delivery_status(
+        &self,
+        workspace_id: &str,
+        channel_id: &str,
+        provider_message_id: &str,
+        status: DeliveryStatus,
+    ) -> Result<bool, StoreError> {
+        let (ws, channel, provider_id) = (
+            workspace_id.to_string(),
+            channel_id.to_string(),
+            provider_message_id.to_string(),
+        );
+        self.run(move |conn| {
+            let tx = write_tx(conn)?;
+            let found: Vec<(i64, String)> = {
+                let mut stmt = tx
+                    .prepare(
+                        "SELECT m.rowid, m.doc FROM messages m
+                         JOIN conversations c ON c.workspace_id = m.workspace_id AND c.id = m.conversation_id
+                         WHERE m.workspace_id = ?1
+                           AND json_extract(m.doc, '$.channel_message_id') = ?2
+                           AND c.channel_id = ?3",
+                    )
+                    .map_err(db)?;
+                let rows = stmt
+                    .query_map(params![ws, provider_id, channel], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
+                    .map_err(db)?;
+                rows.collect::<Result<_, _>>().map_err(db)?
+            };
+            let mut recorded = false;
+            for (rowid, doc) in found {
+                let mut message: Message = from_doc(&doc)?;
+                // Only what the inbox sent has a delivery status; a contact's message with
+                // the same provider id is not the one reported on.
+                if message.sender.kind == SenderKind::Contact {
+                    continue;
+                }
+                message.delivery_status = Some(status);
+                tx.execute(
+                    "UPDATE messages SET doc = ?1 WHERE rowid = ?2",
+                    params![to_doc(&message)?, rowid],
+                )
+                .map_err(db)?;
+                recorded = true;
+            }
+            tx.commit().map_err(db)?;
+            Ok(recorded)
         })
         .await
     }

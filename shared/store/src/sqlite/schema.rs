@@ -28,12 +28,12 @@ CREATE TABLE IF NOT EXISTS conversations (
 CREATE INDEX IF NOT EXISTS conv_all ON conversations (workspace_id, last_activity_at, id);
 CREATE INDEX IF NOT EXISTS conv_closed ON conversations (workspace_id, closed, last_activity_at, id);
 CREATE INDEX IF NOT EXISTS conv_assignee ON conversations (workspace_id, assignee_id, last_activity_at, id);
+-- Open conversations by assignee: serves `mine`, and `unassigned` (assignee_id IS NULL).
 CREATE INDEX IF NOT EXISTS conv_mine ON conversations (workspace_id, assignee_id, last_activity_at, id)
     WHERE closed = 0;
-CREATE INDEX IF NOT EXISTS conv_unassigned ON conversations (workspace_id, last_activity_at, id)
-    WHERE assignee_id IS NULL AND closed = 0;
-CREATE INDEX IF NOT EXISTS conv_pending_human ON conversations (workspace_id, last_activity_at, id)
-    WHERE human_handoff = 1 AND closed = 0;
+-- Keyed (not partial) so the planner prefers it to conv_closed without statistics.
+CREATE INDEX IF NOT EXISTS conv_pending_human
+    ON conversations (workspace_id, human_handoff, closed, last_activity_at, id);
 CREATE INDEX IF NOT EXISTS conv_has_lead ON conversations (workspace_id, last_activity_at, id)
     WHERE has_lead = 1;
 CREATE INDEX IF NOT EXISTS conv_contact ON conversations (workspace_id, contact_id, created_at, id);
@@ -65,6 +65,10 @@ CREATE TABLE IF NOT EXISTS messages (
     doc             TEXT    NOT NULL,
     PRIMARY KEY (workspace_id, conversation_id, write_version, position)
 );
+-- Messages by the provider's id, for delivery status reports on outgoing messages.
+CREATE INDEX IF NOT EXISTS messages_by_provider_id
+    ON messages (workspace_id, json_extract(doc, '$.channel_message_id'))
+    WHERE json_extract(doc, '$.channel_message_id') IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS timeline (
     workspace_id    TEXT    NOT NULL,
