@@ -1,1 +1,3 @@
 //! End-to-end and infrastructure tests live in `tests/`; this library holds their shared helpers.
+
+pub mod infra;

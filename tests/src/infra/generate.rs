@@ -1,0 +1,438 @@
+//! Writes the per-function part of `infra/template.yaml`: for each function
+//! its `AWS::Serverless::Function`, its own execution role with exactly the
+//! statements its [`FunctionSpec`] calls for, its log group, and, for the
+//! critical ones, error and throttle alarms. The rest of the template is
+//! written by hand; the generated block sits between two marker lines.
+
+use super::catalogue::{FunctionSpec, TableAccess, Trigger, functions};
+use super::{function_id, log_group_id, logical_stem, role_id, workspace_root};
+use inbox_store::dynamo::table::{TIMERS, keys::OUTBOX_PREFIX};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The line that opens the generated block.
+pub const BEGIN_MARKER: &str = "  # BEGIN GENERATED FUNCTIONS";
+/// The line that closes it.
+pub const END_MARKER: &str = "  # END GENERATED FUNCTIONS";
+
+/// Actions that read the table.
+pub const TABLE_READ_ACTIONS: [&str; 3] = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"];
+/// Item writes. `TransactWriteItems` has no IAM action of its own: each item
+/// in a transaction is authorised as the put, update, delete or condition check it is.
+pub const TABLE_WRITE_ACTIONS: [&str; 4] = [
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+];
+
+/// The Lambda functions under `functions/`: binary name → crate directory
+/// (relative to the workspace root). The dev server (`inbox-dev`) is not one.
+pub fn function_binaries(root: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(root.join("functions")) else {
+        return out;
+    };
+    let mut dirs: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    dirs.sort();
+    for dir in dirs {
+        let Ok(manifest) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+            continue;
+        };
+        let Some(dir_name) = dir.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let relative = format!("functions/{dir_name}");
+        let manifest = parse_manifest(&manifest);
+        if manifest.package == "inbox-dev" || dir_name == "inbox-dev" {
+            continue;
+        }
+        let mut bins: Vec<String> = manifest.bins.iter().map(|(name, _)| name.clone()).collect();
+        let main_claimed = manifest
+            .bins
+            .iter()
+            .any(|(_, path)| path.as_deref() == Some("src/main.rs"));
+        if dir.join("src/main.rs").is_file() && !main_claimed {
+            bins.push(manifest.package.clone());
+        }
+        if let Ok(extra) = std::fs::read_dir(dir.join("src/bin")) {
+            for e in extra.filter_map(Result::ok) {
+                let p = e.path();
+                let stem = if p.is_dir() && p.join("main.rs").is_file() {
+                    p.file_name().and_then(|n| n.to_str()).map(String::from)
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    p.file_stem().and_then(|n| n.to_str()).map(String::from)
+                } else {
+                    None
+                };
+                if let Some(stem) = stem {
+                    if !bins.contains(&stem) {
+                        bins.push(stem);
+                    }
+                }
+            }
+        }
+        for bin in bins {
+            out.insert(bin, relative.clone());
+        }
+    }
+    out
+}
+
+struct Manifest {
+    package: String,
+    bins: Vec<(String, Option<String>)>,
+}
+
+// Just enough TOML for `[package] name` and `[[bin]] name / path`.
+fn parse_manifest(text: &str) -> Manifest {
+    let mut section = String::new();
+    let mut package = String::new();
+    let mut bins: Vec<(String, Option<String>)> = Vec::new();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.starts_with('[') {
+            section = line.to_string();
+            if section == "[[bin]]" {
+                bins.push((String::new(), None));
+            }
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else { continue };
+        let key = key.trim();
+        let value = value.trim().trim_matches('"').to_string();
+        match (section.as_str(), key) {
+            ("[package]", "name") => package = value,
+            ("[[bin]]", "name") => {
+                if let Some(last) = bins.last_mut() {
+                    last.0 = value;
+                }
+            }
+            ("[[bin]]", "path") => {
+                if let Some(last) = bins.last_mut() {
+                    last.1 = Some(value);
+                }
+            }
+            _ => {}
+        }
+    }
+    bins.retain(|(name, _)| !name.is_empty());
+    Manifest { package, bins }
+}
+
+/// The generated block, markers included, for the functions in the catalogue
+/// and the crates found under `root/functions`.
+pub fn render(root: &Path) -> String {
+    let binaries = function_binaries(root);
+    let mut out = String::new();
+    out.push_str(BEGIN_MARKER);
+    out.push('\n');
+    out.push_str(
+        "  # Written by `cargo run -p inbox-tests --bin gen-template`; do not edit by hand.\n\
+         \x20 # Sizing profiles (memory MB / timeout s), explained in tests/src/infra/catalogue.rs:\n\
+         \x20 #   api 256/10: ~30 MB is used; 256 MB buys CPU for TLS set-up at cold start,\n\
+         \x20 #     and one read plus one write with bounded retries fails well before API Gateway's 30 s.\n\
+         \x20 #   export 1024/29: pages every conversation of a view in one request (the HTTP API allows 30 s).\n\
+         \x20 #   webhook 256/15: providers wait about 15 s; a delivery may carry several messages.\n\
+         \x20 #   sweep 256/55: must end inside its one-minute schedule.\n\
+         \x20 #   worker 256/30: 10 timers per batch; the queue's visibility timeout is six times this.\n\
+         \x20 #   publisher 256/60: up to 100 stream records, sent to EventBridge 10 per call.\n\
+         \x20 # Each function has its own role: logs to its own log group, and only the\n\
+         \x20 # table actions, queues and bus it uses.\n",
+    );
+    for f in functions() {
+        let crate_dir = binaries
+            .get(&f.name)
+            .cloned()
+            .unwrap_or_else(|| format!("functions/{}", f.name));
+        out.push('\n');
+        render_function(&mut out, &f, &crate_dir);
+        render_log_group(&mut out, &f);
+        render_role(&mut out, &f);
+        if f.critical {
+            render_alarms(&mut out, &f);
+        }
+    }
+    out.push_str(END_MARKER);
+    out.push('\n');
+    out
+}
+
+fn render_function(out: &mut String, f: &FunctionSpec, crate_dir: &str) {
+    let id = function_id(&f.name);
+    let s = f.sizing;
+    let _ = writeln!(out, "  {id}:");
+    let _ = writeln!(out, "    Type: AWS::Serverless::Function");
+    let _ = writeln!(out, "    Metadata:");
+    let _ = writeln!(out, "      BuildMethod: rust-cargolambda");
+    let _ = writeln!(out, "      BuildProperties:");
+    let _ = writeln!(out, "        Binary: {}", f.name);
+    let _ = writeln!(out, "    Properties:");
+    let _ = writeln!(out, "      Description: {}", yaml_str(&f.description));
+    let _ = writeln!(out, "      CodeUri: ../{crate_dir}");
+    let _ = writeln!(out, "      Role: !GetAtt {}.Arn", role_id(&f.name));
+    let _ = writeln!(out, "      MemorySize: {} # profile {}", s.memory, s.profile);
+    let _ = writeln!(out, "      Timeout: {}", s.timeout);
+    let _ = writeln!(out, "      LoggingConfig:");
+    let _ = writeln!(out, "        LogGroup: !Ref {}", log_group_id(&f.name));
+    let mut env: Vec<(String, String)> = Vec::new();
+    if f.table != TableAccess::None {
+        env.push(("INBOX_TABLE_NAME".into(), "!Ref Table".into()));
+    }
+    if f.sends_autoclose {
+        env.push(("INBOX_AUTOCLOSE_QUEUE_URL".into(), "!Ref AutoCloseQueue".into()));
+    }
+    if f.publishes_events {
+        env.push(("INBOX_EVENT_BUS_NAME".into(), "!Ref EventBus".into()));
+    }
+    if f.public_base_url {
+        env.push((
+            "INBOX_PUBLIC_BASE_URL".into(),
+            "!If [HasPublicBaseUrl, !Ref PublicBaseUrl, !Ref AWS::NoValue]".into(),
+        ));
+    }
+    if !env.is_empty() {
+        let _ = writeln!(out, "      Environment:");
+        let _ = writeln!(out, "        Variables:");
+        for (k, v) in env {
+            let _ = writeln!(out, "          {k}: {v}");
+        }
+    }
+    match &f.trigger {
+        Trigger::Schedule => {
+            // A missed minute is covered by the next sweep: no retries, no backlog.
+            let _ = writeln!(out, "      EventInvokeConfig:");
+            let _ = writeln!(out, "        MaximumEventAgeInSeconds: 60");
+            let _ = writeln!(out, "        MaximumRetryAttempts: 0");
+        }
+        _ => {}
+    }
+    let _ = writeln!(out, "      Events:");
+    match &f.trigger {
+        Trigger::Api(routes) => {
+            for r in routes {
+                let _ = writeln!(out, "        {}:", event_name(&r.method));
+                let _ = writeln!(out, "          Type: HttpApi");
+                let _ = writeln!(out, "          Properties:");
+                let _ = writeln!(out, "            ApiId: !Ref HttpApi");
+                let _ = writeln!(out, "            Method: {}", r.method);
+                let _ = writeln!(out, "            Path: {}", r.path);
+                if !r.jwt {
+                    let _ = writeln!(out, "            # Authenticated by the channel's signature, not a JWT.");
+                    let _ = writeln!(out, "            Auth:");
+                    let _ = writeln!(out, "              Authorizer: NONE");
+                }
+            }
+        }
+        Trigger::Schedule => {
+            let _ = writeln!(out, "        Sweep:");
+            let _ = writeln!(out, "          Type: Schedule");
+            let _ = writeln!(out, "          Properties:");
+            let _ = writeln!(out, "            Schedule: rate(1 minute)");
+            let _ = writeln!(out, "            Description: Queue the due auto-close timers");
+            let _ = writeln!(out, "            Enabled: true");
+        }
+        Trigger::AutoCloseQueue => {
+            let _ = writeln!(out, "        Timers:");
+            let _ = writeln!(out, "          Type: SQS");
+            let _ = writeln!(out, "          Properties:");
+            let _ = writeln!(out, "            Queue: !GetAtt AutoCloseQueue.Arn");
+            let _ = writeln!(out, "            BatchSize: 10");
+            let _ = writeln!(out, "            # Only the failed timers of a batch are retried.");
+            let _ = writeln!(out, "            FunctionResponseTypes: [ReportBatchItemFailures]");
+            let _ = writeln!(out, "            # Bounds the write burst on the table when many timers come due at once.");
+            let _ = writeln!(out, "            ScalingConfig:");
+            let _ = writeln!(out, "              MaximumConcurrency: !Ref AutoCloseWorkerMaxConcurrency");
+        }
+        Trigger::TableStream => {
+            let pattern = format!(
+                "{{\"eventName\": [\"INSERT\"], \"dynamodb\": {{\"NewImage\": {{\"sk\": {{\"S\": [{{\"prefix\": \"{OUTBOX_PREFIX}\"}}]}}}}}}}}"
+            );
+            let _ = writeln!(out, "        Outbox:");
+            let _ = writeln!(out, "          Type: DynamoDB");
+            let _ = writeln!(out, "          Properties:");
+            let _ = writeln!(out, "            Stream: !GetAtt Table.StreamArn");
+            let _ = writeln!(out, "            # From the oldest record kept: an event is never skipped.");
+            let _ = writeln!(out, "            StartingPosition: TRIM_HORIZON");
+            let _ = writeln!(out, "            BatchSize: 100");
+            let _ = writeln!(out, "            MaximumBatchingWindowInSeconds: 1");
+            let _ = writeln!(out, "            FunctionResponseTypes: [ReportBatchItemFailures]");
+            let _ = writeln!(out, "            BisectBatchOnFunctionError: true");
+            let _ = writeln!(out, "            MaximumRetryAttempts: 10");
+            let _ = writeln!(out, "            # Only new outbox items are events; every other write is state.");
+            let _ = writeln!(out, "            FilterCriteria:");
+            let _ = writeln!(out, "              Filters:");
+            let _ = writeln!(out, "                - Pattern: {}", yaml_str(&pattern));
+            let _ = writeln!(out, "            DestinationConfig:");
+            let _ = writeln!(out, "              OnFailure:");
+            let _ = writeln!(out, "                Type: SQS");
+            let _ = writeln!(out, "                Destination: !GetAtt EventsDeadLetterQueue.Arn");
+        }
+    }
+}
+
+fn render_log_group(out: &mut String, f: &FunctionSpec) {
+    let _ = writeln!(out, "  {}:", log_group_id(&f.name));
+    let _ = writeln!(out, "    Type: AWS::Logs::LogGroup");
+    let _ = writeln!(out, "    DeletionPolicy: Delete");
+    let _ = writeln!(out, "    UpdateReplacePolicy: Delete");
+    let _ = writeln!(out, "    Properties:");
+    let _ = writeln!(out, "      RetentionInDays: !Ref LogRetentionDays");
+}
+
+fn statement(out: &mut String, sid: &str, actions: &[&str], resources: &[String]) {
+    let _ = writeln!(out, "              - Sid: {sid}");
+    let _ = writeln!(out, "                Effect: Allow");
+    let _ = writeln!(out, "                Action:");
+    for a in actions {
+        let _ = writeln!(out, "                  - {a}");
+    }
+    let _ = writeln!(out, "                Resource:");
+    for r in resources {
+        let _ = writeln!(out, "                  - {r}");
+    }
+}
+
+fn render_role(out: &mut String, f: &FunctionSpec) {
+    let _ = writeln!(out, "  {}:", role_id(&f.name));
+    let _ = writeln!(out, "    Type: AWS::IAM::Role");
+    let _ = writeln!(out, "    Properties:");
+    let _ = writeln!(out, "      Description: {}", yaml_str(&format!("Runs {}", f.name)));
+    let _ = writeln!(out, "      AssumeRolePolicyDocument:");
+    let _ = writeln!(out, "        Version: \"2012-10-17\"");
+    let _ = writeln!(out, "        Statement:");
+    let _ = writeln!(out, "          - Effect: Allow");
+    let _ = writeln!(out, "            Principal:");
+    let _ = writeln!(out, "              Service: lambda.amazonaws.com");
+    let _ = writeln!(out, "            Action: sts:AssumeRole");
+    let _ = writeln!(out, "      Policies:");
+    let _ = writeln!(out, "        - PolicyName: {}", f.name);
+    let _ = writeln!(out, "          PolicyDocument:");
+    let _ = writeln!(out, "            Version: \"2012-10-17\"");
+    let _ = writeln!(out, "            Statement:");
+    statement(
+        out,
+        "OwnLogGroup",
+        &["logs:CreateLogStream", "logs:PutLogEvents"],
+        &[format!("!GetAtt {}.Arn", log_group_id(&f.name))],
+    );
+    let table_and_indexes = [
+        "!GetAtt Table.Arn".to_string(),
+        "!Sub \"${Table.Arn}/index/*\"".to_string(),
+    ];
+    match f.table {
+        TableAccess::None => {}
+        TableAccess::Read => statement(out, "ReadTable", &TABLE_READ_ACTIONS, &table_and_indexes),
+        TableAccess::ReadWrite => {
+            statement(out, "ReadTable", &TABLE_READ_ACTIONS, &table_and_indexes);
+            statement(out, "WriteTableItems", &TABLE_WRITE_ACTIONS, &["!GetAtt Table.Arn".to_string()]);
+        }
+        TableAccess::QueryTimers => statement(
+            out,
+            "QueryDueTimers",
+            &["dynamodb:Query"],
+            &[format!("!Sub \"${{Table.Arn}}/index/{}\"", TIMERS.name)],
+        ),
+    }
+    if f.sends_autoclose {
+        statement(out, "SendTimers", &["sqs:SendMessage"], &["!GetAtt AutoCloseQueue.Arn".to_string()]);
+    }
+    match f.trigger {
+        Trigger::AutoCloseQueue => statement(
+            out,
+            "ConsumeTimers",
+            &["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            &["!GetAtt AutoCloseQueue.Arn".to_string()],
+        ),
+        Trigger::TableStream => {
+            statement(
+                out,
+                "ReadTableStream",
+                &["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+                &["!GetAtt Table.StreamArn".to_string()],
+            );
+            statement(
+                out,
+                "ListTableStreams",
+                &["dynamodb:ListStreams"],
+                &["!Sub \"${Table.Arn}/stream/*\"".to_string()],
+            );
+            statement(
+                out,
+                "DeadLetterFailedBatches",
+                &["sqs:SendMessage"],
+                &["!GetAtt EventsDeadLetterQueue.Arn".to_string()],
+            );
+        }
+        _ => {}
+    }
+    if f.publishes_events {
+        statement(out, "PublishEvents", &["events:PutEvents"], &["!GetAtt EventBus.Arn".to_string()]);
+    }
+}
+
+fn render_alarms(out: &mut String, f: &FunctionSpec) {
+    let stem = logical_stem(&f.name);
+    let mut metrics: Vec<(&str, &str, &str, u32)> = vec![
+        ("Errors", "Sum", "failed invocations", 1),
+        ("Throttles", "Sum", "throttled invocations", 1),
+    ];
+    if f.trigger == Trigger::TableStream {
+        // Events older than five minutes mean the publisher is falling behind.
+        metrics.push(("IteratorAge", "Maximum", "stream records waiting over 5 minutes", 300_000));
+    }
+    for (metric, statistic, what, threshold) in metrics {
+        let _ = writeln!(out, "  {stem}{metric}Alarm:");
+        let _ = writeln!(out, "    Type: AWS::CloudWatch::Alarm");
+        let _ = writeln!(out, "    Properties:");
+        let _ = writeln!(out, "      AlarmDescription: {}", yaml_str(&format!("{}: {what}.", f.name)));
+        let _ = writeln!(out, "      Namespace: AWS/Lambda");
+        let _ = writeln!(out, "      MetricName: {metric}");
+        let _ = writeln!(out, "      Dimensions:");
+        let _ = writeln!(out, "        - Name: FunctionName");
+        let _ = writeln!(out, "          Value: !Ref {}", function_id(&f.name));
+        let _ = writeln!(out, "      Statistic: {statistic}");
+        let _ = writeln!(out, "      Period: 300");
+        let _ = writeln!(out, "      EvaluationPeriods: 1");
+        let _ = writeln!(out, "      Threshold: {threshold}");
+        let _ = writeln!(out, "      ComparisonOperator: GreaterThanOrEqualToThreshold");
+        let _ = writeln!(out, "      TreatMissingData: notBreaching");
+        let _ = writeln!(out, "      AlarmActions: [!Ref AlarmTopic]");
+        let _ = writeln!(out, "      OKActions: [!Ref AlarmTopic]");
+    }
+}
+
+fn event_name(method: &str) -> String {
+    let lower = method.to_ascii_lowercase();
+    logical_stem(&lower)
+}
+
+// A double-quoted YAML scalar.
+fn yaml_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+}
+
+/// `template` with its generated block replaced by `block`.
+pub fn splice(template: &str, block: &str) -> Result<String, String> {
+    let begin = template
+        .find(BEGIN_MARKER)
+        .ok_or_else(|| format!("the template has no `{}` line", BEGIN_MARKER.trim()))?;
+    let end_start = template
+        .find(END_MARKER)
+        .ok_or_else(|| format!("the template has no `{}` line", END_MARKER.trim()))?;
+    if end_start < begin {
+        return Err("the END marker comes before the BEGIN marker".into());
+    }
+    let end = end_start + END_MARKER.len();
+    let end = if template[end..].starts_with('\n') { end + 1 } else { end };
+    Ok(format!("{}{}{}", &template[..begin], block, &template[end..]))
+}
+
+/// The template as it should be: the committed one with a fresh generated block.
+pub fn expected_template() -> Result<String, String> {
+    let root = workspace_root();
+    let path = root.join("infra").join("template.yaml");
+    let current = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    splice(&current, &render(&root))
+}
