@@ -3,6 +3,12 @@
 //! action. The Lambda functions and the dev server only convert their
 //! framework's request into an [`ApiRequest`] and the [`ApiResponse`] back.
 
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+#![warn(missing_docs)]
+
 pub mod app;
 pub mod auth;
 pub mod conventions;

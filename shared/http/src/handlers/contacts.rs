@@ -28,6 +28,7 @@ async fn load<S: Store>(app: &App<S>, cx: &Request) -> Result<Contact, ApiError>
         .ok_or_else(|| ApiError::not_found("contact"))
 }
 
+/// `POST /contacts`: a new contact (201).
 pub(crate) async fn create<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     let body: ContactIn = cx.json()?;
     let mut ids = app.new_ids();
@@ -45,11 +46,13 @@ pub(crate) async fn create<S: Store>(app: &App<S>, cx: Request) -> Result<ApiRes
         .with_location(&format!("/contacts/{}", contact.id)))
 }
 
+/// `GET /contacts/{id}`.
 pub(crate) async fn get<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     let contact = load(app, &cx).await?;
     Ok(contact_response(StatusCode::OK, &contact))
 }
 
+/// `PATCH /contacts/{id}`: absent keeps, null clears.
 pub(crate) async fn patch<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     let body: ContactPatchIn = cx.json()?;
     let name = body
@@ -78,6 +81,7 @@ pub(crate) async fn patch<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResp
     .await
 }
 
+/// `POST /contacts/{id}/block` and `/unblock`.
 pub(crate) async fn set_blocked<S: Store>(
     app: &App<S>,
     cx: Request,
@@ -135,6 +139,7 @@ async fn change<S: Store>(
     Err(ApiError::Contended)
 }
 
+/// `POST /contacts/{id}/notes` (201).
 pub(crate) async fn note_create<S: Store>(
     app: &App<S>,
     cx: Request,
@@ -156,6 +161,7 @@ pub(crate) async fn note_create<S: Store>(
     Ok(ApiResponse::json(StatusCode::CREATED, &note))
 }
 
+/// `GET /contacts/{id}/notes`, oldest first.
 pub(crate) async fn notes_list<S: Store>(
     app: &App<S>,
     cx: Request,

@@ -57,6 +57,7 @@ fn conversation_of(ctx: &CommandContext) -> Result<&Conversation, ApiError> {
         .ok_or_else(|| ApiError::not_found("conversation"))
 }
 
+/// `POST /conversations`: a new open conversation (201).
 pub(crate) async fn create<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     let body: ConversationIn = cx.json()?;
     let ws = cx.who.ws();
@@ -111,6 +112,7 @@ pub(crate) async fn create<S: Store>(app: &App<S>, cx: Request) -> Result<ApiRes
     Err(ApiError::Contended)
 }
 
+/// `GET /conversations/{id}`.
 pub(crate) async fn get<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     let ctx = load(app, &cx).await?;
     let caller = cx.who.caller(None);
@@ -121,6 +123,7 @@ pub(crate) async fn get<S: Store>(app: &App<S>, cx: Request) -> Result<ApiRespon
     ))
 }
 
+/// `GET /conversations`: a view with filters, one page.
 pub(crate) async fn list<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     let query = ListQuery::parse(cx.query.pairs())?;
     let page = cx.query.page()?;
@@ -180,6 +183,7 @@ fn csv_error(e: impl std::fmt::Display) -> ApiError {
     ApiError::Store(StoreError::Corrupt(format!("csv: {e}")))
 }
 
+/// `GET /conversations/export.csv`: every page of the list as CSV.
 pub(crate) async fn export_csv<S: Store>(
     app: &App<S>,
     cx: Request,
@@ -267,6 +271,7 @@ pub(crate) fn transcript_line(m: &Message) -> String {
     format!("[{}] {}: {}\n", m.created_at, sender_label(m), body)
 }
 
+/// `GET /conversations/{id}/transcript`: every message as a text line.
 pub(crate) async fn transcript<S: Store>(
     app: &App<S>,
     cx: Request,
@@ -294,6 +299,7 @@ pub(crate) async fn transcript<S: Store>(
     ))
 }
 
+/// `GET /conversations/{id}/messages`, oldest first.
 pub(crate) async fn messages<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     cx.query.only(&["limit", "cursor"])?;
     let page = cx.query.page()?;
@@ -311,6 +317,7 @@ pub(crate) async fn messages<S: Store>(app: &App<S>, cx: Request) -> Result<ApiR
     ))
 }
 
+/// `GET /conversations/{id}/timeline`, in commit order.
 pub(crate) async fn timeline<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     cx.query.only(&["limit", "cursor"])?;
     let page = cx.query.page()?;
@@ -328,6 +335,7 @@ pub(crate) async fn timeline<S: Store>(app: &App<S>, cx: Request) -> Result<ApiR
     ))
 }
 
+/// `POST /conversations/{id}/closing-note/draft`: writes nothing.
 pub(crate) async fn closing_note_draft<S: Store>(
     app: &App<S>,
     cx: Request,
@@ -344,6 +352,7 @@ pub(crate) async fn closing_note_draft<S: Store>(
     Ok(ApiResponse::json(StatusCode::OK, &draft))
 }
 
+/// `POST /conversations/{id}/summary`: writes nothing.
 pub(crate) async fn summary<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     cx.no_body()?;
     load(app, &cx).await?;

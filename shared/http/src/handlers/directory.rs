@@ -60,6 +60,7 @@ fn chosen_id(cx: &Request) -> Result<String, ApiError> {
     Ok(cx.id().to_string())
 }
 
+/// `PUT /members/{id}`: create or replace a member.
 pub(crate) async fn member_put<S: Store>(
     app: &App<S>,
     cx: Request,
@@ -97,6 +98,7 @@ pub(crate) async fn member_put<S: Store>(
     }
 }
 
+/// `GET /members?q=`: matching members (paged) and AI agents.
 pub(crate) async fn members_list<S: Store>(
     app: &App<S>,
     cx: Request,
@@ -167,6 +169,7 @@ async fn sweep<S: Store>(
     }
 }
 
+/// `DELETE /members/{id}`: remove the member, then unassign their conversations.
 pub(crate) async fn member_delete<S: Store>(
     app: &App<S>,
     cx: Request,
@@ -198,6 +201,7 @@ pub(crate) async fn member_delete<S: Store>(
     Ok(ApiResponse::no_content())
 }
 
+/// `PUT /teams/{id}`: create or replace a team.
 pub(crate) async fn team_put<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     let id = chosen_id(&cx)?;
     let body: TeamIn = cx.json()?;
@@ -227,6 +231,7 @@ pub(crate) async fn team_put<S: Store>(app: &App<S>, cx: Request) -> Result<ApiR
     Ok(ApiResponse::json(StatusCode::OK, &team))
 }
 
+/// `GET /teams`: teams by id, paged.
 pub(crate) async fn teams_list<S: Store>(
     app: &App<S>,
     cx: Request,
@@ -241,6 +246,7 @@ pub(crate) async fn teams_list<S: Store>(
     ))
 }
 
+/// `DELETE /teams/{id}`: remove the team, then clear it from its conversations.
 pub(crate) async fn team_delete<S: Store>(
     app: &App<S>,
     cx: Request,
@@ -267,6 +273,7 @@ pub(crate) async fn team_delete<S: Store>(
     Ok(ApiResponse::no_content())
 }
 
+/// `PUT /agents/{id}`: create or replace an AI agent.
 pub(crate) async fn agent_put<S: Store>(
     app: &App<S>,
     cx: Request,
@@ -294,6 +301,7 @@ pub(crate) async fn agent_put<S: Store>(
     }
 }
 
+/// `GET /agents`: AI agents by id, paged.
 pub(crate) async fn agents_list<S: Store>(
     app: &App<S>,
     cx: Request,
@@ -311,6 +319,7 @@ pub(crate) async fn agents_list<S: Store>(
     ))
 }
 
+/// `DELETE /agents/{id}`: remove an AI agent.
 pub(crate) async fn agent_delete<S: Store>(
     app: &App<S>,
     cx: Request,
@@ -324,6 +333,7 @@ pub(crate) async fn agent_delete<S: Store>(
     Ok(ApiResponse::no_content())
 }
 
+/// `GET /settings`: the settings document (defaults when never set).
 pub(crate) async fn settings_get<S: Store>(
     app: &App<S>,
     cx: Request,
@@ -332,6 +342,7 @@ pub(crate) async fn settings_get<S: Store>(
     Ok(ApiResponse::json(StatusCode::OK, &settings))
 }
 
+/// `PUT /settings`: validate and replace the whole document.
 pub(crate) async fn settings_put<S: Store>(
     app: &App<S>,
     cx: Request,
