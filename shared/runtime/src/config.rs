@@ -1,0 +1,80 @@
+//! Function configuration from environment variables (set by the SAM template).
+
+/// What a function needs to know about its deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `INBOX_TABLE_NAME`: the DynamoDB table.
+    pub table_name: String,
+    /// `INBOX_AUTOCLOSE_QUEUE_URL`: the auto-close SQS queue (sweep only).
+    pub autoclose_queue_url: Option<String>,
+    /// `INBOX_EVENT_BUS_NAME`: the EventBridge bus for domain events (publisher only).
+    pub event_bus_name: Option<String>,
+    /// `INBOX_PUBLIC_BASE_URL`: the API's public URL, for webhook signatures that cover it (Twilio).
+    pub public_base_url: Option<String>,
+}
+
+/// A required setting is missing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("missing configuration: set {0}")]
+pub struct ConfigError(pub &'static str);
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the configuration through `get` (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let non_empty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        Ok(Config {
+            table_name: non_empty("INBOX_TABLE_NAME").ok_or(ConfigError("INBOX_TABLE_NAME"))?,
+            autoclose_queue_url: non_empty("INBOX_AUTOCLOSE_QUEUE_URL"),
+            event_bus_name: non_empty("INBOX_EVENT_BUS_NAME"),
+            public_base_url: non_empty("INBOX_PUBLIC_BASE_URL")
+                .map(|u| u.trim_end_matches('/').to_string()),
+        })
+    }
+
+    /// The queue URL, or an error naming the variable.
+    pub fn require_queue(&self) -> Result<&str, ConfigError> {
+        self.autoclose_queue_url
+            .as_deref()
+            .ok_or(ConfigError("INBOX_AUTOCLOSE_QUEUE_URL"))
+    }
+
+    /// The bus name, or an error naming the variable.
+    pub fn require_bus(&self) -> Result<&str, ConfigError> {
+        self.event_bus_name
+            .as_deref()
+            .ok_or(ConfigError("INBOX_EVENT_BUS_NAME"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn table_name_is_required_and_urls_are_normalised() {
+        let env: HashMap<&str, &str> = HashMap::from([
+            ("INBOX_TABLE_NAME", "inbox-dev"),
+            ("INBOX_PUBLIC_BASE_URL", "https://api.example.com/"),
+        ]);
+        let cfg = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(cfg.table_name, "inbox-dev");
+        assert_eq!(
+            cfg.public_base_url.as_deref(),
+            Some("https://api.example.com")
+        );
+        assert_eq!(
+            cfg.require_queue(),
+            Err(ConfigError("INBOX_AUTOCLOSE_QUEUE_URL"))
+        );
+        assert_eq!(
+            Config::from_lookup(|_| None),
+            Err(ConfigError("INBOX_TABLE_NAME"))
+        );
+    }
+}
