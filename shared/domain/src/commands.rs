@@ -563,13 +563,13 @@ pub fn decide(
         Command::TeamRemoved { team_id } => {
             require(ctx, Capability::ManageWorkspace)?;
             single(conv, ctx, |ch| {
-                if ch.after.team.as_ref().is_some_and(|t| t.id == team_id) {
-                    if let Some(prev) = ch.after.team.take() {
-                        ch.event(EventKind::TeamUnassigned {
-                            from: prev.id,
-                            reason: Some("team_removed".into()),
-                        });
-                    }
+                if ch.after.team.as_ref().is_some_and(|t| t.id == team_id)
+                    && let Some(prev) = ch.after.team.take()
+                {
+                    ch.event(EventKind::TeamUnassigned {
+                        from: prev.id,
+                        reason: Some("team_removed".into()),
+                    });
                 }
                 Ok(())
             })
@@ -842,10 +842,10 @@ pub fn check_closing_note(
     if !missing.is_empty() {
         return Err(DomainError::ClosingNoteRequired { missing });
     }
-    if let Some(c) = &category {
-        if !settings.has_category(c) {
-            return Err(DomainError::UnknownCategory(c.clone()));
-        }
+    if let Some(c) = &category
+        && !settings.has_category(c)
+    {
+        return Err(DomainError::UnknownCategory(c.clone()));
     }
     Ok(
         (category.is_some() || summary.is_some()).then_some(ClosingNote {
@@ -1411,7 +1411,8 @@ fn labels(
 }
 
 /// The firing decision: closes only if the same generation is still armed, due,
-/// and the conversation is open; with auto-close off, a due timer is cleared.
+/// and the conversation is not closed; with auto-close off, or on a blocked
+/// contact's conversation, a due timer is cleared instead.
 fn fire_auto_close(
     conv: &Conversation,
     generation: u64,

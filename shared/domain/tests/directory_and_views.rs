@@ -485,11 +485,11 @@ fn list_order_is_newest_activity_first() {
     a.id = "conv_a".into();
     b.id = "conv_b".into();
     b.last_activity_at = at(1);
-    let mut list = vec![a.clone(), b.clone()];
+    let mut list = [a.clone(), b.clone()];
     list.sort_by(views::list_order);
     assert_eq!(list[0].id, "conv_b");
     b.last_activity_at = a.last_activity_at;
-    let mut list = vec![a, b];
+    let mut list = [a, b];
     list.sort_by(views::list_order);
     assert_eq!(list[0].id, "conv_b", "ties: id descending");
 }
