@@ -1,0 +1,6 @@
+//! `GET /agents`: every AI agent.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    inbox_runtime::run_action(inbox_http::Action::AgentsList).await
+}
