@@ -39,4 +39,7 @@ export INBOX_TEST_AWS_ENDPOINT="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
 export PATH="$venv/bin:$PATH"
 
+# Build every binary (the Lambda functions and the dev server) once, in the
+# profile the tests use: the end-to-end tests start the dev server's binary.
+cargo build --workspace --bins --locked
 cargo test --workspace --locked "$@"
