@@ -28,10 +28,10 @@ CREATE TABLE IF NOT EXISTS conversations (
 CREATE INDEX IF NOT EXISTS conv_all ON conversations (workspace_id, last_activity_at, id);
 CREATE INDEX IF NOT EXISTS conv_closed ON conversations (workspace_id, closed, last_activity_at, id);
 CREATE INDEX IF NOT EXISTS conv_assignee ON conversations (workspace_id, assignee_id, last_activity_at, id);
--- Open conversations by assignee: serves `mine`, and `unassigned` (assignee_id IS NULL).
-CREATE INDEX IF NOT EXISTS conv_mine ON conversations (workspace_id, assignee_id, last_activity_at, id)
-    WHERE closed = 0;
--- Keyed (not partial) so the planner prefers it to conv_closed without statistics.
+-- `mine` and `unassigned` (assignee_id IS NULL) among open conversations. Keyed,
+-- not partial, so that the planner prefers them to conv_closed without statistics.
+CREATE INDEX IF NOT EXISTS conv_open_assignee
+    ON conversations (workspace_id, closed, assignee_id, last_activity_at, id);
 CREATE INDEX IF NOT EXISTS conv_pending_human
     ON conversations (workspace_id, human_handoff, closed, last_activity_at, id);
 CREATE INDEX IF NOT EXISTS conv_has_lead ON conversations (workspace_id, last_activity_at, id)
