@@ -325,16 +325,17 @@ fn check_change(
         prop_assert!(after.timer_generation > before.timer_generation);
     }
     // A timer closes only when current, due, enabled and not blocked.
-    if let Some(generation) = cmd_was_fire {
-        if after.is_closed() && !before.is_closed() {
-            prop_assert_eq!(generation, before.timer_generation);
-            prop_assert!(before.auto_close_at().is_some_and(|d| d <= now));
-            prop_assert!(settings.auto_close.enabled && !before.contact.blocked);
-            prop_assert_eq!(
-                after.closing.as_ref().map(|c| c.source),
-                Some(ClosingSource::AutoClose)
-            );
-        }
+    if let Some(generation) = cmd_was_fire
+        && after.is_closed()
+        && !before.is_closed()
+    {
+        prop_assert_eq!(generation, before.timer_generation);
+        prop_assert!(before.auto_close_at().is_some_and(|d| d <= now));
+        prop_assert!(settings.auto_close.enabled && !before.contact.blocked);
+        prop_assert_eq!(
+            after.closing.as_ref().map(|c| c.source),
+            Some(ClosingSource::AutoClose)
+        );
     }
     Ok(())
 }
