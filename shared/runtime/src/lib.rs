@@ -73,3 +73,24 @@ pub async fn serve<S: inbox_store::Store>(
     tracing::info!(%method, %path, status = resp.status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");
     apigw::to_lambda_response(resp)
 }
+
+/// Runs the table-stream publisher: outbox items inserted by commits go to the
+/// EventBridge bus; refused ones are reported as batch item failures.
+pub async fn run_event_publisher() -> Result<(), Error> {
+    use aws_lambda_events::event::dynamodb::Event as StreamEvent;
+    use lambda_runtime::LambdaEvent;
+    init_tracing();
+    let cfg = Config::from_env()?;
+    let sdk = aws_config().await;
+    let bus = inbox_events::EventBridgeBus::new(
+        aws_sdk_eventbridge::Client::new(&sdk),
+        cfg.require_bus()?,
+    );
+    let bus = &bus;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |ev: LambdaEvent<StreamEvent>| async move {
+            Ok::<_, Error>(inbox_events::stream::publish_stream_batch(ev.payload, bus).await)
+        },
+    ))
+    .await
+}
