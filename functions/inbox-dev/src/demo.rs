@@ -1,0 +1,369 @@
+//! The demo workspace, seeded through the same handlers as every request, so
+//! everything in it is valid by construction.
+
+use http::{Method, StatusCode};
+use inbox_http::{ApiRequest, App, Claims, Identity, mint_dev_token};
+use inbox_store::Store;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// The demo workspace's id.
+pub const WORKSPACE: &str = "demo";
+/// How long the printed demo tokens are valid.
+pub const TOKEN_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// One demo identity: id, role, display name.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoUser {
+    /// `sub`.
+    pub id: &'static str,
+    /// `role`.
+    pub role: &'static str,
+    /// `name`.
+    pub name: &'static str,
+}
+
+/// Everyone the demo prints a token for: a member of each role, the AI agent and an integration.
+pub const USERS: [DemoUser; 7] = [
+    DemoUser {
+        id: "olivia",
+        role: "owner",
+        name: "Olivia Park",
+    },
+    DemoUser {
+        id: "adam",
+        role: "admin",
+        name: "Adam Lee",
+    },
+    DemoUser {
+        id: "bob",
+        role: "agent",
+        name: "Bob Ray",
+    },
+    DemoUser {
+        id: "carol",
+        role: "agent",
+        name: "Carol Diaz",
+    },
+    DemoUser {
+        id: "vera",
+        role: "viewer",
+        name: "Vera Stone",
+    },
+    DemoUser {
+        id: "max",
+        role: "ai_agent",
+        name: "Max",
+    },
+    DemoUser {
+        id: "zapier",
+        role: "integration",
+        name: "Zapier",
+    },
+];
+
+/// A seeding step the handlers refused.
+#[derive(Debug, thiserror::Error)]
+#[error("demo seed: {method} {path} answered {status}: {body}")]
+pub struct SeedError {
+    method: Method,
+    path: String,
+    status: StatusCode,
+    body: String,
+}
+
+struct Seeder<'a, S> {
+    app: &'a App<S>,
+}
+
+impl<S: Store> Seeder<'_, S> {
+    async fn call(
+        &self,
+        who: &str,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, SeedError> {
+        let user = USERS
+            .iter()
+            .find(|u| u.id == who)
+            .copied()
+            .unwrap_or(USERS[0]);
+        let identity = Identity::Verified(Claims {
+            sub: user.id.to_string(),
+            workspace_id: WORKSPACE.to_string(),
+            role: user.role.to_string(),
+            name: Some(user.name.to_string()),
+        });
+        let mut req = ApiRequest::new(method.clone(), path, identity);
+        if let Some(b) = &body {
+            req = req.with_json(b);
+        }
+        let resp = inbox_http::handle(self.app, req).await;
+        if !resp.status.is_success() {
+            return Err(SeedError {
+                method,
+                path: path.to_string(),
+                status: resp.status,
+                body: String::from_utf8_lossy(resp.body.as_bytes()).into_owned(),
+            });
+        }
+        Ok(resp.json_body())
+    }
+
+    async fn post(&self, who: &str, path: &str, body: Value) -> Result<Value, SeedError> {
+        self.call(who, Method::POST, path, Some(body)).await
+    }
+
+    async fn put(&self, who: &str, path: &str, body: Value) -> Result<Value, SeedError> {
+        self.call(who, Method::PUT, path, Some(body)).await
+    }
+
+    /// A contact and a conversation with it on the web channel; the conversation's id.
+    async fn conversation(
+        &self,
+        name: &str,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<String, SeedError> {
+        let contact = self
+            .post(
+                "zapier",
+                "/contacts",
+                json!({"name": name, "email": email, "phone": phone}),
+            )
+            .await?;
+        let conv = self
+            .post(
+                "zapier",
+                "/conversations",
+                json!({"contact_id": contact["id"], "channel_id": "web"}),
+            )
+            .await?;
+        Ok(conv["id"].as_str().unwrap_or_default().to_string())
+    }
+}
+
+/// Seeds the demo workspace unless it already has members; returns whether it seeded.
+pub async fn seed<S: Store>(
+    app: &App<S>,
+) -> Result<bool, Box<dyn std::error::Error + Send + Sync>> {
+    let s = Seeder { app };
+    let members = s.call("olivia", Method::GET, "/members", None).await?;
+    if members["items"].as_array().is_some_and(|m| !m.is_empty()) {
+        return Ok(false);
+    }
+    s.put(
+        "olivia",
+        "/settings",
+        json!({
+            "auto_close": {"enabled": true, "after_seconds": 86400},
+            "closing_notes": {"mode": "optional", "categories": ["billing", "bug", "question"], "auto_generate": false},
+            "ai": {"end_session_on_human_assignment": true, "stop_on_human_reply": true},
+            "reopen_on_contact_message": true
+        }),
+    )
+    .await?;
+    for u in USERS
+        .iter()
+        .filter(|u| !matches!(u.role, "ai_agent" | "integration"))
+    {
+        let email = format!("{}@demo.example", u.id);
+        s.put(
+            "olivia",
+            &format!("/members/{}", u.id),
+            json!({"name": u.name, "email": email, "role": u.role}),
+        )
+        .await?;
+    }
+    s.put(
+        "olivia",
+        "/teams/support",
+        json!({"name": "Support", "member_ids": ["bob", "carol"]}),
+    )
+    .await?;
+    s.put("olivia", "/agents/max", json!({"name": "Max"}))
+        .await?;
+    // The channel goes through the same core as `PUT /channels/{id}`.
+    inbox_ingest::put_channel(
+        app.store(),
+        inbox_domain::Role::Owner,
+        WORKSPACE,
+        "web",
+        br#"{"kind": "generic", "name": "Website chat", "secret": "demo-web-secret"}"#,
+    )
+    .await?;
+
+    // Open, assigned to Bob, on the Support team, labelled, with Bob's reply (the auto-close timer runs).
+    let ann = s
+        .conversation("Ann Fox", Some("ann@example.com"), None)
+        .await?;
+    s.post(
+        "bob",
+        &format!("/conversations/{ann}/assign"),
+        json!({"member_id": "bob"}),
+    )
+    .await?;
+    s.post(
+        "bob",
+        &format!("/conversations/{ann}/team"),
+        json!({"team_id": "support"}),
+    )
+    .await?;
+    s.post(
+        "bob",
+        &format!("/conversations/{ann}/labels"),
+        json!({"add": ["billing"]}),
+    )
+    .await?;
+    s.post(
+        "bob",
+        &format!("/conversations/{ann}/messages"),
+        json!({"body": "Hi Ann, I am looking at your invoice now."}),
+    )
+    .await?;
+
+    // No status decided yet ("Unassigned" in the status menu), nobody assigned.
+    let ben = s.conversation("Ben Ode", None, Some("+15550100")).await?;
+    s.post(
+        "bob",
+        &format!("/conversations/{ben}/status"),
+        json!({"status": "unset"}),
+    )
+    .await?;
+
+    // Closed with a closing note.
+    let cleo = s
+        .conversation("Cleo Hart", Some("cleo@example.com"), None)
+        .await?;
+    s.post(
+        "carol",
+        &format!("/conversations/{cleo}/messages"),
+        json!({"body": "Your password reset link is on its way."}),
+    )
+    .await?;
+    s.post(
+        "carol",
+        &format!("/conversations/{cleo}/status"),
+        json!({"status": "closed", "closing_note": {"category": "question", "summary": "Sent a password reset link."}}),
+    )
+    .await?;
+
+    // The AI agent holds an active session and has replied.
+    let dan = s.conversation("Dan Wu", None, None).await?;
+    s.post(
+        "bob",
+        &format!("/conversations/{dan}/agent"),
+        json!({"agent_id": "max"}),
+    )
+    .await?;
+    s.post(
+        "max",
+        &format!("/conversations/{dan}/messages"),
+        json!({"body": "Hi Dan, I am Max. How can I help?"}),
+    )
+    .await?;
+
+    // The AI asked for a human: pending human, unassigned.
+    let eve = s
+        .conversation("Eve Moss", Some("eve@example.com"), None)
+        .await?;
+    s.post(
+        "bob",
+        &format!("/conversations/{eve}/agent"),
+        json!({"agent_id": "max"}),
+    )
+    .await?;
+    s.post(
+        "max",
+        &format!("/conversations/{eve}/messages"),
+        json!({"body": "Let me find someone who can refund that."}),
+    )
+    .await?;
+    s.post(
+        "max",
+        &format!("/conversations/{eve}/handoff"),
+        json!({"reason": "refund request"}),
+    )
+    .await?;
+
+    // Assigned to Carol and snoozed for two days, with an internal note.
+    let finn = s.conversation("Finn Gray", None, Some("+15550101")).await?;
+    s.post(
+        "carol",
+        &format!("/conversations/{finn}/assign"),
+        json!({"member_id": "carol"}),
+    )
+    .await?;
+    s.post(
+        "carol",
+        &format!("/conversations/{finn}/notes"),
+        json!({"body": "Waiting for the courier's answer."}),
+    )
+    .await?;
+    let until = app.clock().now().plus_seconds(2 * 24 * 3600).to_rfc3339();
+    s.post(
+        "carol",
+        &format!("/conversations/{finn}/snooze"),
+        json!({"until": until}),
+    )
+    .await?;
+    s.post(
+        "carol",
+        &format!("/conversations/{finn}/labels"),
+        json!({"add": ["shipping", "vip"]}),
+    )
+    .await?;
+
+    // Assigned to Carol while the AI is still on it (Bob can take it over).
+    let gus = s
+        .conversation("Gus Hill", Some("gus@example.com"), None)
+        .await?;
+    s.post(
+        "carol",
+        &format!("/conversations/{gus}/agent"),
+        json!({"agent_id": "max"}),
+    )
+    .await?;
+    s.post(
+        "max",
+        &format!("/conversations/{gus}/messages"),
+        json!({"body": "Hello Gus! Checking your order."}),
+    )
+    .await?;
+    s.post(
+        "carol",
+        &format!("/conversations/{gus}/assign"),
+        json!({"member_id": "carol"}),
+    )
+    .await?;
+
+    // A blocked contact.
+    let hal = s.conversation("Hal Spam", None, Some("+15550199")).await?;
+    let conv = s
+        .call("bob", Method::GET, &format!("/conversations/{hal}"), None)
+        .await?;
+    let hal_contact = conv["contact"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    s.post("bob", &format!("/contacts/{hal_contact}/block"), json!({}))
+        .await?;
+    Ok(true)
+}
+
+/// A token for each demo identity, as `export NAME_TOKEN=…` lines.
+pub fn token_lines(secret: &[u8]) -> Result<Vec<String>, inbox_http::AuthError> {
+    USERS
+        .iter()
+        .map(|u| {
+            let t = mint_dev_token(secret, WORKSPACE, u.id, u.role, Some(u.name), TOKEN_TTL)?;
+            Ok(format!(
+                "export {}_TOKEN={t}   # {} ({})",
+                u.id.to_uppercase(),
+                u.name,
+                u.role
+            ))
+        })
+        .collect()
+}

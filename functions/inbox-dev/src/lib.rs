@@ -1,0 +1,219 @@
+//! The dev server: the whole inbox in one process. Every contract route is
+//! served by the shared `inbox_http::handle`, channel routes and webhooks by
+//! `inbox-ingest`, and the background work Lambda does on schedules and
+//! streams (outbox publishing, auto-close sweeps) runs on intervals, on the
+//! embedded SQLite store or on the DynamoDB adapter.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod config;
+pub mod demo;
+pub mod server;
+pub mod workers;
+
+use config::{AwsChoice, Cli, Command, ServeArgs, StorageChoice, TokenArgs};
+use inbox_autoclose::{InProcessQueue, SqsTimerQueue};
+use inbox_events::{EventBridgeBus, EventBus, LogBus};
+use inbox_http::App;
+use inbox_store::dynamo::{DynamoStore, connect, create_table_if_missing};
+use inbox_store::sqlite::SqliteStore;
+use inbox_store::{Outbox, Store};
+use server::Shared;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use workers::LocalTimerQueue;
+
+/// Any start-up failure (the server itself never stops on a request's error).
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Runs what the command line asks for.
+pub async fn run(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Some(Command::Token(t)) => {
+            println!("{}", token(&cli.jwt_secret, &t)?);
+            Ok(())
+        }
+        None => serve(cli.serve, cli.jwt_secret).await,
+    }
+}
+
+/// `inbox-dev token …`.
+pub fn token(secret: &str, t: &TokenArgs) -> Result<String, Error> {
+    Ok(inbox_http::mint_dev_token(
+        secret.as_bytes(),
+        &t.workspace,
+        &t.sub,
+        &t.role,
+        t.name.as_deref(),
+        Duration::from_secs(t.ttl_seconds),
+    )?)
+}
+
+/// The event bus and timer queue the background workers use.
+pub struct Workers {
+    /// Where published events go.
+    pub bus: Arc<dyn EventBus>,
+    /// Where due timers are queued for the worker.
+    pub queue: Arc<dyn LocalTimerQueue>,
+}
+
+impl Workers {
+    /// Events to the log, timers in memory.
+    pub fn local() -> Self {
+        Workers {
+            bus: Arc::new(LogBus),
+            queue: Arc::new(InProcessQueue::default()),
+        }
+    }
+}
+
+/// Builds the store the configuration selects and serves on it.
+async fn serve(args: ServeArgs, secret: String) -> Result<(), Error> {
+    match args.storage()? {
+        StorageChoice::Memory => {
+            tracing::info!("storage: in memory (nothing is kept at exit)");
+            run_with(SqliteStore::in_memory()?, Workers::local(), args, secret).await
+        }
+        StorageChoice::File(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            tracing::info!(path = %path.display(), "storage: embedded SQLite");
+            run_with(SqliteStore::open(&path)?, Workers::local(), args, secret).await
+        }
+        StorageChoice::Aws(aws) => {
+            let (store, workers) = aws_backend(&aws).await?;
+            run_with(store, workers, args, secret).await
+        }
+    }
+}
+
+/// The DynamoDB store, and SQS / EventBridge where configured.
+async fn aws_backend(aws: &AwsChoice) -> Result<(DynamoStore, Workers), Error> {
+    let client = connect(aws.endpoint.as_deref(), None).await;
+    if aws.create_table && create_table_if_missing(&client, &aws.table).await? {
+        tracing::info!(table = %aws.table, "created the DynamoDB table");
+    }
+    tracing::info!(table = %aws.table, endpoint = aws.endpoint.as_deref().unwrap_or("default"), "storage: DynamoDB");
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(url) = &aws.endpoint {
+        loader = loader.endpoint_url(url);
+    }
+    let shared = loader.load().await;
+    let mut workers = Workers::local();
+    if let Some(bus) = &aws.bus_name {
+        tracing::info!(bus = %bus, "events: EventBridge");
+        workers.bus = Arc::new(EventBridgeBus::new(
+            aws_sdk_eventbridge::Client::new(&shared),
+            bus,
+        ));
+    }
+    if let Some(url) = &aws.queue_url {
+        tracing::info!(queue = %url, "auto-close timers: SQS");
+        workers.queue = Arc::new(SqsTimerQueue::new(aws_sdk_sqs::Client::new(&shared), url));
+    }
+    Ok((DynamoStore::new(client, &aws.table), workers))
+}
+
+/// Seeds the demo if asked, spawns the workers, serves until a shutdown
+/// signal, then stops the workers (publishing what is left in the outbox).
+async fn run_with<S>(
+    store: S,
+    workers: Workers,
+    args: ServeArgs,
+    secret: String,
+) -> Result<(), Error>
+where
+    S: Store + Outbox + 'static,
+{
+    let app = Arc::new(App::new(store));
+    let listener = TcpListener::bind(args.addr).await?;
+    let addr = listener.local_addr()?;
+    println!("inbox-dev: JWT secret for dev tokens (INBOX_DEV_JWT_SECRET): {secret}");
+    if args.demo {
+        let seeded = demo::seed(&app).await?;
+        println!(
+            "inbox-dev: demo workspace \"{}\" {}; tokens (valid 7 days):",
+            demo::WORKSPACE,
+            if seeded { "seeded" } else { "already present" }
+        );
+        for line in demo::token_lines(secret.as_bytes())? {
+            println!("{line}");
+        }
+    }
+    let wrote = Arc::new(Notify::new());
+    let shared = Arc::new(Shared {
+        app: Arc::clone(&app),
+        jwt_secret: secret.into_bytes(),
+        public_base_url: args
+            .public_base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}")),
+        wrote: Arc::clone(&wrote),
+    });
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let publisher = tokio::spawn(workers::publish_outbox(
+        Arc::clone(&app),
+        workers.bus,
+        wrote,
+        args.outbox_interval(),
+        stop_rx.clone(),
+    ));
+    let sweeper = tokio::spawn(workers::auto_close(
+        Arc::clone(&app),
+        workers.queue,
+        args.sweep_interval(),
+        stop_rx,
+    ));
+    // Tests and scripts read this line to learn the port.
+    println!("inbox-dev: listening on http://{addr}");
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, server::router(shared))
+        .with_graceful_shutdown(shutdown_signal(args.stop_on_stdin_close))
+        .await?;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let _ = tokio::join!(publisher, sweeper);
+    Ok(())
+}
+
+/// Resolves on Ctrl-C, SIGTERM, or (when asked) standard input closing.
+async fn shutdown_signal(stdin_close: bool) {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    let stdin = async {
+        if !stdin_close {
+            return std::future::pending::<()>().await;
+        }
+        let mut input = tokio::io::stdin();
+        let mut buf = [0u8; 256];
+        // Anything written is ignored; end of input (or an error) means the parent is gone.
+        while let Ok(n) = input.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+        _ = stdin => {}
+    }
+}

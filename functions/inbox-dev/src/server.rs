@@ -1,0 +1,274 @@
+//! The HTTP side: axum only converts requests and responses. Every contract
+//! action goes through `inbox_http::handle`; channel configuration and
+//! webhooks go through `inbox-ingest`, as their Lambda functions do.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use bytes::Bytes;
+use inbox_http::{
+    ApiError, ApiRequest, ApiResponse, App, Identity, MAX_BODY_BYTES, problem_response,
+};
+use inbox_ingest::{ConfigError, WebhookReply, kind_from_path};
+use inbox_store::Store;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::Notify;
+
+/// The committed OpenAPI document of the whole contract, served at `GET /openapi.json`.
+pub const OPENAPI_JSON: &str = include_str!("../../../docs/openapi.json");
+
+/// Bodies are read up to this size so that the shared handler answers an
+/// oversized one with its own 413 (after 401/403); anything larger is refused here.
+const READ_LIMIT: usize = 4 * MAX_BODY_BYTES;
+
+/// What every request handler shares.
+pub struct Shared<S> {
+    /// The application (store, clock, ids, notes), built once.
+    pub app: Arc<App<S>>,
+    /// The HS256 secret that tokens are verified with.
+    pub jwt_secret: Vec<u8>,
+    /// The base URL providers call (Twilio signs it).
+    pub public_base_url: String,
+    /// Wakes the outbox publisher after a successful write.
+    pub wrote: Arc<Notify>,
+}
+
+impl<S> Shared<S> {
+    fn identity(&self, headers: &HeaderMap) -> Identity {
+        Identity::from_bearer(headers, &self.jwt_secret)
+    }
+
+    fn after(&self, method: &Method, status: StatusCode) {
+        if method != Method::GET && status.is_success() {
+            self.wrote.notify_one();
+        }
+    }
+}
+
+/// The router: the OpenAPI document, channel routes, webhooks, and every
+/// other path through the shared handler.
+pub fn router<S: Store + 'static>(shared: Arc<Shared<S>>) -> Router {
+    Router::new()
+        .route("/openapi.json", get(openapi).fallback(method_not_allowed))
+        .route(
+            "/channels",
+            get(channels_list::<S>).fallback(method_not_allowed),
+        )
+        .route(
+            "/channels/{id}",
+            put(channel_put::<S>).fallback(method_not_allowed),
+        )
+        .route(
+            "/webhooks/{kind}/{workspace_id}/{channel_id}",
+            get(webhook_get::<S>)
+                .post(webhook_post::<S>)
+                .fallback(method_not_allowed),
+        )
+        .fallback(api::<S>)
+        .layer(middleware::from_fn(log_request))
+        .with_state(shared)
+}
+
+/// One log line per request: method, path, status, milliseconds.
+async fn log_request(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = Instant::now();
+    let resp = next.run(req).await;
+    let ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
+    tracing::info!(%method, %path, status = resp.status().as_u16(), ms, "request");
+    resp
+}
+
+/// Every contract action: axum request → `ApiRequest` → `handle` → response.
+async fn api<S: Store + 'static>(State(shared): State<Arc<Shared<S>>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = match read_body(body).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let method = parts.method.clone();
+    let request = ApiRequest {
+        identity: shared.identity(&parts.headers),
+        method: parts.method,
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().unwrap_or_default().to_string(),
+        headers: parts.headers,
+        body,
+    };
+    let resp = inbox_http::handle(&shared.app, request).await;
+    shared.after(&method, resp.status);
+    into_axum(resp)
+}
+
+/// `GET /openapi.json`.
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+}
+
+/// `GET /channels`: every channel of the caller's workspace, without secrets.
+async fn channels_list<S: Store + 'static>(
+    State(shared): State<Arc<Shared<S>>>,
+    headers: HeaderMap,
+) -> Response {
+    let (ws, role) = match caller(&shared, &headers) {
+        Ok(c) => c,
+        Err(e) => return into_axum(e.to_response()),
+    };
+    match inbox_ingest::list_channels(shared.app.store(), role, &ws).await {
+        Ok(list) => into_axum(ApiResponse::json(StatusCode::OK, &list)),
+        Err(e) => config_problem(&e),
+    }
+}
+
+/// `PUT /channels/{id}` (admin and owner).
+async fn channel_put<S: Store + 'static>(
+    State(shared): State<Arc<Shared<S>>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let body = match read_body(body).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let (ws, role) = match caller(&shared, &headers) {
+        Ok(c) => c,
+        Err(e) => return into_axum(e.to_response()),
+    };
+    match inbox_ingest::put_channel(shared.app.store(), role, &ws, &id, &body).await {
+        Ok(view) => into_axum(ApiResponse::json(StatusCode::OK, &view)),
+        Err(e) => config_problem(&e),
+    }
+}
+
+/// `GET /webhooks/whatsapp/…`: WhatsApp's subscription handshake.
+async fn webhook_get<S: Store + 'static>(
+    State(shared): State<Arc<Shared<S>>>,
+    Path((kind, ws, channel)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if kind != "whatsapp" {
+        return not_found_webhook(&kind, &ws, &channel, Method::GET);
+    }
+    let reply = inbox_ingest::handshake(
+        shared.app.store(),
+        &ws,
+        &channel,
+        query.as_deref().unwrap_or_default(),
+    )
+    .await;
+    reply_into_axum(reply)
+}
+
+/// `POST /webhooks/{kind}/…`: one delivery, verified by the channel's own scheme.
+async fn webhook_post<S: Store + 'static>(
+    State(shared): State<Arc<Shared<S>>>,
+    Path((kind_segment, ws, channel)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(kind) = kind_from_path(&kind_segment) else {
+        return not_found_webhook(&kind_segment, &ws, &channel, Method::POST);
+    };
+    let body = match read_body(body).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let url = inbox_ingest::public_url(
+        &shared.public_base_url,
+        kind,
+        &ws,
+        &channel,
+        query.as_deref(),
+    );
+    let reply = inbox_ingest::ingest(
+        shared.app.store(),
+        shared.app.clock(),
+        kind,
+        &ws,
+        &channel,
+        &headers,
+        &body,
+        &url,
+    )
+    .await;
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    shared.after(&Method::POST, status);
+    reply_into_axum(reply)
+}
+
+fn not_found_webhook(kind: &str, ws: &str, channel: &str, method: Method) -> Response {
+    into_axum(
+        ApiError::NotFound(format!(
+            "no {method} webhook at /webhooks/{kind}/{ws}/{channel}"
+        ))
+        .to_response(),
+    )
+}
+
+/// 405 for a known path with another method, as the shared handler answers it.
+async fn method_not_allowed(req: Request) -> Response {
+    let path = req.uri().path();
+    let allowed = if path == "/openapi.json" || path == "/channels" {
+        vec![Method::GET]
+    } else if path.starts_with("/channels/") {
+        vec![Method::PUT]
+    } else {
+        vec![Method::GET, Method::POST]
+    };
+    into_axum(ApiError::MethodNotAllowed(allowed).to_response())
+}
+
+/// The caller's workspace and role for the channel routes (401 / 403 as problems).
+fn caller<S>(
+    shared: &Shared<S>,
+    headers: &HeaderMap,
+) -> Result<(String, inbox_domain::Role), ApiError> {
+    let Identity::Verified(claims) = shared.identity(headers) else {
+        return Err(ApiError::Unauthenticated);
+    };
+    match claims.parsed_role() {
+        Some(role) => Ok((claims.workspace_id, role)),
+        None => Err(ApiError::Domain(inbox_domain::DomainError::Forbidden)),
+    }
+}
+
+fn config_problem(e: &ConfigError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status.is_server_error() {
+        tracing::error!(error = %e, "channel request failed");
+    }
+    let detail = if status.is_server_error() {
+        "something went wrong on our side; try again later".to_string()
+    } else {
+        e.to_string()
+    };
+    into_axum(problem_response(status, e.code(), &detail, e.extra()))
+}
+
+/// Reads the whole body, refusing (413 problem) one far over the contract's limit.
+async fn read_body(body: Body) -> Result<Bytes, Response> {
+    axum::body::to_bytes(body, READ_LIMIT)
+        .await
+        .map_err(|_| into_axum(ApiError::PayloadTooLarge(MAX_BODY_BYTES).to_response()))
+}
+
+/// The shared handler's response as an axum response.
+pub fn into_axum(resp: ApiResponse) -> Response {
+    let mut out = Response::new(Body::from(resp.body.into_bytes()));
+    *out.status_mut() = resp.status;
+    *out.headers_mut() = resp.headers;
+    out
+}
+
+fn reply_into_axum(reply: WebhookReply) -> Response {
+    let (parts, body) = reply.into_http().into_parts();
+    Response::from_parts(parts, Body::from(body))
+}

@@ -1,0 +1,87 @@
+//! The background work Lambda does on schedules and streams, on intervals:
+//! the outbox publisher and the auto-close sweep + worker.
+
+use inbox_autoclose::{LocalTickLimits, TimerQueue, TimerReceiver, run_local_tick};
+use inbox_events::{EventBus, drain_outbox};
+use inbox_http::App;
+use inbox_store::{Outbox, Store};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+
+/// Events moved from the outbox to the bus per batch.
+const OUTBOX_BATCH: usize = 100;
+
+/// A timer queue the dev server can both fill (sweep) and drain (worker).
+pub trait LocalTimerQueue: TimerQueue + TimerReceiver {}
+impl<T: TimerQueue + TimerReceiver> LocalTimerQueue for T {}
+
+/// Publishes the outbox after every successful write (or every `interval`)
+/// until `stop` turns true, then drains once more.
+pub async fn publish_outbox<S: Store + Outbox>(
+    app: Arc<App<S>>,
+    bus: Arc<dyn EventBus>,
+    wrote: Arc<Notify>,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let stopping = tokio::select! {
+            _ = wrote.notified() => false,
+            _ = tokio::time::sleep(interval) => false,
+            _ = stop.changed() => true,
+        };
+        match drain_outbox(app.store(), bus.as_ref(), OUTBOX_BATCH).await {
+            Ok(r) if r.failed > 0 => tracing::warn!(
+                published = r.published,
+                failed = r.failed,
+                "outbox partly published"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "outbox drain failed; retrying"),
+        }
+        if stopping || *stop.borrow() {
+            return;
+        }
+    }
+}
+
+/// Runs the auto-close engine's own tick (sweep, then the worker over the
+/// queue) every `interval` until `stop` turns true.
+pub async fn auto_close<S: Store>(
+    app: Arc<App<S>>,
+    queue: Arc<dyn LocalTimerQueue>,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let limits = LocalTickLimits::default();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => return,
+        }
+        match run_local_tick(
+            app.store(),
+            queue.as_ref(),
+            app.clock(),
+            app.notes(),
+            &limits,
+        )
+        .await
+        {
+            Ok(r) => {
+                let w = &r.worker;
+                if w.closed + w.cleared + w.failed + w.malformed > 0 {
+                    tracing::info!(
+                        closed = w.closed,
+                        cleared = w.cleared,
+                        stale = w.stale,
+                        failed = w.failed,
+                        "auto-close tick"
+                    );
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "auto-close tick failed; retrying next tick"),
+        }
+    }
+}
