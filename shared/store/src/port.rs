@@ -247,6 +247,19 @@ pub trait DirectoryStore: Send + Sync {
     ) -> Result<Option<DirectoryEntry>, StoreError>;
     /// Creates or replaces a member; `Conflict` if the id is an AI agent's.
     async fn put_member(&self, workspace_id: &str, member: &Member) -> Result<(), StoreError>;
+    /// Creates a member only if the id names nobody yet (just-in-time
+    /// provisioning outside a conversation write); `Conflict` if it does.
+    /// The default reads then writes; adapters may make it one conditional write.
+    async fn provision_member(
+        &self,
+        workspace_id: &str,
+        member: &Member,
+    ) -> Result<(), StoreError> {
+        if self.get_person(workspace_id, &member.id).await?.is_some() {
+            return Err(StoreError::Conflict);
+        }
+        self.put_member(workspace_id, member).await
+    }
     /// Removes a member (no-op when absent).
     async fn delete_member(&self, workspace_id: &str, id: &str) -> Result<(), StoreError>;
     /// All members, by id.

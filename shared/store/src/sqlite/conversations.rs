@@ -176,7 +176,8 @@ pub(super) fn apply_commit(tx: &Transaction<'_>, commit: &Commit) -> Result<(), 
     }
     if let Some(member) = &commit.provision {
         // The provisioned member belongs to the workspace of the commit's writes
-        // or dedupe key; a commit without either has nowhere to put it.
+        // or dedupe key. A commit with neither names no workspace and provisions
+        // nothing (`provision_member` is for that case).
         let ws = commit
             .writes
             .first()

@@ -223,6 +223,28 @@ impl DirectoryStore for SqliteStore {
             .await
     }
 
+    async fn provision_member(
+        &self,
+        workspace_id: &str,
+        member: &Member,
+    ) -> Result<(), StoreError> {
+        let (ws, id, doc) = (workspace_id.to_string(), member.id.clone(), to_doc(member)?);
+        self.run(move |conn| {
+            let inserted = conn
+                .execute(
+                    "INSERT INTO people (workspace_id, id, kind, doc) VALUES (?1, ?2, 'member', ?3)
+                     ON CONFLICT DO NOTHING",
+                    params![ws, id, doc],
+                )
+                .map_err(db)?;
+            if inserted == 0 {
+                return Err(StoreError::Conflict);
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn delete_member(&self, workspace_id: &str, id: &str) -> Result<(), StoreError> {
         self.delete_person(workspace_id, id, "member").await
     }

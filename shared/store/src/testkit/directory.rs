@@ -14,7 +14,8 @@ use inbox_domain::{Command, Role, Settings, Timestamp};
 
 /// Settings default until set; members, AI agents, teams and channels are
 /// created, replaced, listed by id and removed; an id is a member or an AI
-/// agent, never both (`Conflict`, and the existing entry stays).
+/// agent, never both (`Conflict`, and the existing entry stays);
+/// `provision_member` creates only a free id.
 pub async fn check_directory<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) {
     let w = format!("ws-directory-{}", run_tag());
     let w = w.as_str();
@@ -127,6 +128,35 @@ pub async fn check_directory<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) {
     assert_eq!(store.list_members(w).await.expect("list_members").len(), 2);
     store.delete_agent(w, "ada").await.expect("delete_agent");
     assert_eq!(store.list_agents(w).await.expect("list_agents"), vec![max]);
+    // Just-in-time provisioning creates only where the id names nobody.
+    store
+        .provision_member(w, &member("newcomer", "New Comer"))
+        .await
+        .expect("provision_member");
+    assert_eq!(
+        store.get_person(w, "newcomer").await.expect("get_person"),
+        Some(DirectoryEntry::Member(member("newcomer", "New Comer")))
+    );
+    for taken in ["newcomer", "max"] {
+        assert!(
+            matches!(
+                store
+                    .provision_member(w, &member(taken, "Someone Else"))
+                    .await,
+                Err(StoreError::Conflict)
+            ),
+            "provisioning a taken id ({taken}) conflicts"
+        );
+    }
+    assert_eq!(
+        store.get_person(w, "newcomer").await.expect("get_person"),
+        Some(DirectoryEntry::Member(member("newcomer", "New Comer"))),
+        "a refused provisioning changes nothing"
+    );
+    store
+        .delete_member(w, "newcomer")
+        .await
+        .expect("delete_member");
     // After removal the id is free for the other kind.
     store
         .put_member(w, &member("ada", "Ada Human"))
