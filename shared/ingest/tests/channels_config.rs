@@ -1,0 +1,168 @@
+//! `PUT /channels/{id}` and `GET /channels` cores.
+
+use inbox_domain::{ChannelKind, Role};
+use inbox_ingest::{ConfigError, list_channels, put_channel};
+use inbox_store::DirectoryStore;
+use inbox_store::sqlite::SqliteStore;
+use serde_json::{Value, json};
+
+const WS: &str = "acme";
+
+async fn put(store: &SqliteStore, role: Role, id: &str, body: Value) -> Result<Value, ConfigError> {
+    put_channel(store, role, WS, id, body.to_string().as_bytes())
+        .await
+        .map(|view| serde_json::to_value(view).unwrap())
+}
+
+#[tokio::test]
+async fn admins_and_owners_configure_channels_and_secrets_never_come_back() {
+    let store = SqliteStore::in_memory().unwrap();
+    let view = put(
+        &store,
+        Role::Admin,
+        "wa-main",
+        json!({"kind": "whatsapp", "name": " WhatsApp ", "secret": "app-secret-1", "verify_token": "vt-9"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        view,
+        json!({"id": "wa-main", "kind": "whatsapp", "name": "WhatsApp",
+               "webhook_path": "/webhooks/whatsapp/acme/wa-main", "has_verify_token": true})
+    );
+    put(
+        &store,
+        Role::Owner,
+        "sms",
+        json!({"kind": "twilio", "name": "SMS", "secret": "auth-token"}),
+    )
+    .await
+    .unwrap();
+    // Stored with the secret, for verification.
+    let stored = store.get_channel(WS, "wa-main").await.unwrap().unwrap();
+    assert_eq!(stored.secret, "app-secret-1");
+    assert_eq!(stored.verify_token.as_deref(), Some("vt-9"));
+
+    for role in [Role::Viewer, Role::Agent, Role::Admin, Role::Owner] {
+        let list = list_channels(&store, role, WS).await.unwrap();
+        let text = serde_json::to_string(&list).unwrap();
+        assert!(!text.contains("app-secret-1") && !text.contains("auth-token"));
+        assert!(!text.contains("vt-9") && !text.contains("\"secret\""));
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["next_cursor"], Value::Null);
+        let ids: Vec<_> = list.items.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["sms", "wa-main"]);
+        assert_eq!(list.items[0].kind, ChannelKind::Twilio);
+    }
+    assert!(
+        list_channels(&store, Role::Viewer, "other")
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn put_replaces() {
+    let store = SqliteStore::in_memory().unwrap();
+    let body = json!({"kind": "generic", "name": "Web", "secret": "one"});
+    put(&store, Role::Admin, "web", body).await.unwrap();
+    let body = json!({"kind": "generic", "name": "Web form", "secret": "two"});
+    put(&store, Role::Admin, "web", body).await.unwrap();
+    let stored = store.get_channel(WS, "web").await.unwrap().unwrap();
+    assert_eq!(
+        (stored.name.as_str(), stored.secret.as_str()),
+        ("Web form", "two")
+    );
+}
+
+fn status_and_code(err: &ConfigError) -> (u16, &'static str) {
+    (err.status(), err.code())
+}
+
+#[tokio::test]
+async fn only_admins_and_owners_may_write() {
+    let store = SqliteStore::in_memory().unwrap();
+    let body = json!({"kind": "generic", "name": "Web", "secret": "s"});
+    for role in [Role::Viewer, Role::Agent, Role::AiAgent, Role::Integration] {
+        let err = put(&store, role, "web", body.clone()).await.unwrap_err();
+        assert_eq!(status_and_code(&err), (403, "forbidden"), "{role:?}");
+    }
+    for role in [Role::AiAgent, Role::Integration] {
+        let err = list_channels(&store, role, WS).await.unwrap_err();
+        assert_eq!(status_and_code(&err), (403, "forbidden"), "{role:?}");
+    }
+    assert!(store.list_channels(WS).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn malformed_requests_are_400() {
+    let store = SqliteStore::in_memory().unwrap();
+    let ok = json!({"kind": "generic", "name": "Web", "secret": "s"});
+    for id in ["Web", "-web", "", "a b", &"a".repeat(65)] {
+        let err = put(&store, Role::Admin, id, ok.clone()).await.unwrap_err();
+        assert_eq!(status_and_code(&err), (400, "bad_request"), "{id:?}");
+    }
+    for body in [
+        json!({"kind": "generic", "name": "Web", "secret": "s", "colour": "red"}),
+        json!({"kind": "fax", "name": "Web", "secret": "s"}),
+        json!({"kind": "generic", "name": "Web"}),
+        json!({"kind": "generic", "name": 7, "secret": "s"}),
+        json!([]),
+    ] {
+        let err = put(&store, Role::Admin, "web", body.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(status_and_code(&err), (400, "bad_request"), "{body}");
+    }
+    let err = put_channel(&store, Role::Admin, WS, "web", b"{nope")
+        .await
+        .unwrap_err();
+    assert_eq!(status_and_code(&err), (400, "bad_request"));
+    let big = vec![b' '; 300 * 1024];
+    let err = put_channel(&store, Role::Admin, WS, "web", &big)
+        .await
+        .unwrap_err();
+    assert_eq!(status_and_code(&err), (413, "payload_too_large"));
+    assert!(store.list_channels(WS).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn invalid_values_are_422_with_the_fields() {
+    let store = SqliteStore::in_memory().unwrap();
+    for (body, field) in [
+        (
+            json!({"kind": "generic", "name": "Web", "secret": ""}),
+            "secret",
+        ),
+        (
+            json!({"kind": "generic", "name": "Web", "secret": "   "}),
+            "secret",
+        ),
+        (
+            json!({"kind": "generic", "name": "", "secret": "s"}),
+            "name",
+        ),
+        (
+            json!({"kind": "telegram", "name": "Bot", "secret": "has space"}),
+            "secret",
+        ),
+        (
+            json!({"kind": "twilio", "name": "SMS", "secret": "s", "verify_token": "t"}),
+            "verify_token",
+        ),
+        (
+            json!({"kind": "whatsapp", "name": "WA", "secret": "s", "verify_token": ""}),
+            "verify_token",
+        ),
+    ] {
+        let err = put(&store, Role::Admin, "ch", body.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(status_and_code(&err), (422, "validation_failed"), "{body}");
+        let extra = err.extra();
+        assert_eq!(extra["errors"][0]["field"], field, "{body}");
+    }
+    assert!(store.list_channels(WS).await.unwrap().is_empty());
+}
