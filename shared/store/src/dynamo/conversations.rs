@@ -28,11 +28,9 @@ use std::collections::{HashMap, HashSet};
 
 /// Most keys in one `BatchGetItem`.
 const MAX_BATCH_GET: usize = 100;
-/// A filtered view reads ahead this many times the page size per `Query`.
+/// A filtered view reads ahead this many times the missing items per `Query`
+/// (the filter runs after `Limit`), so dense filters still take one request.
 const FILTER_READ_AHEAD: usize = 4;
-/// A filtered view stops after this many `Query`s and returns a short page
-/// with a cursor, so a rare filter never turns one page into a table walk.
-const MAX_FILTERED_QUERIES: usize = 8;
 
 fn clamp_limit(limit: usize) -> usize {
     limit.clamp(1, MAX_LIMIT)
@@ -298,7 +296,8 @@ impl DynamoStore {
     }
 
     /// Pages through `spec` until `limit` items are found (one `Query` unless
-    /// a filter discards items); the cursor continues after the last item returned.
+    /// a filter discards items or 1 MB is read); the cursor continues after
+    /// the last item returned.
     pub(super) async fn view_page(
         &self,
         mut spec: QuerySpec,
@@ -311,7 +310,6 @@ impl DynamoStore {
         let want = limit + 1;
         spec.start = cursor::decode_opt(f, page.cursor.as_deref())?.key;
         let mut found: Vec<Item> = Vec::new();
-        let mut queries = 0;
         let mut last_key;
         loop {
             let missing = want - found.len();
@@ -332,10 +330,11 @@ impl DynamoStore {
                     start: spec.start.take(),
                 })
                 .await?;
-            queries += 1;
             found.extend(items);
             last_key = last;
-            if found.len() >= want || last_key.is_none() || queries >= MAX_FILTERED_QUERIES {
+            // A page with a cursor is full (the port's paging promise), so a
+            // rare filter keeps reading: each further Query reads at most 1 MB.
+            if found.len() >= want || last_key.is_none() {
                 break;
             }
             spec.start = last_key.clone();

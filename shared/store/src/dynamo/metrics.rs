@@ -1,10 +1,11 @@
-//! Counting DynamoDB operations by name, with an SDK interceptor: what the
-//! cost tests assert on, and what a process can log.
+//! Counting DynamoDB requests by operation name, with an SDK interceptor:
+//! what the cost tests assert on, and what a process can log.
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -49,14 +50,22 @@ impl Intercept for OperationCounter {
         "OperationCounter"
     }
 
-    fn read_before_execution(
+    // Per attempt: what is counted is what reaches the wire (retries included).
+    fn read_before_transmit(
         &self,
-        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let name = cfg
-            .load::<Metadata>()
-            .map(|m| m.name().to_string())
+        // The JSON protocol names the operation in `X-Amz-Target: DynamoDB_20120810.Query`.
+        let from_header = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .and_then(|t| t.rsplit_once('.'))
+            .map(|(_, op)| op.to_string());
+        let name = from_header
+            .or_else(|| cfg.load::<Metadata>().map(|m| m.name().to_string()))
             .unwrap_or_else(|| "unknown".into());
         if let Ok(mut c) = self.counts.lock() {
             *c.entry(name).or_default() += 1;
