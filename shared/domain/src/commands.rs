@@ -152,6 +152,11 @@ pub enum Command {
         /// The team.
         team_id: String,
     },
+    /// An AI agent was deleted: it leaves the conversation and its session ends.
+    AgentRemoved {
+        /// The agent.
+        agent_id: String,
+    },
     /// The contact changed (name, lead, blocked): refresh the snapshot.
     ContactChanged {
         /// The contact as it is now.
@@ -394,7 +399,11 @@ impl<'c, 'a, 'x> Change<'c, 'a, 'x> {
             return None;
         }
         self.after.version = before.map_or(1, |b| b.version + 1);
-        self.after.last_activity_at = self.ctx.now;
+        // Only what shows on the conversation (a message or a timeline event)
+        // moves it up the inbox; clearing a timer or refreshing a snapshot does not.
+        if before.is_none() || !self.timeline.is_empty() || !self.messages.is_empty() {
+            self.after.last_activity_at = self.ctx.now;
+        }
         Some(Write {
             conversation: self.after,
             expected_version: before.map(|b| b.version),
@@ -556,6 +565,17 @@ pub fn decide(
             single(conv, ctx, |ch| {
                 if ch.after.assignee_id() == Some(member_id.as_str()) {
                     ch.unassign(Some("member_removed"));
+                }
+                Ok(())
+            })
+        }
+        Command::AgentRemoved { agent_id } => {
+            require(ctx, Capability::ManageWorkspace)?;
+            single(conv, ctx, |ch| {
+                if ch.after.agent.as_ref().is_some_and(|a| a.id == agent_id) {
+                    ch.event(EventKind::AgentUnassigned { from: agent_id });
+                    ch.end_session("agent_removed");
+                    ch.after.agent = None;
                 }
                 Ok(())
             })

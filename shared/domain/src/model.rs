@@ -590,7 +590,7 @@ pub enum EventKind {
         agent_id: String,
         /// The session.
         session_id: String,
-        /// `human_assigned`, `human_replied`, `handoff`, `agent_unassigned`, `ended_by_member`, `agent_replaced`.
+        /// `human_assigned`, `human_replied`, `handoff`, `agent_unassigned`, `ended_by_member`, `agent_replaced`, `agent_removed`.
         reason: String,
     },
     /// A human was requested.

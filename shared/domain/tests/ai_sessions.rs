@@ -353,3 +353,47 @@ fn a_contact_message_asks_the_active_agent_to_reply() {
     let idle = conversation().agent("max", "Max", false).build();
     assert!(reply_requests(&ok(&idle, &ann_actor(), contact_says("hello?"))).is_empty());
 }
+
+#[test]
+fn deleting_an_agent_takes_it_off_its_conversations_and_stops_it() {
+    let conv = conversation().agent("max", "Max", true).build();
+    let o = ok(
+        &conv,
+        &who(&alice_admin()),
+        Command::AgentRemoved {
+            agent_id: "max".into(),
+        },
+    );
+    assert_eq!(types(&o), ["agent_unassigned", "agent_session_ended"]);
+    assert_eq!(data(&o, "agent_session_ended")["reason"], "agent_removed");
+    assert_eq!(o.conversation.agent, None);
+    // The deleted agent's token can no longer post here.
+    let after = o.conversation.clone();
+    let err = Desk::new(Settings::default())
+        .decide(&after, &who(&max_ai()), reply("Still here?"))
+        .unwrap_err();
+    assert_eq!(err.code(), "ai_paused");
+
+    // Another agent's conversation is untouched; only admins may do this.
+    let other = conversation().agent("eve", "Eve", true).build();
+    assert_noop(
+        &ok(
+            &other,
+            &who(&alice_admin()),
+            Command::AgentRemoved {
+                agent_id: "max".into(),
+            },
+        ),
+        &other,
+    );
+    let denied = Desk::new(Settings::default())
+        .decide(
+            &conv,
+            &who(&bob()),
+            Command::AgentRemoved {
+                agent_id: "max".into(),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(denied.code(), "forbidden");
+}

@@ -222,6 +222,8 @@ fn with_auto_close_off_a_due_timer_is_cleared_not_fired() {
     assert_eq!(o.conversation.auto_close, None);
     assert_eq!(o.conversation.timer_generation, 7);
     assert_eq!(o.conversation.closing, None);
+    // Nothing shows on the conversation, so it does not move up the inbox.
+    assert_eq!(o.conversation.last_activity_at, conv.last_activity_at);
     // Not yet due: left alone.
     let later = conversation().timer(at(5), HOUR, 6).build();
     assert_noop(&ok_with(&later, &Actor::System, &off, fire(6)), &later);

@@ -802,3 +802,48 @@ async fn auto_generated_closing_note_uses_recent_messages() {
     );
     assert_eq!(r.json_body()["auto_close_at"], json!(null));
 }
+
+#[tokio::test]
+async fn deleting_an_ai_agent_stops_it_everywhere() {
+    let h = Harness::new();
+    h.directory().await;
+    let max = who("acme", "max", "ai_agent", None);
+    // More conversations than one sweep page, every other one handed to max.
+    let mut convs = Vec::new();
+    for i in 0..130 {
+        let conv = h.conversation(&format!("Contact {i}")).await;
+        if i % 2 == 0 {
+            let r = h
+                .post(
+                    &bob(),
+                    &format!("/conversations/{conv}/agent"),
+                    json!({"agent_id": "max"}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{:?}", r.json_body());
+        }
+        convs.push(conv);
+    }
+    let r = h.call(&admin(), Method::DELETE, "/agents/max", None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    for (i, conv) in convs.iter().enumerate() {
+        let r = h.get(&bob(), &format!("/conversations/{conv}")).await;
+        assert_eq!(r.json_body()["agent"], json!(null), "conversation {i}");
+        if i % 2 == 0 {
+            let types = h.timeline_types(conv).await;
+            assert_eq!(
+                types[types.len() - 2..],
+                ["agent_unassigned", "agent_session_ended"]
+            );
+            // The deleted agent's token can no longer post.
+            let r = h
+                .post(
+                    &max,
+                    &format!("/conversations/{conv}/messages"),
+                    json!({"body": "hello?"}),
+                )
+                .await;
+            assert_problem(&r, 409, "ai_paused");
+        }
+    }
+}

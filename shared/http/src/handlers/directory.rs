@@ -319,7 +319,7 @@ pub(crate) async fn agents_list<S: Store>(
     ))
 }
 
-/// `DELETE /agents/{id}`: remove an AI agent.
+/// `DELETE /agents/{id}`: remove an AI agent; it leaves its conversations and its sessions end.
 pub(crate) async fn agent_delete<S: Store>(
     app: &App<S>,
     cx: Request,
@@ -330,7 +330,43 @@ pub(crate) async fn agent_delete<S: Store>(
     }
     app.ensure_provisioned(&cx.who).await?;
     app.store().delete_agent(cx.who.ws(), &id).await?;
-    Ok(ApiResponse::no_content())
+    // No view is keyed by agent, so every conversation is paged through (by
+    // cursor: conversations stay in `all` once changed); only those the agent
+    // is on are decided. Deleting an agent is rare.
+    let query = ListQuery {
+        view: View::All,
+        filters: Filters::default(),
+    };
+    let caller = cx.who.sub().to_string();
+    let mut page = PageRequest::first(SWEEP_PAGE);
+    loop {
+        let found = app
+            .store()
+            .list_conversations(cx.who.ws(), &query, &caller, &page)
+            .await?;
+        for conv in found
+            .items
+            .iter()
+            .filter(|c| c.agent.as_ref().is_some_and(|a| a.id == id))
+        {
+            let cmd = Command::AgentRemoved {
+                agent_id: id.clone(),
+            };
+            match app
+                .run_command(&cx.who, &conv.id, &IfMatch::Absent, &[], move |_| {
+                    Ok(cmd.clone())
+                })
+                .await
+            {
+                Ok(_) | Err(ApiError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        match found.next_cursor {
+            Some(c) => page.cursor = Some(c),
+            None => return Ok(ApiResponse::no_content()),
+        }
+    }
 }
 
 /// `GET /settings`: the settings document (defaults when never set).
