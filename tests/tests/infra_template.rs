@@ -5,7 +5,8 @@
 use inbox_http::Action;
 use inbox_store::dynamo::table::{TIMERS, TTL_ATTRIBUTE, create_table_input, keys::OUTBOX_PREFIX};
 use inbox_tests::infra::catalogue::{
-    CHANNEL_ROUTES, PUBLISHER_FUNCTION, READ_ONLY_POSTS, SWEEP_FUNCTION, WORKER_FUNCTION, all_routes,
+    CHANNEL_ROUTES, PUBLISHER_FUNCTION, READ_ONLY_POSTS, SWEEP_FUNCTION, WORKER_FUNCTION,
+    all_routes,
 };
 use inbox_tests::infra::generate::{TABLE_READ_ACTIONS, expected_template, function_binaries};
 use inbox_tests::infra::template::{as_list, load, referenced_ids, resources, resources_of_type};
@@ -22,7 +23,9 @@ fn template() -> Value {
 }
 
 fn resource<'a>(t: &'a Value, id: &str) -> &'a Value {
-    resources(t).get(id).unwrap_or_else(|| panic!("the template has no resource {id}"))
+    resources(t)
+        .get(id)
+        .unwrap_or_else(|| panic!("the template has no resource {id}"))
 }
 
 fn props<'a>(t: &'a Value, id: &str) -> &'a Value {
@@ -38,7 +41,10 @@ fn functions_by_binary(t: &Value) -> BTreeMap<String, (String, Value)> {
             .unwrap_or_else(|| panic!("{id}: no Metadata.BuildProperties.Binary"))
             .to_string();
         let previous = out.insert(binary.clone(), (id.to_string(), r.clone()));
-        assert!(previous.is_none(), "two function resources run the binary {binary}");
+        assert!(
+            previous.is_none(),
+            "two function resources run the binary {binary}"
+        );
     }
     out
 }
@@ -68,7 +74,11 @@ fn statements(t: &Value, role_id: &str) -> Vec<(Vec<String>, Vec<Value>, Value)>
         for s in as_list(&policy["PolicyDocument"]["Statement"]) {
             let actions = as_list(&s["Action"])
                 .into_iter()
-                .map(|a| a.as_str().unwrap_or_else(|| panic!("{role_id}: action {a}")).to_string())
+                .map(|a| {
+                    a.as_str()
+                        .unwrap_or_else(|| panic!("{role_id}: action {a}"))
+                        .to_string()
+                })
                 .collect();
             let resources = as_list(&s["Resource"]).into_iter().cloned().collect();
             out.push((actions, resources, s.clone()));
@@ -97,7 +107,10 @@ fn cfn_lint_passes_without_errors_or_unexplained_warnings() {
              and puts .venv/bin on PATH), or `python3 -m venv .venv && .venv/bin/pip install cfn-lint=={CFN_LINT_VERSION}`"
         );
     };
-    let version = Command::new(&cfn_lint).arg("--version").output().expect("cfn-lint --version");
+    let version = Command::new(&cfn_lint)
+        .arg("--version")
+        .output()
+        .expect("cfn-lint --version");
     let version = String::from_utf8_lossy(&version.stdout).trim().to_string();
     let out = Command::new(&cfn_lint)
         .current_dir(workspace_root())
@@ -118,7 +131,9 @@ fn cfn_lint_passes_without_errors_or_unexplained_warnings() {
         cfn_lint.display()
     );
     if !version.contains(CFN_LINT_VERSION) {
-        eprintln!("note: {version} is not the pinned cfn-lint {CFN_LINT_VERSION} (scripts/test.sh installs it)");
+        eprintln!(
+            "note: {version} is not the pinned cfn-lint {CFN_LINT_VERSION} (scripts/test.sh installs it)"
+        );
     }
 }
 
@@ -159,7 +174,10 @@ fn every_function_crate_has_exactly_one_function_resource_and_back() {
             "{id}: CodeUri must be the crate holding {binary} (relative to infra/)"
         );
         for key in ["Runtime", "Architectures", "Handler"] {
-            assert!(f["Properties"].get(key).is_none(), "{id}: {key} comes from Globals");
+            assert!(
+                f["Properties"].get(key).is_none(),
+                "{id}: {key} comes from Globals"
+            );
         }
         let memory = f["Properties"]["MemorySize"].as_u64().unwrap_or(0);
         let timeout = f["Properties"]["Timeout"].as_u64().unwrap_or(0);
@@ -178,9 +196,15 @@ fn every_route_has_exactly_one_api_event_and_back() {
     let apis = resources_of_type(&t, "AWS::Serverless::HttpApi");
     assert_eq!(apis.len(), 1, "one HTTP API");
     let api_id = apis[0].0;
-    assert_eq!(resources_of_type(&t, "AWS::Serverless::Api").len(), 0, "no REST API");
+    assert_eq!(
+        resources_of_type(&t, "AWS::Serverless::Api").len(),
+        0,
+        "no REST API"
+    );
     let auth = &apis[0].1["Properties"]["Auth"];
-    let default = auth["DefaultAuthorizer"].as_str().expect("a default authorizer");
+    let default = auth["DefaultAuthorizer"]
+        .as_str()
+        .expect("a default authorizer");
     assert!(
         auth["Authorizers"][default]["JwtConfiguration"].is_object(),
         "the default authorizer is a JWT authorizer"
@@ -188,14 +212,23 @@ fn every_route_has_exactly_one_api_event_and_back() {
 
     let mut events: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for (binary, (id, f)) in functions_by_binary(&t) {
-        let Some(evs) = f["Properties"]["Events"].as_object() else { continue };
+        let Some(evs) = f["Properties"]["Events"].as_object() else {
+            continue;
+        };
         for (name, ev) in evs {
             if ev["Type"] != "HttpApi" {
                 continue;
             }
             let p = &ev["Properties"];
-            assert_eq!(p["ApiId"], json!({"Ref": api_id}), "{id}.{name}: every route is on the one HTTP API");
-            let method = p["Method"].as_str().unwrap_or_default().to_ascii_uppercase();
+            assert_eq!(
+                p["ApiId"],
+                json!({"Ref": api_id}),
+                "{id}.{name}: every route is on the one HTTP API"
+            );
+            let method = p["Method"]
+                .as_str()
+                .unwrap_or_default()
+                .to_ascii_uppercase();
             let path = p["Path"].as_str().unwrap_or_default().to_string();
             let webhook = path.starts_with("/webhooks/");
             if webhook {
@@ -204,9 +237,15 @@ fn every_route_has_exactly_one_api_event_and_back() {
                     "{id}.{name}: a webhook has no JWT authorizer (the channel's signature authenticates it)"
                 );
             } else {
-                assert!(p.get("Auth").is_none(), "{id}.{name}: {method} {path} must keep the default JWT authorizer");
+                assert!(
+                    p.get("Auth").is_none(),
+                    "{id}.{name}: {method} {path} must keep the default JWT authorizer"
+                );
             }
-            events.entry((method, path)).or_default().push(binary.clone());
+            events
+                .entry((method, path))
+                .or_default()
+                .push(binary.clone());
         }
     }
     let mut expected: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
@@ -214,19 +253,36 @@ fn every_route_has_exactly_one_api_event_and_back() {
         expected.entry((method, path)).or_default().push(function);
     }
     for (route, functions) in &events {
-        assert_eq!(functions.len(), 1, "{route:?} has several API events: {functions:?}");
+        assert_eq!(
+            functions.len(),
+            1,
+            "{route:?} has several API events: {functions:?}"
+        );
     }
     for (route, functions) in &expected {
-        assert_eq!(functions.len(), 1, "{route:?} is twice in the route table: {functions:?}");
+        assert_eq!(
+            functions.len(),
+            1,
+            "{route:?} is twice in the route table: {functions:?}"
+        );
     }
-    let missing: Vec<_> = expected.keys().filter(|k| !events.contains_key(*k)).collect();
-    let extra: Vec<_> = events.keys().filter(|k| !expected.contains_key(*k)).collect();
+    let missing: Vec<_> = expected
+        .keys()
+        .filter(|k| !events.contains_key(*k))
+        .collect();
+    let extra: Vec<_> = events
+        .keys()
+        .filter(|k| !expected.contains_key(*k))
+        .collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
         "routes and API events disagree.\n  routes with no event: {missing:?}\n  events with no route: {extra:?}"
     );
     for (route, functions) in &expected {
-        assert_eq!(&events[route], functions, "{route:?} is served by the wrong function");
+        assert_eq!(
+            &events[route], functions,
+            "{route:?} is served by the wrong function"
+        );
     }
     // Every action of the route table and every channel route is covered.
     assert_eq!(expected.len(), Action::ALL.len() + CHANNEL_ROUTES.len());
@@ -241,7 +297,12 @@ fn table_matches_the_store_definition() {
     let attrs: BTreeMap<String, String> = input
         .attribute_definitions()
         .iter()
-        .map(|a| (a.attribute_name().to_string(), a.attribute_type().as_str().to_string()))
+        .map(|a| {
+            (
+                a.attribute_name().to_string(),
+                a.attribute_type().as_str().to_string(),
+            )
+        })
         .collect();
     let template_attrs: BTreeMap<String, String> = as_list(&p["AttributeDefinitions"])
         .iter()
@@ -268,7 +329,12 @@ fn table_matches_the_store_definition() {
     let key_schema: Vec<(String, String)> = input
         .key_schema()
         .iter()
-        .map(|k| (k.attribute_name().to_string(), k.key_type().as_str().to_string()))
+        .map(|k| {
+            (
+                k.attribute_name().to_string(),
+                k.key_type().as_str().to_string(),
+            )
+        })
         .collect();
     assert_eq!(keys(&p["KeySchema"]), key_schema, "table key schema");
 
@@ -281,9 +347,17 @@ fn table_matches_the_store_definition() {
             (
                 g.key_schema()
                     .iter()
-                    .map(|k| (k.attribute_name().to_string(), k.key_type().as_str().to_string()))
+                    .map(|k| {
+                        (
+                            k.attribute_name().to_string(),
+                            k.key_type().as_str().to_string(),
+                        )
+                    })
                     .collect::<Vec<_>>(),
-                projection.projection_type().map(|p| p.as_str().to_string()).unwrap_or_default(),
+                projection
+                    .projection_type()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default(),
                 non_key,
             ),
         );
@@ -298,35 +372,79 @@ fn table_matches_the_store_definition() {
             g["IndexName"].as_str().unwrap_or_default().to_string(),
             (
                 keys(&g["KeySchema"]),
-                g["Projection"]["ProjectionType"].as_str().unwrap_or_default().to_string(),
+                g["Projection"]["ProjectionType"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 non_key,
             ),
         );
     }
     assert_eq!(template_indexes, code_indexes, "global secondary indexes");
-    assert!(p.get("LocalSecondaryIndexes").is_none(), "the store defines no local indexes");
+    assert!(
+        p.get("LocalSecondaryIndexes").is_none(),
+        "the store defines no local indexes"
+    );
 
     let stream = input
         .stream_specification()
         .and_then(|s| s.stream_view_type())
         .map(|v| v.as_str().to_string())
         .expect("the store's table has a stream");
-    assert_eq!(p["StreamSpecification"]["StreamViewType"], json!(stream), "stream view type");
+    assert_eq!(
+        p["StreamSpecification"]["StreamViewType"],
+        json!(stream),
+        "stream view type"
+    );
     assert_eq!(
         p["BillingMode"],
-        json!(input.billing_mode().map(|b| b.as_str()).unwrap_or("PAY_PER_REQUEST")),
+        json!(
+            input
+                .billing_mode()
+                .map(|b| b.as_str())
+                .unwrap_or("PAY_PER_REQUEST")
+        ),
         "on-demand billing"
     );
     assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
-    assert_eq!(p["TimeToLiveSpecification"], json!({"AttributeName": TTL_ATTRIBUTE, "Enabled": true}), "TTL");
-    assert_eq!(p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true, "PITR");
+    assert_eq!(
+        p["TimeToLiveSpecification"],
+        json!({"AttributeName": TTL_ATTRIBUTE, "Enabled": true}),
+        "TTL"
+    );
+    assert_eq!(
+        p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"], true,
+        "PITR"
+    );
 
     // Deletion protection everywhere but dev.
-    assert_eq!(p["DeletionProtectionEnabled"], json!({"Fn::If": ["IsProtected", true, false]}));
+    assert_eq!(
+        p["DeletionProtectionEnabled"],
+        json!({"Fn::If": ["IsProtected", true, false]})
+    );
     let conditions = &t["Conditions"];
-    assert_eq!(conditions["IsProtected"], json!({"Fn::Not": [{"Condition": "IsDev"}]}));
-    assert_eq!(conditions["IsDev"], json!({"Fn::Equals": [{"Ref": "Stage"}, "dev"]}));
-    assert_eq!(resource(&t, "Table")["DeletionPolicy"], json!({"Fn::If": ["IsProtected", "Retain", "Delete"]}));
+    assert_eq!(
+        conditions["IsProtected"],
+        json!({"Fn::Not": [{"Condition": "IsDev"}]})
+    );
+    assert_eq!(
+        conditions["IsDev"],
+        json!({"Fn::Equals": [{"Ref": "Stage"}, "dev"]})
+    );
+    assert_eq!(
+        resource(&t, "Table")["DeletionPolicy"],
+        "Retain",
+        "the data outlives the stack"
+    );
+    // Intrinsics in these attributes need the LanguageExtensions transform,
+    // which cfn-lint does not insist on but CloudFormation does.
+    for (id, r) in resources(&t) {
+        for attribute in ["DeletionPolicy", "UpdateReplacePolicy"] {
+            if let Some(v) = r.get(attribute) {
+                assert!(v.is_string(), "{id}: {attribute} must be a plain string, got {v}");
+            }
+        }
+    }
 }
 
 /// What a policy statement may name, by function.
@@ -340,7 +458,11 @@ fn allowed_resource_ids(binary: &str, log_group: &str) -> BTreeSet<String> {
             ids.extend(["Table".to_string(), "AutoCloseQueue".to_string()]);
         }
         PUBLISHER_FUNCTION => {
-            ids.extend(["Table".to_string(), "EventBus".to_string(), "EventsDeadLetterQueue".to_string()]);
+            ids.extend([
+                "Table".to_string(),
+                "EventBus".to_string(),
+                "EventsDeadLetterQueue".to_string(),
+            ]);
         }
         _ => {
             ids.insert("Table".to_string());
@@ -362,7 +484,11 @@ fn read_only_functions() -> BTreeSet<String> {
             out.remove(&f);
         }
     }
-    out.extend(READ_ONLY_POSTS.iter().map(|a| a.function_name().to_string()));
+    out.extend(
+        READ_ONLY_POSTS
+            .iter()
+            .map(|a| a.function_name().to_string()),
+    );
     out
 }
 
@@ -375,39 +501,71 @@ fn every_function_has_its_own_least_privilege_role() {
     let write_like = |action: &str| {
         let a = action.to_ascii_lowercase();
         a.starts_with("dynamodb:")
-            && !TABLE_READ_ACTIONS.iter().any(|r| r.eq_ignore_ascii_case(action))
+            && !TABLE_READ_ACTIONS
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(action))
             && !matches!(
                 a.as_str(),
-                "dynamodb:describestream" | "dynamodb:getrecords" | "dynamodb:getshariterator" | "dynamodb:getsharditerator"
+                "dynamodb:describestream"
+                    | "dynamodb:getrecords"
+                    | "dynamodb:getshariterator"
+                    | "dynamodb:getsharditerator"
                     | "dynamodb:liststreams"
             )
     };
     for (binary, (id, f)) in &deployed {
-        assert!(f["Properties"].get("Policies").is_none(), "{id}: permissions live on its own role, not SAM Policies");
+        assert!(
+            f["Properties"].get("Policies").is_none(),
+            "{id}: permissions live on its own role, not SAM Policies"
+        );
         let role = role_of(id, f);
-        assert!(roles_seen.insert(role.clone()), "{id}: role {role} is shared with another function");
+        assert!(
+            roles_seen.insert(role.clone()),
+            "{id}: role {role} is shared with another function"
+        );
         let log_group = referenced_ids(&f["Properties"]["LoggingConfig"]["LogGroup"]);
-        assert_eq!(log_group.len(), 1, "{id}: LoggingConfig.LogGroup names its own log group");
+        assert_eq!(
+            log_group.len(),
+            1,
+            "{id}: LoggingConfig.LogGroup names its own log group"
+        );
         let allowed = allowed_resource_ids(binary, &log_group[0]);
         for (actions, resources, s) in statements(&t, &role) {
             assert_eq!(s["Effect"], "Allow", "{role}: only Allow statements");
-            assert!(s.get("NotAction").is_none() && s.get("NotResource").is_none(), "{role}: no NotAction/NotResource");
+            assert!(
+                s.get("NotAction").is_none() && s.get("NotResource").is_none(),
+                "{role}: no NotAction/NotResource"
+            );
             for a in &actions {
                 assert!(!a.contains('*'), "{role}: wildcard action {a}");
                 if read_only.contains(binary) {
-                    assert!(!write_like(a), "{role}: {binary} serves a read-only route but may {a}");
+                    assert!(
+                        !write_like(a),
+                        "{role}: {binary} serves a read-only route but may {a}"
+                    );
                 }
             }
-            assert!(!resources.is_empty(), "{role}: a statement without resources");
+            assert!(
+                !resources.is_empty(),
+                "{role}: a statement without resources"
+            );
             for r in &resources {
                 assert!(r != &json!("*"), "{role}: a statement on `*`");
                 if let Some(literal) = r.as_str() {
-                    panic!("{role}: literal resource {literal}: name the stack's resources instead");
+                    panic!(
+                        "{role}: literal resource {literal}: name the stack's resources instead"
+                    );
                 }
                 let ids = referenced_ids(r);
-                assert!(!ids.is_empty(), "{role}: resource {r} names nothing in the stack");
+                assert!(
+                    !ids.is_empty(),
+                    "{role}: resource {r} names nothing in the stack"
+                );
                 for ref_id in ids {
-                    assert!(allowed.contains(&ref_id), "{role}: {binary} may not touch {ref_id} ({actions:?})");
+                    assert!(
+                        allowed.contains(&ref_id),
+                        "{role}: {binary} may not touch {ref_id} ({actions:?})"
+                    );
                 }
             }
         }
@@ -448,16 +606,41 @@ fn queues_and_the_bus_are_used_only_by_their_functions() {
             .map(|(_, a, _, _)| a.clone())
             .collect()
     };
-    assert_eq!(who("sqs:", "AutoCloseQueue"), [SWEEP_FUNCTION.to_string(), WORKER_FUNCTION.to_string()].into());
-    assert_eq!(actions_of(SWEEP_FUNCTION, "sqs:"), ["sqs:SendMessage".to_string()].into());
+    assert_eq!(
+        who("sqs:", "AutoCloseQueue"),
+        [SWEEP_FUNCTION.to_string(), WORKER_FUNCTION.to_string()].into()
+    );
+    assert_eq!(
+        actions_of(SWEEP_FUNCTION, "sqs:"),
+        ["sqs:SendMessage".to_string()].into()
+    );
     assert_eq!(
         actions_of(WORKER_FUNCTION, "sqs:"),
-        ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"].map(String::from).into()
+        [
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ReceiveMessage"
+        ]
+        .map(String::from)
+        .into()
     );
-    assert_eq!(who("sqs:", "EventsDeadLetterQueue"), [PUBLISHER_FUNCTION.to_string()].into());
-    assert_eq!(who("sqs:", "AutoCloseDeadLetterQueue"), BTreeSet::new(), "nobody reads the DLQ but people");
-    assert_eq!(who("events:", "EventBus"), [PUBLISHER_FUNCTION.to_string()].into());
-    assert_eq!(actions_of(PUBLISHER_FUNCTION, "events:"), ["events:PutEvents".to_string()].into());
+    assert_eq!(
+        who("sqs:", "EventsDeadLetterQueue"),
+        [PUBLISHER_FUNCTION.to_string()].into()
+    );
+    assert_eq!(
+        who("sqs:", "AutoCloseDeadLetterQueue"),
+        BTreeSet::new(),
+        "nobody reads the DLQ but people"
+    );
+    assert_eq!(
+        who("events:", "EventBus"),
+        [PUBLISHER_FUNCTION.to_string()].into()
+    );
+    assert_eq!(
+        actions_of(PUBLISHER_FUNCTION, "events:"),
+        ["events:PutEvents".to_string()].into()
+    );
     let all_sqs_or_events: BTreeSet<String> = g
         .iter()
         .filter(|(_, a, _, _)| a.starts_with("sqs:") || a.starts_with("events:"))
@@ -465,26 +648,43 @@ fn queues_and_the_bus_are_used_only_by_their_functions() {
         .collect();
     assert_eq!(
         all_sqs_or_events,
-        [SWEEP_FUNCTION, WORKER_FUNCTION, PUBLISHER_FUNCTION].map(String::from).into(),
+        [SWEEP_FUNCTION, WORKER_FUNCTION, PUBLISHER_FUNCTION]
+            .map(String::from)
+            .into(),
         "no API or webhook function touches a queue or the bus"
     );
 
     // The sweep only queries the due-timer index; the publisher reads only the stream.
-    let sweep_table: Vec<_> = g.iter().filter(|(f, _, r, _)| f == SWEEP_FUNCTION && r == "Table").collect();
+    let sweep_table: Vec<_> = g
+        .iter()
+        .filter(|(f, _, r, _)| f == SWEEP_FUNCTION && r == "Table")
+        .collect();
     assert!(!sweep_table.is_empty());
     for (_, a, _, r) in sweep_table {
         assert_eq!(a, "dynamodb:Query");
-        assert_eq!(r, &json!({"Fn::Sub": format!("${{Table.Arn}}/index/{}", TIMERS.name)}));
+        assert_eq!(
+            r,
+            &json!({"Fn::Sub": format!("${{Table.Arn}}/index/{}", TIMERS.name)})
+        );
     }
-    for (_, a, _, r) in g.iter().filter(|(f, _, r, _)| f == PUBLISHER_FUNCTION && r == "Table") {
+    for (_, a, _, r) in g
+        .iter()
+        .filter(|(f, _, r, _)| f == PUBLISHER_FUNCTION && r == "Table")
+    {
         let on_stream = r == &json!({"Fn::GetAtt": ["Table", "StreamArn"]})
             || r == &json!({"Fn::Sub": "${Table.Arn}/stream/*"});
-        assert!(on_stream, "the publisher may {a} only on the table's stream, not {r}");
+        assert!(
+            on_stream,
+            "the publisher may {a} only on the table's stream, not {r}"
+        );
     }
 }
 
 fn function<'a>(deployed: &'a BTreeMap<String, (String, Value)>, binary: &str) -> &'a Value {
-    &deployed.get(binary).unwrap_or_else(|| panic!("no function runs {binary}")).1
+    &deployed
+        .get(binary)
+        .unwrap_or_else(|| panic!("no function runs {binary}"))
+        .1
 }
 
 fn only_event<'a>(f: &'a Value, kind: &str) -> &'a Value {
@@ -509,22 +709,48 @@ fn auto_close_and_event_plumbing() {
         queue["RedrivePolicy"]["deadLetterTargetArn"],
         json!({"Fn::GetAtt": ["AutoCloseDeadLetterQueue", "Arn"]})
     );
-    let receives = queue["RedrivePolicy"]["maxReceiveCount"].as_u64().unwrap_or(0);
+    let receives = queue["RedrivePolicy"]["maxReceiveCount"]
+        .as_u64()
+        .unwrap_or(0);
     assert!((2..=10).contains(&receives), "maxReceiveCount {receives}");
     let worker_fn = function(&deployed, WORKER_FUNCTION);
     let worker = only_event(worker_fn, "SQS");
-    assert_eq!(worker["Queue"], json!({"Fn::GetAtt": ["AutoCloseQueue", "Arn"]}));
-    assert_eq!(worker["FunctionResponseTypes"], json!(["ReportBatchItemFailures"]));
-    assert!(worker["ScalingConfig"]["MaximumConcurrency"].is_object() || worker["ScalingConfig"]["MaximumConcurrency"].is_u64());
+    assert_eq!(
+        worker["Queue"],
+        json!({"Fn::GetAtt": ["AutoCloseQueue", "Arn"]})
+    );
+    assert_eq!(
+        worker["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    assert!(
+        worker["ScalingConfig"]["MaximumConcurrency"].is_object()
+            || worker["ScalingConfig"]["MaximumConcurrency"].is_u64()
+    );
     let visibility = queue["VisibilityTimeout"].as_u64().unwrap_or(0);
-    let worker_timeout = worker_fn["Properties"]["Timeout"].as_u64().unwrap_or(u64::MAX);
-    assert!(visibility >= 6 * worker_timeout, "visibility {visibility} s < 6 × worker timeout {worker_timeout} s");
+    let worker_timeout = worker_fn["Properties"]["Timeout"]
+        .as_u64()
+        .unwrap_or(u64::MAX);
+    assert!(
+        visibility >= 6 * worker_timeout,
+        "visibility {visibility} s < 6 × worker timeout {worker_timeout} s"
+    );
 
-    assert_eq!(resources_of_type(&t, "AWS::Events::EventBus").len(), 1, "one domain event bus");
+    assert_eq!(
+        resources_of_type(&t, "AWS::Events::EventBus").len(),
+        1,
+        "one domain event bus"
+    );
     let publisher_fn = function(&deployed, PUBLISHER_FUNCTION);
     let stream = only_event(publisher_fn, "DynamoDB");
-    assert_eq!(stream["Stream"], json!({"Fn::GetAtt": ["Table", "StreamArn"]}));
-    assert_eq!(stream["FunctionResponseTypes"], json!(["ReportBatchItemFailures"]));
+    assert_eq!(
+        stream["Stream"],
+        json!({"Fn::GetAtt": ["Table", "StreamArn"]})
+    );
+    assert_eq!(
+        stream["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
     assert_eq!(
         stream["DestinationConfig"]["OnFailure"]["Destination"],
         json!({"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]})
@@ -548,7 +774,11 @@ fn logs_are_kept_for_a_while_and_critical_functions_raise_alarms() {
         let lg = referenced_ids(&f["Properties"]["LoggingConfig"]["LogGroup"]);
         let group = resource(&t, &lg[0]);
         assert_eq!(group["Type"], "AWS::Logs::LogGroup", "{id}");
-        assert_eq!(group["Properties"]["RetentionInDays"], json!({"Ref": "LogRetentionDays"}), "{id}: log retention");
+        assert_eq!(
+            group["Properties"]["RetentionInDays"],
+            json!({"Ref": "LogRetentionDays"}),
+            "{id}: log retention"
+        );
     }
     assert!(props(&t, "ApiAccessLogGroup")["RetentionInDays"].is_object());
     let api = resources_of_type(&t, "AWS::Serverless::HttpApi")[0].1;
@@ -563,17 +793,35 @@ fn logs_are_kept_for_a_while_and_critical_functions_raise_alarms() {
             let p = &a["Properties"];
             p["Namespace"] == namespace
                 && p["MetricName"] == metric
-                && as_list(&p["Dimensions"]).iter().any(|d| &d["Value"] == dimension)
+                && as_list(&p["Dimensions"])
+                    .iter()
+                    .any(|d| &d["Value"] == dimension)
                 && !as_list(&p["AlarmActions"]).is_empty()
         })
     };
-    let mut critical: Vec<String> = [SWEEP_FUNCTION, WORKER_FUNCTION, PUBLISHER_FUNCTION].map(String::from).to_vec();
-    critical.extend(deployed.keys().filter(|b| b.starts_with("webhook-")).cloned());
-    assert!(critical.len() >= 7, "sweep, worker, publisher and the four webhooks: {critical:?}");
+    let mut critical: Vec<String> = [SWEEP_FUNCTION, WORKER_FUNCTION, PUBLISHER_FUNCTION]
+        .map(String::from)
+        .to_vec();
+    critical.extend(
+        deployed
+            .keys()
+            .filter(|b| b.starts_with("webhook-"))
+            .cloned(),
+    );
+    assert!(
+        critical.len() >= 7,
+        "sweep, worker, publisher and the four webhooks: {critical:?}"
+    );
     for binary in &critical {
-        let id = &deployed.get(binary).unwrap_or_else(|| panic!("no function {binary}")).0;
+        let id = &deployed
+            .get(binary)
+            .unwrap_or_else(|| panic!("no function {binary}"))
+            .0;
         for metric in ["Errors", "Throttles"] {
-            assert!(has_alarm("AWS/Lambda", metric, &json!({"Ref": id})), "no {metric} alarm on {binary}");
+            assert!(
+                has_alarm("AWS/Lambda", metric, &json!({"Ref": id})),
+                "no {metric} alarm on {binary}"
+            );
         }
     }
     assert!(has_alarm(
@@ -581,28 +829,44 @@ fn logs_are_kept_for_a_while_and_critical_functions_raise_alarms() {
         "ApproximateNumberOfMessagesVisible",
         &json!({"Fn::GetAtt": ["AutoCloseDeadLetterQueue", "QueueName"]})
     ));
-    assert!(has_alarm("AWS/ApiGateway", "5xx", &json!({"Ref": "HttpApi"})), "no API 5xx alarm");
+    assert!(
+        has_alarm("AWS/ApiGateway", "5xx", &json!({"Ref": "HttpApi"})),
+        "no API 5xx alarm"
+    );
 }
 
 #[test]
 fn identity_and_outputs() {
     let t = template();
     let pool = props(&t, "UserPool");
-    assert_eq!(pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"], true, "no self sign-up");
-    let custom: BTreeSet<&str> = as_list(&pool["Schema"]).iter().filter_map(|a| a["Name"].as_str()).collect();
-    assert!(custom.contains("workspace_id") && custom.contains("role"), "custom attributes: {custom:?}");
+    assert_eq!(
+        pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"], true,
+        "no self sign-up"
+    );
+    let custom: BTreeSet<&str> = as_list(&pool["Schema"])
+        .iter()
+        .filter_map(|a| a["Name"].as_str())
+        .collect();
+    assert!(
+        custom.contains("workspace_id") && custom.contains("role"),
+        "custom attributes: {custom:?}"
+    );
     let client = props(&t, "UserPoolClient");
-    let writable: Vec<&str> = as_list(&client["WriteAttributes"]).iter().filter_map(|a| a.as_str()).collect();
+    let writable: Vec<&str> = as_list(&client["WriteAttributes"])
+        .iter()
+        .filter_map(|a| a.as_str())
+        .collect();
     assert!(
         !writable.iter().any(|a| a.starts_with("custom:")),
         "users must not change their own workspace or role: {writable:?}"
     );
-    let jwt = &resources_of_type(&t, "AWS::Serverless::HttpApi")[0].1["Properties"]["Auth"]["Authorizers"]["Jwt"]
-        ["JwtConfiguration"];
+    let jwt = &resources_of_type(&t, "AWS::Serverless::HttpApi")[0].1["Properties"]["Auth"]["Authorizers"]
+        ["Jwt"]["JwtConfiguration"];
     assert!(referenced_ids(&jwt["issuer"]).contains(&"JwtIssuer".to_string()));
     assert!(referenced_ids(&jwt["issuer"]).contains(&"UserPool".to_string()));
     assert!(referenced_ids(&jwt["audience"]).contains(&"JwtAudience".to_string()));
-    let cors = &resources_of_type(&t, "AWS::Serverless::HttpApi")[0].1["Properties"]["CorsConfiguration"];
+    let cors =
+        &resources_of_type(&t, "AWS::Serverless::HttpApi")[0].1["Properties"]["CorsConfiguration"];
     assert_eq!(cors["AllowOrigins"], json!({"Ref": "CorsAllowedOrigins"}));
 
     let outputs = t["Outputs"].as_object().expect("outputs");

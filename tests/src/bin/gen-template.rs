@@ -26,7 +26,10 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if check {
-        eprintln!("{} is stale: run `cargo run -p inbox-tests --bin gen-template`", path.display());
+        eprintln!(
+            "{} is stale: run `cargo run -p inbox-tests --bin gen-template`",
+            path.display()
+        );
         return ExitCode::FAILURE;
     }
     if let Err(e) = std::fs::write(&path, expected) {

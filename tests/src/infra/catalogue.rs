@@ -58,22 +58,46 @@ pub struct Sizing {
 /// but CPU grows with memory and shortens TLS set-up at cold start; 128 MB is
 /// slower for nearly the same price), 10 s (one read and one write with bounded
 /// retries; fail well before API Gateway's 30 s cap instead of holding concurrency).
-pub const API: Sizing = Sizing { profile: "api", memory: 256, timeout: 10 };
+pub const API: Sizing = Sizing {
+    profile: "api",
+    memory: 256,
+    timeout: 10,
+};
 /// The CSV export pages through every conversation of a view in one request:
 /// more CPU for serialising, and the longest timeout the HTTP API allows (29 s).
-pub const EXPORT: Sizing = Sizing { profile: "export", memory: 1024, timeout: 29 };
+pub const EXPORT: Sizing = Sizing {
+    profile: "export",
+    memory: 1024,
+    timeout: 29,
+};
 /// Webhooks: like the API, a little longer because providers allow 15 s and a
 /// delivery may carry several messages (each its own atomic write).
-pub const WEBHOOK: Sizing = Sizing { profile: "webhook", memory: 256, timeout: 15 };
+pub const WEBHOOK: Sizing = Sizing {
+    profile: "webhook",
+    memory: 256,
+    timeout: 15,
+};
 /// The sweep runs every minute: it must finish inside the minute (a longer
 /// sweep overlaps the next; harmless, since the worker is idempotent, but wasteful).
-pub const SWEEP: Sizing = Sizing { profile: "sweep", memory: 256, timeout: 55 };
+pub const SWEEP: Sizing = Sizing {
+    profile: "sweep",
+    memory: 256,
+    timeout: 55,
+};
 /// The worker closes up to 10 timers per batch, each one read and one write.
 /// The queue's visibility timeout (180 s) is six times this.
-pub const WORKER: Sizing = Sizing { profile: "worker", memory: 256, timeout: 30 };
+pub const WORKER: Sizing = Sizing {
+    profile: "worker",
+    memory: 256,
+    timeout: 30,
+};
 /// The publisher sends a stream batch (up to 100 records) to EventBridge in
 /// calls of 10 entries.
-pub const PUBLISHER: Sizing = Sizing { profile: "publisher", memory: 256, timeout: 60 };
+pub const PUBLISHER: Sizing = Sizing {
+    profile: "publisher",
+    memory: 256,
+    timeout: 60,
+};
 
 /// One Lambda function of the product.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,11 +134,36 @@ pub const READ_ONLY_POSTS: [Action; 2] = [
 pub const CHANNEL_ROUTES: [(&str, &str, &str, bool); 7] = [
     ("PUT", "/channels/{id}", "channel-put", true),
     ("GET", "/channels", "channels-list", true),
-    ("POST", "/webhooks/twilio/{workspace_id}/{channel_id}", "webhook-twilio", false),
-    ("GET", "/webhooks/whatsapp/{workspace_id}/{channel_id}", "webhook-whatsapp", false),
-    ("POST", "/webhooks/whatsapp/{workspace_id}/{channel_id}", "webhook-whatsapp", false),
-    ("POST", "/webhooks/telegram/{workspace_id}/{channel_id}", "webhook-telegram", false),
-    ("POST", "/webhooks/generic/{workspace_id}/{channel_id}", "webhook-generic", false),
+    (
+        "POST",
+        "/webhooks/twilio/{workspace_id}/{channel_id}",
+        "webhook-twilio",
+        false,
+    ),
+    (
+        "GET",
+        "/webhooks/whatsapp/{workspace_id}/{channel_id}",
+        "webhook-whatsapp",
+        false,
+    ),
+    (
+        "POST",
+        "/webhooks/whatsapp/{workspace_id}/{channel_id}",
+        "webhook-whatsapp",
+        false,
+    ),
+    (
+        "POST",
+        "/webhooks/telegram/{workspace_id}/{channel_id}",
+        "webhook-telegram",
+        false,
+    ),
+    (
+        "POST",
+        "/webhooks/generic/{workspace_id}/{channel_id}",
+        "webhook-generic",
+        false,
+    ),
 ];
 
 /// The sweep's function name.
@@ -128,7 +177,14 @@ pub const PUBLISHER_FUNCTION: &str = "event-publisher";
 pub fn all_routes() -> Vec<(String, String, String, bool)> {
     let mut routes: Vec<_> = Action::ALL
         .iter()
-        .map(|a| (a.method().to_string(), a.path().to_string(), a.function_name().to_string(), true))
+        .map(|a| {
+            (
+                a.method().to_string(),
+                a.path().to_string(),
+                a.function_name().to_string(),
+                true,
+            )
+        })
         .collect();
     routes.extend(
         CHANNEL_ROUTES
@@ -151,16 +207,28 @@ pub fn functions() -> Vec<FunctionSpec> {
                 path: action.path().to_string(),
                 jwt: true,
             }]),
-            table: if read_only { TableAccess::Read } else { TableAccess::ReadWrite },
+            table: if read_only {
+                TableAccess::Read
+            } else {
+                TableAccess::ReadWrite
+            },
             sends_autoclose: false,
             publishes_events: false,
             public_base_url: false,
-            sizing: if action == Action::ConversationsExport { EXPORT } else { API },
+            sizing: if action == Action::ConversationsExport {
+                EXPORT
+            } else {
+                API
+            },
             critical: false,
         });
     }
     for (method, path, name, jwt) in CHANNEL_ROUTES {
-        let route = Route { method: method.to_string(), path: path.to_string(), jwt };
+        let route = Route {
+            method: method.to_string(),
+            path: path.to_string(),
+            jwt,
+        };
         if let Some(existing) = out.iter_mut().find(|f| f.name == name) {
             if let Trigger::Api(routes) = &mut existing.trigger {
                 routes.push(route);
@@ -176,7 +244,11 @@ pub fn functions() -> Vec<FunctionSpec> {
             description: format!("{method} {path}"),
             trigger: Trigger::Api(vec![route]),
             // A webhook stores what it receives (WhatsApp's GET handshake shares its function).
-            table: if method == "GET" && !webhook { TableAccess::Read } else { TableAccess::ReadWrite },
+            table: if method == "GET" && !webhook {
+                TableAccess::Read
+            } else {
+                TableAccess::ReadWrite
+            },
             sends_autoclose: false,
             publishes_events: false,
             public_base_url: webhook,

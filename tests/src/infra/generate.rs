@@ -17,7 +17,11 @@ pub const BEGIN_MARKER: &str = "  # BEGIN GENERATED FUNCTIONS";
 pub const END_MARKER: &str = "  # END GENERATED FUNCTIONS";
 
 /// Actions that read the table.
-pub const TABLE_READ_ACTIONS: [&str; 3] = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"];
+pub const TABLE_READ_ACTIONS: [&str; 3] = [
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+];
 /// Item writes. `TransactWriteItems` has no IAM action of its own: each item
 /// in a transaction is authorised as the put, update, delete or condition check it is.
 pub const TABLE_WRITE_ACTIONS: [&str; 4] = [
@@ -99,7 +103,9 @@ fn parse_manifest(text: &str) -> Manifest {
             }
             continue;
         }
-        let Some((key, value)) = line.split_once('=') else { continue };
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
         let key = key.trim();
         let value = value.trim().trim_matches('"').to_string();
         match (section.as_str(), key) {
@@ -172,16 +178,20 @@ fn render_function(out: &mut String, f: &FunctionSpec, crate_dir: &str) {
     let _ = writeln!(out, "      Description: {}", yaml_str(&f.description));
     let _ = writeln!(out, "      CodeUri: ../{crate_dir}");
     let _ = writeln!(out, "      Role: !GetAtt {}.Arn", role_id(&f.name));
-    let _ = writeln!(out, "      MemorySize: {} # profile {}", s.memory, s.profile);
+    let _ = writeln!(
+        out,
+        "      MemorySize: {} # profile {}",
+        s.memory, s.profile
+    );
     let _ = writeln!(out, "      Timeout: {}", s.timeout);
     let _ = writeln!(out, "      LoggingConfig:");
     let _ = writeln!(out, "        LogGroup: !Ref {}", log_group_id(&f.name));
     let mut env: Vec<(String, String)> = Vec::new();
-    if f.table != TableAccess::None {
-        env.push(("INBOX_TABLE_NAME".into(), "!Ref Table".into()));
-    }
     if f.sends_autoclose {
-        env.push(("INBOX_AUTOCLOSE_QUEUE_URL".into(), "!Ref AutoCloseQueue".into()));
+        env.push((
+            "INBOX_AUTOCLOSE_QUEUE_URL".into(),
+            "!Ref AutoCloseQueue".into(),
+        ));
     }
     if f.publishes_events {
         env.push(("INBOX_EVENT_BUS_NAME".into(), "!Ref EventBus".into()));
@@ -219,7 +229,10 @@ fn render_function(out: &mut String, f: &FunctionSpec, crate_dir: &str) {
                 let _ = writeln!(out, "            Method: {}", r.method);
                 let _ = writeln!(out, "            Path: {}", r.path);
                 if !r.jwt {
-                    let _ = writeln!(out, "            # Authenticated by the channel's signature, not a JWT.");
+                    let _ = writeln!(
+                        out,
+                        "            # Authenticated by the channel's signature, not a JWT."
+                    );
                     let _ = writeln!(out, "            Auth:");
                     let _ = writeln!(out, "              Authorizer: NONE");
                 }
@@ -230,7 +243,10 @@ fn render_function(out: &mut String, f: &FunctionSpec, crate_dir: &str) {
             let _ = writeln!(out, "          Type: Schedule");
             let _ = writeln!(out, "          Properties:");
             let _ = writeln!(out, "            Schedule: rate(1 minute)");
-            let _ = writeln!(out, "            Description: Queue the due auto-close timers");
+            let _ = writeln!(
+                out,
+                "            Description: Queue the due auto-close timers"
+            );
             let _ = writeln!(out, "            Enabled: true");
         }
         Trigger::AutoCloseQueue => {
@@ -239,11 +255,23 @@ fn render_function(out: &mut String, f: &FunctionSpec, crate_dir: &str) {
             let _ = writeln!(out, "          Properties:");
             let _ = writeln!(out, "            Queue: !GetAtt AutoCloseQueue.Arn");
             let _ = writeln!(out, "            BatchSize: 10");
-            let _ = writeln!(out, "            # Only the failed timers of a batch are retried.");
-            let _ = writeln!(out, "            FunctionResponseTypes: [ReportBatchItemFailures]");
-            let _ = writeln!(out, "            # Bounds the write burst on the table when many timers come due at once.");
+            let _ = writeln!(
+                out,
+                "            # Only the failed timers of a batch are retried."
+            );
+            let _ = writeln!(
+                out,
+                "            FunctionResponseTypes: [ReportBatchItemFailures]"
+            );
+            let _ = writeln!(
+                out,
+                "            # Bounds the write burst on the table when many timers come due at once."
+            );
             let _ = writeln!(out, "            ScalingConfig:");
-            let _ = writeln!(out, "              MaximumConcurrency: !Ref AutoCloseWorkerMaxConcurrency");
+            let _ = writeln!(
+                out,
+                "              MaximumConcurrency: !Ref AutoCloseWorkerMaxConcurrency"
+            );
         }
         Trigger::TableStream => {
             let pattern = format!(
@@ -253,21 +281,33 @@ fn render_function(out: &mut String, f: &FunctionSpec, crate_dir: &str) {
             let _ = writeln!(out, "          Type: DynamoDB");
             let _ = writeln!(out, "          Properties:");
             let _ = writeln!(out, "            Stream: !GetAtt Table.StreamArn");
-            let _ = writeln!(out, "            # From the oldest record kept: an event is never skipped.");
+            let _ = writeln!(
+                out,
+                "            # From the oldest record kept: an event is never skipped."
+            );
             let _ = writeln!(out, "            StartingPosition: TRIM_HORIZON");
             let _ = writeln!(out, "            BatchSize: 100");
             let _ = writeln!(out, "            MaximumBatchingWindowInSeconds: 1");
-            let _ = writeln!(out, "            FunctionResponseTypes: [ReportBatchItemFailures]");
+            let _ = writeln!(
+                out,
+                "            FunctionResponseTypes: [ReportBatchItemFailures]"
+            );
             let _ = writeln!(out, "            BisectBatchOnFunctionError: true");
             let _ = writeln!(out, "            MaximumRetryAttempts: 10");
-            let _ = writeln!(out, "            # Only new outbox items are events; every other write is state.");
+            let _ = writeln!(
+                out,
+                "            # Only new outbox items are events; every other write is state."
+            );
             let _ = writeln!(out, "            FilterCriteria:");
             let _ = writeln!(out, "              Filters:");
             let _ = writeln!(out, "                - Pattern: {}", yaml_str(&pattern));
             let _ = writeln!(out, "            DestinationConfig:");
             let _ = writeln!(out, "              OnFailure:");
             let _ = writeln!(out, "                Type: SQS");
-            let _ = writeln!(out, "                Destination: !GetAtt EventsDeadLetterQueue.Arn");
+            let _ = writeln!(
+                out,
+                "                Destination: !GetAtt EventsDeadLetterQueue.Arn"
+            );
         }
     }
 }
@@ -298,7 +338,11 @@ fn render_role(out: &mut String, f: &FunctionSpec) {
     let _ = writeln!(out, "  {}:", role_id(&f.name));
     let _ = writeln!(out, "    Type: AWS::IAM::Role");
     let _ = writeln!(out, "    Properties:");
-    let _ = writeln!(out, "      Description: {}", yaml_str(&format!("Runs {}", f.name)));
+    let _ = writeln!(
+        out,
+        "      Description: {}",
+        yaml_str(&format!("Runs {}", f.name))
+    );
     let _ = writeln!(out, "      AssumeRolePolicyDocument:");
     let _ = writeln!(out, "        Version: \"2012-10-17\"");
     let _ = writeln!(out, "        Statement:");
@@ -326,7 +370,12 @@ fn render_role(out: &mut String, f: &FunctionSpec) {
         TableAccess::Read => statement(out, "ReadTable", &TABLE_READ_ACTIONS, &table_and_indexes),
         TableAccess::ReadWrite => {
             statement(out, "ReadTable", &TABLE_READ_ACTIONS, &table_and_indexes);
-            statement(out, "WriteTableItems", &TABLE_WRITE_ACTIONS, &["!GetAtt Table.Arn".to_string()]);
+            statement(
+                out,
+                "WriteTableItems",
+                &TABLE_WRITE_ACTIONS,
+                &["!GetAtt Table.Arn".to_string()],
+            );
         }
         TableAccess::QueryTimers => statement(
             out,
@@ -336,20 +385,33 @@ fn render_role(out: &mut String, f: &FunctionSpec) {
         ),
     }
     if f.sends_autoclose {
-        statement(out, "SendTimers", &["sqs:SendMessage"], &["!GetAtt AutoCloseQueue.Arn".to_string()]);
+        statement(
+            out,
+            "SendTimers",
+            &["sqs:SendMessage"],
+            &["!GetAtt AutoCloseQueue.Arn".to_string()],
+        );
     }
     match f.trigger {
         Trigger::AutoCloseQueue => statement(
             out,
             "ConsumeTimers",
-            &["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            &[
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+            ],
             &["!GetAtt AutoCloseQueue.Arn".to_string()],
         ),
         Trigger::TableStream => {
             statement(
                 out,
                 "ReadTableStream",
-                &["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+                &[
+                    "dynamodb:DescribeStream",
+                    "dynamodb:GetRecords",
+                    "dynamodb:GetShardIterator",
+                ],
                 &["!GetAtt Table.StreamArn".to_string()],
             );
             statement(
@@ -368,7 +430,12 @@ fn render_role(out: &mut String, f: &FunctionSpec) {
         _ => {}
     }
     if f.publishes_events {
-        statement(out, "PublishEvents", &["events:PutEvents"], &["!GetAtt EventBus.Arn".to_string()]);
+        statement(
+            out,
+            "PublishEvents",
+            &["events:PutEvents"],
+            &["!GetAtt EventBus.Arn".to_string()],
+        );
     }
 }
 
@@ -380,13 +447,22 @@ fn render_alarms(out: &mut String, f: &FunctionSpec) {
     ];
     if f.trigger == Trigger::TableStream {
         // Events older than five minutes mean the publisher is falling behind.
-        metrics.push(("IteratorAge", "Maximum", "stream records waiting over 5 minutes", 300_000));
+        metrics.push((
+            "IteratorAge",
+            "Maximum",
+            "stream records waiting over 5 minutes",
+            300_000,
+        ));
     }
     for (metric, statistic, what, threshold) in metrics {
         let _ = writeln!(out, "  {stem}{metric}Alarm:");
         let _ = writeln!(out, "    Type: AWS::CloudWatch::Alarm");
         let _ = writeln!(out, "    Properties:");
-        let _ = writeln!(out, "      AlarmDescription: {}", yaml_str(&format!("{}: {what}.", f.name)));
+        let _ = writeln!(
+            out,
+            "      AlarmDescription: {}",
+            yaml_str(&format!("{}: {what}.", f.name))
+        );
         let _ = writeln!(out, "      Namespace: AWS/Lambda");
         let _ = writeln!(out, "      MetricName: {metric}");
         let _ = writeln!(out, "      Dimensions:");
@@ -396,7 +472,10 @@ fn render_alarms(out: &mut String, f: &FunctionSpec) {
         let _ = writeln!(out, "      Period: 300");
         let _ = writeln!(out, "      EvaluationPeriods: 1");
         let _ = writeln!(out, "      Threshold: {threshold}");
-        let _ = writeln!(out, "      ComparisonOperator: GreaterThanOrEqualToThreshold");
+        let _ = writeln!(
+            out,
+            "      ComparisonOperator: GreaterThanOrEqualToThreshold"
+        );
         let _ = writeln!(out, "      TreatMissingData: notBreaching");
         let _ = writeln!(out, "      AlarmActions: [!Ref AlarmTopic]");
         let _ = writeln!(out, "      OKActions: [!Ref AlarmTopic]");
@@ -425,8 +504,17 @@ pub fn splice(template: &str, block: &str) -> Result<String, String> {
         return Err("the END marker comes before the BEGIN marker".into());
     }
     let end = end_start + END_MARKER.len();
-    let end = if template[end..].starts_with('\n') { end + 1 } else { end };
-    Ok(format!("{}{}{}", &template[..begin], block, &template[end..]))
+    let end = if template[end..].starts_with('\n') {
+        end + 1
+    } else {
+        end
+    };
+    Ok(format!(
+        "{}{}{}",
+        &template[..begin],
+        block,
+        &template[end..]
+    ))
 }
 
 /// The template as it should be: the committed one with a fresh generated block.

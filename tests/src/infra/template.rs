@@ -31,7 +31,9 @@ fn to_json(v: serde_yaml::Value) -> Result<Value, String> {
             }
         }
         Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(items.into_iter().map(to_json).collect::<Result<_, _>>()?),
+        Y::Sequence(items) => {
+            Value::Array(items.into_iter().map(to_json).collect::<Result<_, _>>()?)
+        }
         Y::Mapping(m) => {
             let mut out = Map::new();
             for (k, v) in m {
@@ -57,7 +59,9 @@ fn to_json(v: serde_yaml::Value) -> Result<Value, String> {
                     let value = match inner {
                         Value::String(s) => match s.split_once('.') {
                             Some((resource, attribute)) => json!([resource, attribute]),
-                            None => return Err(format!("!GetAtt {s}: expected Resource.Attribute")),
+                            None => {
+                                return Err(format!("!GetAtt {s}: expected Resource.Attribute"));
+                            }
                         },
                         other => other,
                     };
