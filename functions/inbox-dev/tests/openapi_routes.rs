@@ -1,0 +1,92 @@
+//! The committed OpenAPI document (`docs/openapi.json`, which the server
+//! serves) describes exactly the routes that exist: every action of the route
+//! table, the channel routes, the webhooks and the document itself.
+
+use inbox_dev::server::OPENAPI_JSON;
+use inbox_http::Action;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// Routes served beside the route table, as (method, template).
+const OTHER_ROUTES: [(&str, &str); 8] = [
+    ("GET", "/openapi.json"),
+    ("GET", "/channels"),
+    ("PUT", "/channels/{id}"),
+    ("POST", "/webhooks/twilio/{workspace_id}/{channel_id}"),
+    ("GET", "/webhooks/whatsapp/{workspace_id}/{channel_id}"),
+    ("POST", "/webhooks/whatsapp/{workspace_id}/{channel_id}"),
+    ("POST", "/webhooks/telegram/{workspace_id}/{channel_id}"),
+    ("POST", "/webhooks/generic/{workspace_id}/{channel_id}"),
+];
+
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+
+fn document() -> Value {
+    serde_json::from_str(OPENAPI_JSON).expect("docs/openapi.json is JSON")
+}
+
+fn documented() -> BTreeSet<(String, String)> {
+    let doc = document();
+    let paths = doc["paths"].as_object().expect("paths");
+    paths
+        .iter()
+        .flat_map(|(path, item)| {
+            METHODS
+                .iter()
+                .filter(|m| item.get(**m).is_some())
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect()
+}
+
+fn served() -> BTreeSet<(String, String)> {
+    Action::ALL
+        .iter()
+        .map(|a| (a.method().to_string(), a.path().to_string()))
+        .chain(OTHER_ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())))
+        .collect()
+}
+
+#[test]
+fn every_route_is_documented_and_nothing_else() {
+    let documented = documented();
+    let served = served();
+    let missing: Vec<_> = served.difference(&documented).collect();
+    let extra: Vec<_> = documented.difference(&served).collect();
+    assert!(missing.is_empty(), "routes missing from docs/openapi.json: {missing:?}");
+    assert!(extra.is_empty(), "docs/openapi.json documents routes that do not exist: {extra:?}");
+}
+
+#[test]
+fn operation_ids_are_the_function_names() {
+    let doc = document();
+    for &a in Action::ALL {
+        let method = a.method().as_str().to_lowercase();
+        let op = &doc["paths"][a.path()][method.as_str()];
+        assert_eq!(op["operationId"], a.function_name(), "{} {}", a.method(), a.path());
+        assert!(op["responses"].is_object(), "{} {} has no responses", a.method(), a.path());
+    }
+}
+
+#[test]
+fn document_is_openapi_3_1_with_problem_responses_and_resolvable_refs() {
+    let doc = document();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let text = OPENAPI_JSON;
+    // Every local reference points at something defined.
+    for part in text.split("\"$ref\": \"#/").skip(1) {
+        let pointer = part.split('"').next().unwrap_or_default();
+        assert!(doc.pointer(&format!("/{pointer}")).is_some(), "dangling $ref #/{pointer}");
+    }
+    // Every authenticated operation documents 401 as a problem.
+    for &a in Action::ALL {
+        let method = a.method().as_str().to_lowercase();
+        let op = &doc["paths"][a.path()][method.as_str()];
+        assert!(op["responses"].get("401").is_some(), "{} {} lacks 401", a.method(), a.path());
+        if a.is_conversation_command() {
+            let params = op["parameters"].to_string();
+            assert!(params.contains("IfMatch"), "{} {} lacks If-Match", a.method(), a.path());
+            assert!(op["responses"].get("412").is_some(), "{} {} lacks 412", a.method(), a.path());
+        }
+    }
+}

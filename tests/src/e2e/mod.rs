@@ -1,0 +1,57 @@
+//! End-to-end tests through real HTTP against a running `inbox-dev`.
+//!
+//! [`suite`] holds the flows, each a function of the server's base URL;
+//! [`e2e_suite!`](crate::e2e_suite) turns the list of flows into one test per
+//! flow for a given way of starting the server, so every backend runs the
+//! very same suite (`tests/e2e_embedded.rs`, `tests/e2e_dynamodb.rs`).
+
+pub mod client;
+pub mod server;
+pub mod suite;
+
+pub use server::DevServer;
+
+/// One `#[tokio::test]` per flow of [`suite`], each on a fresh server made by
+/// `$start(name)` (a function returning a [`DevServer`]).
+#[macro_export]
+macro_rules! e2e_suite {
+    ($start:path) => {
+        $crate::e2e_suite!(@flows $start;
+            assign_to_self_stops_the_ai,
+            assign_to_another_shows_in_their_inbox,
+            takeover_with_notice,
+            unassign,
+            status_menu,
+            closing_note_modes,
+            reply_to_closed,
+            blocked_contact,
+            hand_back_to_ai,
+            end_session_versus_unassign_agent,
+            handoff_then_replier_is_assigned,
+            csv_export_matches_the_view,
+            members_search_and_removal,
+            auto_close_fires,
+            unauthenticated,
+            forbidden_by_role,
+            cross_workspace_is_not_found,
+            malformed_requests,
+            if_match_precondition,
+        );
+    };
+    (@flows $start:path; $($flow:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $flow() {
+                let server: $crate::e2e::DevServer = $start(stringify!($flow));
+                let log = server.log.display().to_string();
+                let run = tokio::spawn({
+                    let base = server.base.clone();
+                    async move { $crate::e2e::suite::$flow(&base).await }
+                });
+                if let Err(e) = run.await {
+                    panic!("{} failed (server log: {log}): {e}", stringify!($flow));
+                }
+            }
+        )*
+    };
+}
