@@ -311,13 +311,29 @@ impl<S: Store> App<S> {
                 dedupe: None,
                 provision,
             };
-            match self.store.commit(commit).await {
+            match self.commit_in(who.ws(), commit).await {
                 Ok(()) => return Ok(Committed { outcome, caller }),
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }
         }
         Err(ApiError::Contended)
+    }
+
+    /// Commits `commit` in workspace `ws`. A commit that only provisions a
+    /// member carries no conversation to name the workspace, so it goes to
+    /// `provision_member`; the id being taken meanwhile is then no conflict.
+    pub(crate) async fn commit_in(&self, ws: &str, commit: Commit) -> Result<(), StoreError> {
+        if commit.writes.is_empty() && commit.dedupe.is_none() {
+            return match commit.provision {
+                Some(member) => match self.store.provision_member(ws, &member).await {
+                    Ok(()) | Err(StoreError::Conflict) => Ok(()),
+                    Err(e) => Err(e),
+                },
+                None => Ok(()),
+            };
+        }
+        self.store.commit(commit).await
     }
 
     /// Decides `cmd` on `conv` now, as `caller`.
@@ -354,10 +370,7 @@ impl<S: Store> App<S> {
             provision: Some(member),
             ..Commit::default()
         };
-        match self.store.commit(commit).await {
-            Ok(()) | Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        Ok(self.commit_in(who.ws(), commit).await?)
     }
 
     /// The caller with the directory's name applied (one directory read).

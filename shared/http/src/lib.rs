@@ -11,6 +11,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod channels;
 pub mod conventions;
 mod handlers;
 pub mod problem;

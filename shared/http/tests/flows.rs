@@ -847,3 +847,56 @@ async fn deleting_an_ai_agent_stops_it_everywhere() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_new_member_token_is_added_to_the_directory_on_its_first_write() {
+    // Each path that writes no conversation: a no-op command, a flag, a directory write.
+    for (sub, path, method) in [
+        ("dana", "unassign", Method::POST),
+        ("erin", "read", Method::POST),
+        ("finn", "favorite", Method::POST),
+    ] {
+        let h = Harness::new();
+        let conv = h.conversation("Ann").await;
+        let token = who("acme", sub, "agent", Some("New Person"));
+        let r = h
+            .call(
+                &token,
+                method,
+                &format!("/conversations/{conv}/{path}"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.json_body());
+        let members = h.get(&bob(), "/members").await.json_body();
+        let ids: Vec<_> = members["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].clone())
+            .collect();
+        assert!(
+            ids.contains(&json!(sub)),
+            "{path}: {sub} not provisioned: {ids:?}"
+        );
+    }
+    // A directory write by a new admin token provisions the admin too.
+    let h = Harness::new();
+    let gina = who("acme", "gina", "admin", Some("Gina"));
+    let r = h
+        .put(
+            &gina,
+            "/teams/vip",
+            json!({"name": "VIP", "member_ids": []}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let members = h.get(&bob(), "/members").await.json_body();
+    assert!(
+        members["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == "gina")
+    );
+}

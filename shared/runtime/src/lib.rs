@@ -94,3 +94,118 @@ pub async fn run_event_publisher() -> Result<(), Error> {
     ))
     .await
 }
+
+/// Runs `GET /channels` (identity from the JWT authorizer, like every API function).
+pub async fn run_channels_list() -> Result<(), Error> {
+    init_tracing();
+    let cfg = Config::from_env()?;
+    let sdk = aws_config().await;
+    let store = lambda_store(&sdk, &cfg).await;
+    let store = &store;
+    lambda_http::run(service_fn(move |req: Request| async move {
+        let api = apigw::to_api_request(req);
+        let resp = inbox_http::channels::channels_list(store, &api.identity).await;
+        Ok::<Response<Body>, Error>(apigw::to_lambda_response(resp))
+    }))
+    .await
+}
+
+/// Runs `PUT /channels/{id}`.
+pub async fn run_channel_put() -> Result<(), Error> {
+    init_tracing();
+    let cfg = Config::from_env()?;
+    let sdk = aws_config().await;
+    let store = lambda_store(&sdk, &cfg).await;
+    let store = &store;
+    lambda_http::run(service_fn(move |req: Request| async move {
+        let api = apigw::to_api_request(req);
+        let resp = match api
+            .path
+            .strip_prefix("/channels/")
+            .filter(|id| !id.contains('/'))
+        {
+            Some(id) => {
+                inbox_http::channels::channel_put(store, &api.identity, id, &api.body).await
+            }
+            None => {
+                inbox_http::ApiError::NotFound(format!("no route for {}", api.path)).to_response()
+            }
+        };
+        Ok::<Response<Body>, Error>(apigw::to_lambda_response(resp))
+    }))
+    .await
+}
+
+/// The `(workspace_id, channel_id)` of `/webhooks/{kind}/{workspace_id}/{channel_id}`.
+pub fn webhook_target(path: &str, kind: inbox_domain::ChannelKind) -> Option<(String, String)> {
+    let rest = path.strip_prefix("/webhooks/")?;
+    let mut parts = rest.split('/');
+    let (k, ws, ch) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some()
+        || inbox_ingest::kind_from_path(k) != Some(kind)
+        || ws.is_empty()
+        || ch.is_empty()
+    {
+        return None;
+    }
+    Some((ws.to_string(), ch.to_string()))
+}
+
+/// Runs one channel kind's webhook: deliveries verified by the channel's own
+/// scheme (no JWT), and WhatsApp's subscription handshake on GET.
+pub async fn run_webhook(kind: inbox_domain::ChannelKind) -> Result<(), Error> {
+    init_tracing();
+    let cfg = Config::from_env()?;
+    let sdk = aws_config().await;
+    let store = lambda_store(&sdk, &cfg).await;
+    let (store, cfg) = (&store, &cfg);
+    lambda_http::run(service_fn(move |req: Request| async move {
+        let api = apigw::to_api_request(req);
+        Ok::<Response<Body>, Error>(apigw::to_lambda_response(
+            webhook(store, cfg, kind, api).await,
+        ))
+    }))
+    .await
+}
+
+/// Answers one webhook request.
+pub async fn webhook<S: inbox_store::Store>(
+    store: &S,
+    cfg: &Config,
+    kind: inbox_domain::ChannelKind,
+    api: inbox_http::ApiRequest,
+) -> inbox_http::ApiResponse {
+    let Some((ws, channel)) = webhook_target(&api.path, kind) else {
+        return inbox_http::ApiError::NotFound(format!("no route for {}", api.path)).to_response();
+    };
+    let reply = if api.method == http::Method::GET && kind == inbox_domain::ChannelKind::Whatsapp {
+        inbox_ingest::handshake(store, &ws, &channel, &api.query).await
+    } else if api.method == http::Method::POST {
+        // The URL the provider signed: the configured public base, else the
+        // host API Gateway was called on.
+        let base = cfg.public_base_url.clone().unwrap_or_else(|| {
+            let host = api
+                .headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or_default();
+            format!("https://{host}")
+        });
+        let query = (!api.query.is_empty()).then_some(api.query.as_str());
+        let url = inbox_ingest::public_url(&base, kind, &ws, &channel, query);
+        inbox_ingest::ingest(
+            store,
+            &inbox_store::SystemClock,
+            kind,
+            &ws,
+            &channel,
+            &api.headers,
+            &api.body,
+            &url,
+        )
+        .await
+    } else {
+        return inbox_http::ApiError::MethodNotAllowed(vec![http::Method::POST]).to_response();
+    };
+    inbox_http::channels::webhook_response(reply)
+}

@@ -125,6 +125,17 @@ async fn change<S: Store>(
             };
             writes.extend(app.decide_now(conv, cmd, &caller, &settings)?.writes);
         }
+        // With no conversation to refresh, the member is provisioned on its own.
+        let provision = if writes.is_empty() {
+            let only = Commit {
+                provision,
+                ..Commit::default()
+            };
+            app.commit_in(ws, only).await?;
+            None
+        } else {
+            provision
+        };
         let commit = Commit {
             writes,
             dedupe: None,

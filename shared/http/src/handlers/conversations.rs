@@ -397,17 +397,11 @@ pub(crate) async fn flags<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResp
     let caller: Caller = cx.who.caller(entry);
     let flags = change_flags(&conv, &caller, change, app.clock().now())?;
     if let Some(member) = cx.who.provision(entry) {
-        match app
-            .store()
-            .commit(Commit {
-                provision: Some(member),
-                ..Commit::default()
-            })
-            .await
-        {
-            Ok(()) | Err(StoreError::Conflict) => {}
-            Err(e) => return Err(e.into()),
-        }
+        let commit = Commit {
+            provision: Some(member),
+            ..Commit::default()
+        };
+        app.commit_in(cx.who.ws(), commit).await?;
     }
     app.store()
         .set_member_flags(cx.who.ws(), &conv.id, cx.who.sub(), &flags)
