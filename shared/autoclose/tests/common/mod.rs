@@ -37,16 +37,23 @@ pub fn auto_close_on() -> Settings {
 }
 
 /// A store, a clock and helpers to drive conversations through the domain.
-pub struct World {
-    pub store: Instrumented<SqliteStore>,
+pub struct World<S = SqliteStore> {
+    pub store: Instrumented<S>,
     pub clock: ManualClock,
     pub notes: ExtractiveNotes,
     ids: Mutex<UlidIds>,
 }
 
-impl World {
+impl World<SqliteStore> {
+    /// On a fresh in-memory SQLite store.
     pub async fn new(settings: Settings) -> Self {
-        let store = SqliteStore::in_memory().expect("sqlite");
+        World::with_store(SqliteStore::in_memory().expect("sqlite"), settings).await
+    }
+}
+
+impl<S: ConversationStore + DirectoryStore> World<S> {
+    /// On `store`.
+    pub async fn with_store(store: S, settings: Settings) -> Self {
         store.put_settings(WS, &settings).await.expect("settings");
         World {
             store: Instrumented::new(store),
