@@ -28,8 +28,8 @@ use std::collections::{HashMap, HashSet};
 
 /// Most keys in one `BatchGetItem`.
 const MAX_BATCH_GET: usize = 100;
-/// A filtered view reads ahead this many times the missing items per `Query`
-/// (the filter runs after `Limit`), so dense filters still take one request.
+/// A filtered view evaluates this many times the page size per `Query` (the
+/// filter runs after `Limit`), so dense filters still take one request.
 const FILTER_READ_AHEAD: usize = 4;
 
 fn clamp_limit(limit: usize) -> usize {
@@ -314,7 +314,7 @@ impl DynamoStore {
         loop {
             let missing = want - found.len();
             spec.limit = Some(if filtered {
-                (missing * FILTER_READ_AHEAD).min(1000)
+                (want * FILTER_READ_AHEAD).min(1000)
             } else {
                 missing
             });

@@ -175,6 +175,30 @@ impl DirectoryStore for DynamoStore {
             .await
     }
 
+    async fn provision_member(
+        &self,
+        workspace_id: &str,
+        member: &Member,
+    ) -> Result<(), StoreError> {
+        // One conditional put: the id must name nobody yet.
+        let item = to_item(
+            &PersonRecord::Member(member.clone()),
+            keys::directory_pk(workspace_id),
+            person_sk(&member.id),
+            "person",
+        )?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", super::table::PK)
+            .send()
+            .await
+            .map_err(error::conditional)?;
+        Ok(())
+    }
+
     async fn delete_member(&self, workspace_id: &str, id: &str) -> Result<(), StoreError> {
         self.delete_person(workspace_id, id, "member").await
     }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// A DynamoDB item.
-pub(crate) type Item = HashMap<String, AttributeValue>;
+pub type Item = HashMap<String, AttributeValue>;
 
 /// The largest item DynamoDB stores.
 pub const MAX_ITEM_BYTES: usize = 400 * 1024;
@@ -129,8 +129,9 @@ pub(crate) fn index_attributes(conv: &Conversation) -> Vec<(&'static str, Option
     ]
 }
 
-/// The whole conversation item: state, keys and the index attributes it has now.
-pub(crate) fn conversation_item(conv: &Conversation) -> Result<Item, StoreError> {
+/// The whole conversation item: state, keys and the index attributes it has now
+/// (what `commit` writes; also for bulk loads and backfills).
+pub fn conversation_item(conv: &Conversation) -> Result<Item, StoreError> {
     let mut item = to_item(
         conv,
         keys::conversation_pk(&conv.workspace_id, &conv.id),

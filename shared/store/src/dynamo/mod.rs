@@ -17,14 +17,15 @@ mod outbox;
 pub mod table;
 pub mod testing;
 
-pub use items::{MAX_ITEM_BYTES, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS};
+pub use items::{
+    Item, MAX_ITEM_BYTES, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS, conversation_item,
+};
 pub use metrics::OperationCounter;
 pub use table::{create_table_if_missing, create_table_input};
 
 use crate::port::StoreError;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
-use items::Item;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
