@@ -63,12 +63,6 @@ fn every_function_serves_a_route_or_an_event_source() {
     let found = function_crates();
     let missing: Vec<_> = expected.difference(&found).collect();
     let unknown: Vec<_> = found.difference(&expected).collect();
-    // Functions still to be written are listed here until their crate lands.
-    let pending: BTreeSet<&str> = PENDING.iter().copied().collect();
-    let missing: Vec<_> = missing
-        .into_iter()
-        .filter(|m| !pending.contains(m.as_str()))
-        .collect();
     assert!(
         missing.is_empty(),
         "routes or event sources without a function crate: {missing:?}"
@@ -78,6 +72,3 @@ fn every_function_serves_a_route_or_an_event_source() {
         "function crates that serve nothing known: {unknown:?}"
     );
 }
-
-/// Function crates not written yet (must shrink to empty).
-const PENDING: [&str; 2] = ["autoclose-sweep", "autoclose-worker"];

@@ -209,3 +209,64 @@ pub async fn webhook<S: inbox_store::Store>(
     };
     inbox_http::channels::webhook_response(reply)
 }
+
+/// Runs the auto-close sweep (EventBridge schedule): queues every due timer.
+pub async fn run_autoclose_sweep() -> Result<(), Error> {
+    use lambda_runtime::LambdaEvent;
+    init_tracing();
+    let cfg = Config::from_env()?;
+    let sdk = aws_config().await;
+    let store = lambda_store(&sdk, &cfg).await;
+    let queue =
+        inbox_autoclose::SqsTimerQueue::new(aws_sdk_sqs::Client::new(&sdk), cfg.require_queue()?);
+    let (store, queue) = (&store, &queue);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |_: LambdaEvent<serde_json::Value>| async move {
+            let now = inbox_store::Clock::now(&inbox_store::SystemClock);
+            match inbox_autoclose::sweep(
+                store,
+                queue,
+                now,
+                &inbox_autoclose::SweepLimits::default(),
+            )
+            .await
+            {
+                Ok(report) => {
+                    tracing::info!(?report, "sweep done");
+                    Ok::<_, Error>(serde_json::json!({"due": report.due}))
+                }
+                // Failing the invocation lets the next schedule (a minute later) pick up what is left.
+                Err(e) => {
+                    tracing::error!(error = %e.source, report = ?e.report, "sweep failed");
+                    Err(Box::new(e.source) as Error)
+                }
+            }
+        },
+    ))
+    .await
+}
+
+/// Runs the auto-close worker (SQS): fires each timer, reporting partial batch failures.
+pub async fn run_autoclose_worker() -> Result<(), Error> {
+    use aws_lambda_events::event::sqs::SqsEvent;
+    use lambda_runtime::LambdaEvent;
+    init_tracing();
+    let cfg = Config::from_env()?;
+    let sdk = aws_config().await;
+    let store = lambda_store(&sdk, &cfg).await;
+    let store = &store;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |ev: LambdaEvent<SqsEvent>| async move {
+            let (resp, report) = inbox_autoclose::worker_with_report(
+                store,
+                &inbox_store::SystemClock,
+                &inbox_domain::ExtractiveNotes,
+                &ev.payload,
+            )
+            .await;
+            tracing::info!(?report, "worker batch done");
+            Ok::<_, Error>(resp)
+        },
+    ))
+    .await
+}
