@@ -441,7 +441,10 @@ fn table_matches_the_store_definition() {
     for (id, r) in resources(&t) {
         for attribute in ["DeletionPolicy", "UpdateReplacePolicy"] {
             if let Some(v) = r.get(attribute) {
-                assert!(v.is_string(), "{id}: {attribute} must be a plain string, got {v}");
+                assert!(
+                    v.is_string(),
+                    "{id}: {attribute} must be a plain string, got {v}"
+                );
             }
         }
     }
