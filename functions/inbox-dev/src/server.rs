@@ -1,6 +1,7 @@
 //! The HTTP side: axum only converts requests and responses. Every contract
 //! action goes through `inbox_http::handle`; channel configuration and
-//! webhooks go through `inbox-ingest`, as their Lambda functions do.
+//! webhooks go through `inbox_http::channels` and `inbox-ingest`, as their
+//! Lambda functions do.
 
 use axum::Router;
 use axum::body::Body;
@@ -10,10 +11,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use bytes::Bytes;
-use inbox_http::{
-    ApiError, ApiRequest, ApiResponse, App, Identity, MAX_BODY_BYTES, problem_response,
-};
-use inbox_ingest::{ConfigError, WebhookReply, kind_from_path};
+use inbox_http::{ApiError, ApiRequest, ApiResponse, App, Identity, MAX_BODY_BYTES};
+use inbox_ingest::{WebhookReply, kind_from_path};
 use inbox_store::Store;
 use std::sync::Arc;
 use std::time::Instant;
@@ -116,14 +115,8 @@ async fn channels_list<S: Store + 'static>(
     State(shared): State<Arc<Shared<S>>>,
     headers: HeaderMap,
 ) -> Response {
-    let (ws, role) = match caller(&shared, &headers) {
-        Ok(c) => c,
-        Err(e) => return into_axum(e.to_response()),
-    };
-    match inbox_ingest::list_channels(shared.app.store(), role, &ws).await {
-        Ok(list) => into_axum(ApiResponse::json(StatusCode::OK, &list)),
-        Err(e) => config_problem(&e),
-    }
+    let identity = shared.identity(&headers);
+    into_axum(inbox_http::channels::channels_list(shared.app.store(), &identity).await)
 }
 
 /// `PUT /channels/{id}` (admin and owner).
@@ -137,14 +130,10 @@ async fn channel_put<S: Store + 'static>(
         Ok(b) => b,
         Err(resp) => return resp,
     };
-    let (ws, role) = match caller(&shared, &headers) {
-        Ok(c) => c,
-        Err(e) => return into_axum(e.to_response()),
-    };
-    match inbox_ingest::put_channel(shared.app.store(), role, &ws, &id, &body).await {
-        Ok(view) => into_axum(ApiResponse::json(StatusCode::OK, &view)),
-        Err(e) => config_problem(&e),
-    }
+    let identity = shared.identity(&headers);
+    let resp = inbox_http::channels::channel_put(shared.app.store(), &identity, &id, &body).await;
+    shared.after(&Method::PUT, resp.status);
+    into_axum(resp)
 }
 
 /// `GET /webhooks/whatsapp/…`: WhatsApp's subscription handshake.
@@ -226,33 +215,6 @@ async fn method_not_allowed(req: Request) -> Response {
     into_axum(ApiError::MethodNotAllowed(allowed).to_response())
 }
 
-/// The caller's workspace and role for the channel routes (401 / 403 as problems).
-fn caller<S>(
-    shared: &Shared<S>,
-    headers: &HeaderMap,
-) -> Result<(String, inbox_domain::Role), ApiError> {
-    let Identity::Verified(claims) = shared.identity(headers) else {
-        return Err(ApiError::Unauthenticated);
-    };
-    match claims.parsed_role() {
-        Some(role) => Ok((claims.workspace_id, role)),
-        None => Err(ApiError::Domain(inbox_domain::DomainError::Forbidden)),
-    }
-}
-
-fn config_problem(e: &ConfigError) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if status.is_server_error() {
-        tracing::error!(error = %e, "channel request failed");
-    }
-    let detail = if status.is_server_error() {
-        "something went wrong on our side; try again later".to_string()
-    } else {
-        e.to_string()
-    };
-    into_axum(problem_response(status, e.code(), &detail, e.extra()))
-}
-
 /// Reads the whole body, refusing (413 problem) one far over the contract's limit.
 async fn read_body(body: Body) -> Result<Bytes, Response> {
     axum::body::to_bytes(body, READ_LIMIT)
@@ -269,6 +231,5 @@ pub fn into_axum(resp: ApiResponse) -> Response {
 }
 
 fn reply_into_axum(reply: WebhookReply) -> Response {
-    let (parts, body) = reply.into_http().into_parts();
-    Response::from_parts(parts, Body::from(body))
+    into_axum(inbox_http::channels::webhook_response(reply))
 }

@@ -19,7 +19,9 @@ const OTHER_ROUTES: [(&str, &str); 8] = [
     ("POST", "/webhooks/generic/{workspace_id}/{channel_id}"),
 ];
 
-const METHODS: [&str; 8] = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "patch", "head", "options", "trace",
+];
 
 fn document() -> Value {
     serde_json::from_str(OPENAPI_JSON).expect("docs/openapi.json is JSON")
@@ -43,7 +45,11 @@ fn served() -> BTreeSet<(String, String)> {
     Action::ALL
         .iter()
         .map(|a| (a.method().to_string(), a.path().to_string()))
-        .chain(OTHER_ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())))
+        .chain(
+            OTHER_ROUTES
+                .iter()
+                .map(|(m, p)| (m.to_string(), p.to_string())),
+        )
         .collect()
 }
 
@@ -53,8 +59,14 @@ fn every_route_is_documented_and_nothing_else() {
     let served = served();
     let missing: Vec<_> = served.difference(&documented).collect();
     let extra: Vec<_> = documented.difference(&served).collect();
-    assert!(missing.is_empty(), "routes missing from docs/openapi.json: {missing:?}");
-    assert!(extra.is_empty(), "docs/openapi.json documents routes that do not exist: {extra:?}");
+    assert!(
+        missing.is_empty(),
+        "routes missing from docs/openapi.json: {missing:?}"
+    );
+    assert!(
+        extra.is_empty(),
+        "docs/openapi.json documents routes that do not exist: {extra:?}"
+    );
 }
 
 #[test]
@@ -63,8 +75,19 @@ fn operation_ids_are_the_function_names() {
     for &a in Action::ALL {
         let method = a.method().as_str().to_lowercase();
         let op = &doc["paths"][a.path()][method.as_str()];
-        assert_eq!(op["operationId"], a.function_name(), "{} {}", a.method(), a.path());
-        assert!(op["responses"].is_object(), "{} {} has no responses", a.method(), a.path());
+        assert_eq!(
+            op["operationId"],
+            a.function_name(),
+            "{} {}",
+            a.method(),
+            a.path()
+        );
+        assert!(
+            op["responses"].is_object(),
+            "{} {} has no responses",
+            a.method(),
+            a.path()
+        );
     }
 }
 
@@ -76,17 +99,35 @@ fn document_is_openapi_3_1_with_problem_responses_and_resolvable_refs() {
     // Every local reference points at something defined.
     for part in text.split("\"$ref\": \"#/").skip(1) {
         let pointer = part.split('"').next().unwrap_or_default();
-        assert!(doc.pointer(&format!("/{pointer}")).is_some(), "dangling $ref #/{pointer}");
+        assert!(
+            doc.pointer(&format!("/{pointer}")).is_some(),
+            "dangling $ref #/{pointer}"
+        );
     }
     // Every authenticated operation documents 401 as a problem.
     for &a in Action::ALL {
         let method = a.method().as_str().to_lowercase();
         let op = &doc["paths"][a.path()][method.as_str()];
-        assert!(op["responses"].get("401").is_some(), "{} {} lacks 401", a.method(), a.path());
+        assert!(
+            op["responses"].get("401").is_some(),
+            "{} {} lacks 401",
+            a.method(),
+            a.path()
+        );
         if a.is_conversation_command() {
             let params = op["parameters"].to_string();
-            assert!(params.contains("IfMatch"), "{} {} lacks If-Match", a.method(), a.path());
-            assert!(op["responses"].get("412").is_some(), "{} {} lacks 412", a.method(), a.path());
+            assert!(
+                params.contains("IfMatch"),
+                "{} {} lacks If-Match",
+                a.method(),
+                a.path()
+            );
+            assert!(
+                op["responses"].get("412").is_some(),
+                "{} {} lacks 412",
+                a.method(),
+                a.path()
+            );
         }
     }
 }

@@ -19,17 +19,41 @@ pub struct Who {
 }
 
 /// The admin who sets the workspace up.
-pub const ADA: Who = Who { sub: "ada", role: "admin", name: "Ada Admin" };
+pub const ADA: Who = Who {
+    sub: "ada",
+    role: "admin",
+    name: "Ada Admin",
+};
 /// An agent.
-pub const BOB: Who = Who { sub: "bob", role: "agent", name: "Bob Ray" };
+pub const BOB: Who = Who {
+    sub: "bob",
+    role: "agent",
+    name: "Bob Ray",
+};
 /// Another agent.
-pub const CAROL: Who = Who { sub: "carol", role: "agent", name: "Carol Lee" };
+pub const CAROL: Who = Who {
+    sub: "carol",
+    role: "agent",
+    name: "Carol Lee",
+};
 /// A viewer.
-pub const VIC: Who = Who { sub: "vic", role: "viewer", name: "Vic Viewer" };
+pub const VIC: Who = Who {
+    sub: "vic",
+    role: "viewer",
+    name: "Vic Viewer",
+};
 /// The AI agent.
-pub const MAX: Who = Who { sub: "max", role: "ai_agent", name: "Max" };
+pub const MAX: Who = Who {
+    sub: "max",
+    role: "ai_agent",
+    name: "Max",
+};
 /// An integration.
-pub const ZAP: Who = Who { sub: "zap", role: "integration", name: "Zap" };
+pub const ZAP: Who = Who {
+    sub: "zap",
+    role: "integration",
+    name: "Zap",
+};
 
 /// A response, read whole.
 #[derive(Debug, Clone)]
@@ -50,26 +74,44 @@ impl Resp {
 
     /// A header's value as text.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     }
 
     /// Asserts the status, showing the body when it differs.
     #[track_caller]
     pub fn expect(&self, status: u16) -> Value {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
         self.json()
     }
 
     /// Asserts a problem+json response with this status and code; returns the problem.
     #[track_caller]
     pub fn problem(&self, status: u16, code: &str) -> Value {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
         let ct = self.header("content-type").unwrap_or_default();
-        assert!(ct.starts_with("application/problem+json"), "content type {ct}; body {}", self.text);
+        assert!(
+            ct.starts_with("application/problem+json"),
+            "content type {ct}; body {}",
+            self.text
+        );
         let p = self.json();
         assert_eq!(p["code"], code, "problem: {p}");
         assert_eq!(p["status"], status, "problem: {p}");
-        assert!(p["title"].is_string() && p["detail"].is_string() && p["type"].is_string(), "problem: {p}");
+        assert!(
+            p["title"].is_string() && p["detail"].is_string() && p["type"].is_string(),
+            "problem: {p}"
+        );
         p
     }
 }
@@ -100,7 +142,10 @@ impl Ws {
     pub fn new(base: &str, flow: &str) -> Ws {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+        let t = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
         Ws {
             base: base.trim_end_matches('/').to_string(),
             id: format!("{}-{}-{n}", flow.replace('_', "-"), t % 100_000_000),
@@ -147,7 +192,11 @@ impl Ws {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap_or_default();
-        Resp { status, headers, text }
+        Resp {
+            status,
+            headers,
+            text,
+        }
     }
 
     /// A JSON request as `who`.
@@ -169,7 +218,8 @@ impl Ws {
             all.push(("content-type", "application/json"));
             serde_json::to_vec(&b).expect("JSON")
         });
-        self.raw(Some(&self.token(who)), method, path, &all, bytes).await
+        self.raw(Some(&self.token(who)), method, path, &all, bytes)
+            .await
     }
 
     /// `GET` as `who`.
@@ -194,22 +244,38 @@ impl Ws {
 
     /// `POST /conversations/{id}/{action}` as `who`.
     pub async fn act(&self, who: Who, conv: &str, action: &str, body: Value) -> Resp {
-        self.post(who, &format!("/conversations/{conv}/{action}"), body).await
+        self.post(who, &format!("/conversations/{conv}/{action}"), body)
+            .await
     }
 
     /// The directory every flow starts from: Ada (admin), Bob and Carol
     /// (agents), Vic (viewer), the AI agent Max and the Support team.
     pub async fn setup(&self) {
-        for (who, role) in [(ADA, "admin"), (BOB, "agent"), (CAROL, "agent"), (VIC, "viewer")] {
+        for (who, role) in [
+            (ADA, "admin"),
+            (BOB, "agent"),
+            (CAROL, "agent"),
+            (VIC, "viewer"),
+        ] {
             let email = format!("{}@example.com", who.sub);
-            self.put(ADA, &format!("/members/{}", who.sub), json!({"name": who.name, "email": email, "role": role}))
-                .await
-                .expect(200);
-        }
-        self.put(ADA, "/agents/max", json!({"name": "Max"})).await.expect(200);
-        self.put(ADA, "/teams/support", json!({"name": "Support", "member_ids": ["bob", "carol"]}))
+            self.put(
+                ADA,
+                &format!("/members/{}", who.sub),
+                json!({"name": who.name, "email": email, "role": role}),
+            )
             .await
             .expect(200);
+        }
+        self.put(ADA, "/agents/max", json!({"name": "Max"}))
+            .await
+            .expect(200);
+        self.put(
+            ADA,
+            "/teams/support",
+            json!({"name": "Support", "member_ids": ["bob", "carol"]}),
+        )
+        .await
+        .expect(200);
     }
 
     /// A new contact and an open conversation with it; the conversation's id.
@@ -218,18 +284,24 @@ impl Ws {
             .post(BOB, "/contacts", json!({"name": contact_name, "email": format!("{}@example.org", contact_name.to_lowercase())}))
             .await
             .expect(201);
-        let conv = self.post(BOB, "/conversations", json!({"contact_id": c["id"]})).await.expect(201);
+        let conv = self
+            .post(BOB, "/conversations", json!({"contact_id": c["id"]}))
+            .await
+            .expect(201);
         conv["id"].as_str().expect("an id").to_string()
     }
 
     /// The conversation as `who` sees it.
     pub async fn conv(&self, who: Who, conv: &str) -> Value {
-        self.get(who, &format!("/conversations/{conv}")).await.expect(200)
+        self.get(who, &format!("/conversations/{conv}"))
+            .await
+            .expect(200)
     }
 
     /// Every timeline event of a conversation.
     pub async fn timeline(&self, conv: &str) -> Vec<Value> {
-        self.all_pages(&format!("/conversations/{conv}/timeline")).await
+        self.all_pages(&format!("/conversations/{conv}/timeline"))
+            .await
     }
 
     /// The timeline's event types, in order.
@@ -262,10 +334,17 @@ impl Ws {
 
     /// The ids of a view's conversations for `who`, in list order.
     pub async fn view_ids(&self, who: Who, query: &str) -> Vec<String> {
-        let page = self.get(who, &format!("/conversations?{query}&limit=200")).await.expect(200);
+        let page = self
+            .get(who, &format!("/conversations?{query}&limit=200"))
+            .await
+            .expect(200);
         page["items"]
             .as_array()
-            .map(|a| a.iter().filter_map(|c| c["id"].as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c["id"].as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -274,17 +353,27 @@ impl Ws {
         Snapshot {
             conversation: self.conv(ADA, conv).await,
             timeline: Value::Array(self.timeline(conv).await),
-            messages: Value::Array(self.all_pages(&format!("/conversations/{conv}/messages")).await),
+            messages: Value::Array(
+                self.all_pages(&format!("/conversations/{conv}/messages"))
+                    .await,
+            ),
         }
     }
 
     /// Asserts that the conversation is exactly as `before` (nothing was written).
     #[track_caller]
-    pub fn unchanged<'a>(&'a self, conv: &'a str, before: &'a Snapshot) -> impl std::future::Future<Output = ()> + 'a {
+    pub fn unchanged<'a>(
+        &'a self,
+        conv: &'a str,
+        before: &'a Snapshot,
+    ) -> impl std::future::Future<Output = ()> + 'a {
         let caller = std::panic::Location::caller();
         async move {
             let now = self.snapshot(conv).await;
-            assert!(now == *before, "something was written ({caller}):\nbefore: {before:?}\nafter: {now:?}");
+            assert!(
+                now == *before,
+                "something was written ({caller}):\nbefore: {before:?}\nafter: {now:?}"
+            );
         }
     }
 }
@@ -293,7 +382,9 @@ impl Ws {
 pub fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -47,7 +47,9 @@ impl DevServer {
     /// `INBOX_TEST_AWS_ENDPOINT`, on a table of its own (created at start).
     /// Panics when the endpoint is not set: this run is never skipped.
     pub fn dynamodb(name: &str) -> DevServer {
-        let endpoint = std::env::var(AWS_ENDPOINT_ENV).ok().filter(|v| !v.trim().is_empty());
+        let endpoint = std::env::var(AWS_ENDPOINT_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty());
         let Some(endpoint) = endpoint else {
             panic!(
                 "{AWS_ENDPOINT_ENV} is not set: the DynamoDB end-to-end run needs moto. \
@@ -56,7 +58,12 @@ impl DevServer {
             );
         };
         let table = format!("e2e-{}-{}", name.replace('_', "-"), unique());
-        let env_or = |k: &str, v: &str| (k.to_string(), std::env::var(k).unwrap_or_else(|_| v.to_string()));
+        let env_or = |k: &str, v: &str| {
+            (
+                k.to_string(),
+                std::env::var(k).unwrap_or_else(|_| v.to_string()),
+            )
+        };
         let env = [
             ("AWS_ENDPOINT_URL".to_string(), endpoint),
             ("INBOX_TABLE_NAME".to_string(), table),
@@ -82,7 +89,10 @@ impl Drop for DevServer {
 }
 
 fn unique() -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{}-{}", std::process::id(), nanos % 1_000_000_000_000)
 }
 
@@ -128,7 +138,13 @@ fn start(name: &str, args: &[&str], env: &[(String, String)]) -> DevServer {
     let stderr = File::create(&log).expect("the log file");
     let mut stdout_log = stderr.try_clone().expect("the log file");
     let mut child = Command::new(bin)
-        .args(["--addr", "127.0.0.1:0", "--stop-on-stdin-close", "--sweep-interval-ms", "100"])
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--stop-on-stdin-close",
+            "--sweep-interval-ms",
+            "100",
+        ])
         .args(args)
         .env("INBOX_DEV_JWT_SECRET", E2E_SECRET)
         .env("RUST_LOG", "info,aws_config=warn,aws_smithy_runtime=warn")

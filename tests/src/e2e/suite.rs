@@ -27,20 +27,37 @@ fn last<'a>(timeline: &'a [Value], kind: &str) -> &'a Value {
 pub async fn assign_to_self_stops_the_ai(base: &str) {
     let ws = ready(base, "assign_self").await;
     let conv = ws.conversation("Ann").await;
-    let c = ws.act(BOB, &conv, "agent", json!({"agent_id": "max"})).await.expect(200);
+    let c = ws
+        .act(BOB, &conv, "agent", json!({"agent_id": "max"}))
+        .await
+        .expect(200);
     assert_eq!(c["agent"]["session"]["active"], true);
-    let posted = ws.act(MAX, &conv, "messages", json!({"body": "Hi, I am Max."})).await.expect(201);
-    assert_eq!(posted["conversation"]["last_responder"], json!({"kind": "ai", "id": "max"}));
+    let posted = ws
+        .act(MAX, &conv, "messages", json!({"body": "Hi, I am Max."}))
+        .await
+        .expect(201);
+    assert_eq!(
+        posted["conversation"]["last_responder"],
+        json!({"kind": "ai", "id": "max"})
+    );
 
-    let c = ws.act(BOB, &conv, "assign", json!({"member_id": "bob"})).await.expect(200);
+    let c = ws
+        .act(BOB, &conv, "assign", json!({"member_id": "bob"}))
+        .await
+        .expect(200);
     assert_eq!(c["assignee"], json!({"id": "bob", "name": "Bob Ray"}));
     assert_eq!(c["agent"]["session"]["active"], false);
     let timeline = ws.timeline(&conv).await;
     assert_eq!(last(&timeline, "assigned")["data"]["to"], "bob");
-    assert_eq!(last(&timeline, "agent_session_ended")["data"]["reason"], "human_assigned");
+    assert_eq!(
+        last(&timeline, "agent_session_ended")["data"]["reason"],
+        "human_assigned"
+    );
 
     let before = ws.snapshot(&conv).await;
-    ws.act(MAX, &conv, "messages", json!({"body": "Still here!"})).await.problem(409, "ai_paused");
+    ws.act(MAX, &conv, "messages", json!({"body": "Still here!"}))
+        .await
+        .problem(409, "ai_paused");
     ws.unchanged(&conv, &before).await;
 }
 
@@ -48,7 +65,10 @@ pub async fn assign_to_self_stops_the_ai(base: &str) {
 pub async fn assign_to_another_shows_in_their_inbox(base: &str) {
     let ws = ready(base, "assign_other").await;
     let conv = ws.conversation("Ann").await;
-    let c = ws.act(BOB, &conv, "assign", json!({"member_id": "carol"})).await.expect(200);
+    let c = ws
+        .act(BOB, &conv, "assign", json!({"member_id": "carol"}))
+        .await
+        .expect(200);
     assert_eq!(c["assignee"]["id"], "carol");
     assert!(ws.view_ids(CAROL, "view=mine").await.contains(&conv));
     assert!(!ws.view_ids(BOB, "view=mine").await.contains(&conv));
@@ -59,13 +79,20 @@ pub async fn assign_to_another_shows_in_their_inbox(base: &str) {
 
     // The same assignee again: 200, no event, same version.
     let before = ws.snapshot(&conv).await;
-    let again = ws.act(BOB, &conv, "assign", json!({"member_id": "carol"})).await.expect(200);
+    let again = ws
+        .act(BOB, &conv, "assign", json!({"member_id": "carol"}))
+        .await
+        .expect(200);
     assert_eq!(again["version"], c["version"]);
     ws.unchanged(&conv, &before).await;
 
     // Neither an AI agent nor a stranger can be assigned.
-    ws.act(BOB, &conv, "assign", json!({"member_id": "max"})).await.problem(422, "cannot_assign_ai_agent");
-    ws.act(BOB, &conv, "assign", json!({"member_id": "nobody"})).await.problem(422, "unknown_member");
+    ws.act(BOB, &conv, "assign", json!({"member_id": "max"}))
+        .await
+        .problem(422, "cannot_assign_ai_agent");
+    ws.act(BOB, &conv, "assign", json!({"member_id": "nobody"}))
+        .await
+        .problem(422, "unknown_member");
     ws.unchanged(&conv, &before).await;
 }
 
@@ -76,23 +103,37 @@ pub async fn takeover_with_notice(base: &str) {
 
     // Nobody assigned: nothing to take over.
     let before = ws.snapshot(&conv).await;
-    ws.act(BOB, &conv, "takeover", json!({})).await.problem(409, "takeover_not_applicable");
+    ws.act(BOB, &conv, "takeover", json!({}))
+        .await
+        .problem(409, "takeover_not_applicable");
     ws.unchanged(&conv, &before).await;
 
-    ws.act(BOB, &conv, "agent", json!({"agent_id": "max"})).await.expect(200);
-    ws.act(BOB, &conv, "assign", json!({"member_id": "carol"})).await.expect(200);
+    ws.act(BOB, &conv, "agent", json!({"agent_id": "max"}))
+        .await
+        .expect(200);
+    ws.act(BOB, &conv, "assign", json!({"member_id": "carol"}))
+        .await
+        .expect(200);
     assert_eq!(ws.conv(BOB, &conv).await["viewer"]["can_takeover"], true);
     let r = ws.act(BOB, &conv, "takeover", json!({})).await;
     let body = r.expect(200);
     assert_eq!(body["notice"], TAKEOVER_NOTICE);
     assert_eq!(body["conversation"]["assignee"]["id"], "bob");
-    assert_eq!(r.header("etag"), Some(format!("\"{}\"", body["conversation"]["version"])));
+    assert_eq!(
+        r.header("etag"),
+        Some(format!("\"{}\"", body["conversation"]["version"]))
+    );
     let timeline = ws.timeline(&conv).await;
-    assert_eq!(last(&timeline, "taken_over")["data"], json!({"from": "carol", "to": "bob"}));
+    assert_eq!(
+        last(&timeline, "taken_over")["data"],
+        json!({"from": "carol", "to": "bob"})
+    );
 
     // Already the caller's own.
     let before = ws.snapshot(&conv).await;
-    ws.act(BOB, &conv, "takeover", json!({})).await.problem(409, "takeover_not_applicable");
+    ws.act(BOB, &conv, "takeover", json!({}))
+        .await
+        .problem(409, "takeover_not_applicable");
     ws.unchanged(&conv, &before).await;
     assert!(ws.view_ids(BOB, "view=mine").await.contains(&conv));
     assert!(!ws.view_ids(CAROL, "view=mine").await.contains(&conv));
@@ -102,10 +143,15 @@ pub async fn takeover_with_notice(base: &str) {
 pub async fn unassign(base: &str) {
     let ws = ready(base, "unassign").await;
     let conv = ws.conversation("Ann").await;
-    ws.act(BOB, &conv, "assign", json!({"member_id": "bob"})).await.expect(200);
+    ws.act(BOB, &conv, "assign", json!({"member_id": "bob"}))
+        .await
+        .expect(200);
     let c = ws.act(BOB, &conv, "unassign", json!({})).await.expect(200);
     assert_eq!(c["assignee"], Value::Null);
-    assert_eq!(ws.timeline_types(&conv).await.last().map(String::as_str), Some("unassigned"));
+    assert_eq!(
+        ws.timeline_types(&conv).await.last().map(String::as_str),
+        Some("unassigned")
+    );
     assert!(ws.view_ids(BOB, "view=unassigned").await.contains(&conv));
     let before = ws.snapshot(&conv).await;
     ws.act(BOB, &conv, "unassign", json!({})).await.expect(200);
@@ -117,21 +163,36 @@ pub async fn status_menu(base: &str) {
     let ws = ready(base, "status").await;
     let conv = ws.conversation("Ann").await;
     assert_eq!(ws.conv(BOB, &conv).await["status"], "open");
-    let c = ws.act(BOB, &conv, "status", json!({"status": "unset"})).await.expect(200);
+    let c = ws
+        .act(BOB, &conv, "status", json!({"status": "unset"}))
+        .await
+        .expect(200);
     assert_eq!(c["status"], "unset");
     let before = ws.snapshot(&conv).await;
-    ws.act(BOB, &conv, "status", json!({"status": "unset"})).await.expect(200);
+    ws.act(BOB, &conv, "status", json!({"status": "unset"}))
+        .await
+        .expect(200);
     ws.unchanged(&conv, &before).await;
 
-    let c = ws.act(BOB, &conv, "status", json!({"status": "closed"})).await.expect(200);
+    let c = ws
+        .act(BOB, &conv, "status", json!({"status": "closed"}))
+        .await
+        .expect(200);
     assert_eq!(c["status"], "closed");
     assert_eq!(c["closing"]["source"], "manual");
     assert_eq!(c["closing"]["by"], json!({"kind": "member", "id": "bob"}));
     assert!(ws.view_ids(BOB, "view=resolved").await.contains(&conv));
     assert!(!ws.view_ids(BOB, "view=unresolved").await.contains(&conv));
-    assert!(ws.view_ids(BOB, "view=all&status=closed").await.contains(&conv));
+    assert!(
+        ws.view_ids(BOB, "view=all&status=closed")
+            .await
+            .contains(&conv)
+    );
 
-    let c = ws.act(BOB, &conv, "status", json!({"status": "open"})).await.expect(200);
+    let c = ws
+        .act(BOB, &conv, "status", json!({"status": "open"}))
+        .await
+        .expect(200);
     assert_eq!(c["status"], "open");
     assert_eq!(c["closing"], Value::Null);
     let changes: Vec<(Value, Value)> = ws
@@ -143,7 +204,11 @@ pub async fn status_menu(base: &str) {
         .collect();
     assert_eq!(
         changes,
-        vec![(json!("open"), json!("unset")), (json!("unset"), json!("closed")), (json!("closed"), json!("open"))]
+        vec![
+            (json!("open"), json!("unset")),
+            (json!("unset"), json!("closed")),
+            (json!("closed"), json!("open"))
+        ]
     );
 }
 
@@ -197,7 +262,12 @@ pub async fn closing_note_modes(base: &str) {
     ws.unchanged(&conv, &before).await;
 
     let c = ws
-        .act(BOB, &conv, "status", close(json!({"category": "billing", "summary": "Refunded the invoice."})))
+        .act(
+            BOB,
+            &conv,
+            "status",
+            close(json!({"category": "billing", "summary": "Refunded the invoice."})),
+        )
         .await
         .expect(200);
     assert_eq!(
@@ -209,12 +279,18 @@ pub async fn closing_note_modes(base: &str) {
         last(&timeline, "closing_note_added")["data"],
         json!({"category": "billing", "summary": "Refunded the invoice.", "generated": false})
     );
-    assert_eq!(last(&timeline, "status_changed")["data"]["source"], "manual");
+    assert_eq!(
+        last(&timeline, "status_changed")["data"]["source"],
+        "manual"
+    );
 
     // Optional mode closes with no note at all.
     settings_with_notes(&ws, "optional").await;
     let other = ws.conversation("Ben").await;
-    let c = ws.act(BOB, &other, "status", json!({"status": "closed"})).await.expect(200);
+    let c = ws
+        .act(BOB, &other, "status", json!({"status": "closed"}))
+        .await
+        .expect(200);
     assert_eq!(c["closing"]["note"], Value::Null);
 }
 
@@ -222,7 +298,9 @@ pub async fn closing_note_modes(base: &str) {
 pub async fn reply_to_closed(base: &str) {
     let ws = ready(base, "reply_closed").await;
     let conv = ws.conversation("Ann").await;
-    ws.act(BOB, &conv, "status", json!({"status": "closed"})).await.expect(200);
+    ws.act(BOB, &conv, "status", json!({"status": "closed"}))
+        .await
+        .expect(200);
 
     let before = ws.snapshot(&conv).await;
     let p = ws
@@ -233,26 +311,49 @@ pub async fn reply_to_closed(base: &str) {
     ws.unchanged(&conv, &before).await;
 
     let r = ws
-        .act(BOB, &conv, "messages", json!({"body": "Reopening", "on_closed": "reopen"}))
+        .act(
+            BOB,
+            &conv,
+            "messages",
+            json!({"body": "Reopening", "on_closed": "reopen"}),
+        )
         .await
         .expect(201);
     assert_eq!(r["conversation"]["id"], conv.as_str());
     assert_eq!(r["conversation"]["status"], "open");
     assert_eq!(r["message"]["body"], "Reopening");
     let timeline = ws.timeline(&conv).await;
-    assert_eq!(last(&timeline, "status_changed")["data"]["source"], "reply_reopen");
+    assert_eq!(
+        last(&timeline, "status_changed")["data"]["source"],
+        "reply_reopen"
+    );
 
-    ws.act(BOB, &conv, "status", json!({"status": "closed"})).await.expect(200);
+    ws.act(BOB, &conv, "status", json!({"status": "closed"}))
+        .await
+        .expect(200);
     let r = ws
-        .act(BOB, &conv, "messages", json!({"body": "Fresh start", "on_closed": "new_conversation"}))
+        .act(
+            BOB,
+            &conv,
+            "messages",
+            json!({"body": "Fresh start", "on_closed": "new_conversation"}),
+        )
         .await
         .expect(201);
-    let new_id = r["conversation"]["id"].as_str().unwrap_or_default().to_string();
+    let new_id = r["conversation"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert_ne!(new_id, conv);
-    assert_eq!(r["conversation"]["contact"]["id"], before.conversation["contact"]["id"]);
+    assert_eq!(
+        r["conversation"]["contact"]["id"],
+        before.conversation["contact"]["id"]
+    );
     assert_eq!(r["conversation"]["status"], "open");
     assert_eq!(ws.conv(BOB, &conv).await["status"], "closed");
-    let msgs = ws.all_pages(&format!("/conversations/{new_id}/messages")).await;
+    let msgs = ws
+        .all_pages(&format!("/conversations/{new_id}/messages"))
+        .await;
     assert_eq!(msgs.len(), 1);
     assert_eq!(msgs[0]["body"], "Fresh start");
 }
@@ -261,93 +362,183 @@ pub async fn reply_to_closed(base: &str) {
 pub async fn blocked_contact(base: &str) {
     let ws = ready(base, "blocked").await;
     let conv = ws.conversation("Ann").await;
-    let contact = ws.conv(BOB, &conv).await["contact"]["id"].as_str().unwrap_or_default().to_string();
-    let c = ws.post(BOB, &format!("/contacts/{contact}/block"), json!({})).await.expect(200);
+    let contact = ws.conv(BOB, &conv).await["contact"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let c = ws
+        .post(BOB, &format!("/contacts/{contact}/block"), json!({}))
+        .await
+        .expect(200);
     assert_eq!(c["blocked"], true);
     let seen = ws.conv(BOB, &conv).await;
     assert_eq!(seen["contact"]["blocked"], true);
     assert_eq!(seen["viewer"]["can_reply"], false);
-    assert_eq!(ws.timeline_types(&conv).await.last().map(String::as_str), Some("contact_blocked"));
+    assert_eq!(
+        ws.timeline_types(&conv).await.last().map(String::as_str),
+        Some("contact_blocked")
+    );
 
     let before = ws.snapshot(&conv).await;
-    ws.act(BOB, &conv, "messages", json!({"body": "Hello?"})).await.problem(409, "contact_blocked");
-    ws.act(BOB, &conv, "status", json!({"status": "closed"})).await.problem(409, "contact_blocked");
-    ws.act(BOB, &conv, "status", json!({"status": "open"})).await.problem(409, "contact_blocked");
+    ws.act(BOB, &conv, "messages", json!({"body": "Hello?"}))
+        .await
+        .problem(409, "contact_blocked");
+    ws.act(BOB, &conv, "status", json!({"status": "closed"}))
+        .await
+        .problem(409, "contact_blocked");
+    ws.act(BOB, &conv, "status", json!({"status": "open"}))
+        .await
+        .problem(409, "contact_blocked");
     ws.unchanged(&conv, &before).await;
 
-    ws.post(BOB, &format!("/contacts/{contact}/unblock"), json!({})).await.expect(200);
-    ws.act(BOB, &conv, "messages", json!({"body": "Hello again"})).await.expect(201);
-    assert!(ws.timeline_types(&conv).await.contains(&"contact_unblocked".to_string()));
+    ws.post(BOB, &format!("/contacts/{contact}/unblock"), json!({}))
+        .await
+        .expect(200);
+    ws.act(BOB, &conv, "messages", json!({"body": "Hello again"}))
+        .await
+        .expect(201);
+    assert!(
+        ws.timeline_types(&conv)
+            .await
+            .contains(&"contact_unblocked".to_string())
+    );
 }
 
 /// Handing a conversation back to the AI clears the human assignee and starts a session.
 pub async fn hand_back_to_ai(base: &str) {
     let ws = ready(base, "hand_back").await;
     let conv = ws.conversation("Ann").await;
-    ws.act(BOB, &conv, "assign", json!({"member_id": "bob"})).await.expect(200);
-    let c = ws.act(BOB, &conv, "agent", json!({"agent_id": "max"})).await.expect(200);
+    ws.act(BOB, &conv, "assign", json!({"member_id": "bob"}))
+        .await
+        .expect(200);
+    let c = ws
+        .act(BOB, &conv, "agent", json!({"agent_id": "max"}))
+        .await
+        .expect(200);
     assert_eq!(c["assignee"], Value::Null);
     assert_eq!(c["agent"]["id"], "max");
     assert_eq!(c["agent"]["session"]["active"], true);
     let timeline = ws.timeline(&conv).await;
-    assert_eq!(last(&timeline, "unassigned")["data"]["reason"], "handed_to_ai");
+    assert_eq!(
+        last(&timeline, "unassigned")["data"]["reason"],
+        "handed_to_ai"
+    );
     assert!(timeline.iter().any(|e| e["type"] == "agent_assigned"));
-    ws.act(MAX, &conv, "messages", json!({"body": "Max here."})).await.expect(201);
+    ws.act(MAX, &conv, "messages", json!({"body": "Max here."}))
+        .await
+        .expect(201);
     // A member id is not an AI agent.
-    ws.act(BOB, &conv, "agent", json!({"agent_id": "carol"})).await.problem(422, "unknown_agent");
+    ws.act(BOB, &conv, "agent", json!({"agent_id": "carol"}))
+        .await
+        .problem(422, "unknown_agent");
 }
 
 /// Ending the AI session keeps the agent; unassigning the agent removes it.
 pub async fn end_session_versus_unassign_agent(base: &str) {
     let ws = ready(base, "end_session").await;
     let conv = ws.conversation("Ann").await;
-    ws.act(BOB, &conv, "agent", json!({"agent_id": "max"})).await.expect(200);
-    let c = ws.act(BOB, &conv, "agent-session/end", json!({})).await.expect(200);
+    ws.act(BOB, &conv, "agent", json!({"agent_id": "max"}))
+        .await
+        .expect(200);
+    let c = ws
+        .act(BOB, &conv, "agent-session/end", json!({}))
+        .await
+        .expect(200);
     assert_eq!(c["agent"]["id"], "max");
     assert_eq!(c["agent"]["session"]["active"], false);
     let timeline = ws.timeline(&conv).await;
-    assert_eq!(last(&timeline, "agent_session_ended")["data"]["reason"], "ended_by_member");
+    assert_eq!(
+        last(&timeline, "agent_session_ended")["data"]["reason"],
+        "ended_by_member"
+    );
 
     let before = ws.snapshot(&conv).await;
-    ws.act(BOB, &conv, "agent-session/end", json!({})).await.problem(409, "no_active_session");
-    ws.act(MAX, &conv, "messages", json!({"body": "Hello?"})).await.problem(409, "ai_paused");
+    ws.act(BOB, &conv, "agent-session/end", json!({}))
+        .await
+        .problem(409, "no_active_session");
+    ws.act(MAX, &conv, "messages", json!({"body": "Hello?"}))
+        .await
+        .problem(409, "ai_paused");
     ws.unchanged(&conv, &before).await;
 
     // A new session, then the agent removed altogether.
-    ws.act(BOB, &conv, "agent", json!({"agent_id": "max"})).await.expect(200);
-    let r = ws.call(BOB, Method::DELETE, &format!("/conversations/{conv}/agent"), None).await;
+    ws.act(BOB, &conv, "agent", json!({"agent_id": "max"}))
+        .await
+        .expect(200);
+    let r = ws
+        .call(
+            BOB,
+            Method::DELETE,
+            &format!("/conversations/{conv}/agent"),
+            None,
+        )
+        .await;
     let c = r.expect(200);
     assert_eq!(c["agent"], Value::Null);
     let timeline = ws.timeline(&conv).await;
     assert!(timeline.iter().any(|e| e["type"] == "agent_unassigned"));
-    assert_eq!(last(&timeline, "agent_session_ended")["data"]["reason"], "agent_unassigned");
+    assert_eq!(
+        last(&timeline, "agent_session_ended")["data"]["reason"],
+        "agent_unassigned"
+    );
 }
 
 /// Handoff makes the conversation pending a human; the first replier is assigned.
 pub async fn handoff_then_replier_is_assigned(base: &str) {
     let ws = ready(base, "handoff").await;
     let conv = ws.conversation("Ann").await;
-    ws.act(BOB, &conv, "agent", json!({"agent_id": "max"})).await.expect(200);
-    ws.act(MAX, &conv, "messages", json!({"body": "Let me get a human."})).await.expect(201);
-    let c = ws.act(MAX, &conv, "handoff", json!({"reason": "refund"})).await.expect(200);
+    ws.act(BOB, &conv, "agent", json!({"agent_id": "max"}))
+        .await
+        .expect(200);
+    ws.act(
+        MAX,
+        &conv,
+        "messages",
+        json!({"body": "Let me get a human."}),
+    )
+    .await
+    .expect(201);
+    let c = ws
+        .act(MAX, &conv, "handoff", json!({"reason": "refund"}))
+        .await
+        .expect(200);
     assert_eq!(c["human_handoff"], true);
     assert_eq!(c["agent"]["session"]["active"], false);
-    assert!(ws.view_ids(CAROL, "view=pending_human").await.contains(&conv));
+    assert!(
+        ws.view_ids(CAROL, "view=pending_human")
+            .await
+            .contains(&conv)
+    );
     assert!(ws.view_ids(CAROL, "view=unassigned").await.contains(&conv));
     let timeline = ws.timeline(&conv).await;
     assert!(timeline.iter().any(|e| e["type"] == "handoff_requested"));
-    assert_eq!(last(&timeline, "agent_session_ended")["data"]["reason"], "handoff");
+    assert_eq!(
+        last(&timeline, "agent_session_ended")["data"]["reason"],
+        "handoff"
+    );
 
     // The AI can no longer hand off or reply.
-    ws.act(MAX, &conv, "messages", json!({"body": "Still me"})).await.problem(409, "ai_paused");
+    ws.act(MAX, &conv, "messages", json!({"body": "Still me"}))
+        .await
+        .problem(409, "ai_paused");
 
-    let r = ws.act(CAROL, &conv, "messages", json!({"body": "Hi, Carol here."})).await.expect(201);
+    let r = ws
+        .act(CAROL, &conv, "messages", json!({"body": "Hi, Carol here."}))
+        .await
+        .expect(201);
     let c = &r["conversation"];
     assert_eq!(c["assignee"]["id"], "carol");
     assert_eq!(c["human_handoff"], false);
     assert_eq!(c["last_responder"], json!({"kind": "human", "id": "carol"}));
-    assert_eq!(last(&ws.timeline(&conv).await, "assigned")["data"]["to"], "carol");
-    assert!(!ws.view_ids(CAROL, "view=pending_human").await.contains(&conv));
+    assert_eq!(
+        last(&ws.timeline(&conv).await, "assigned")["data"]["to"],
+        "carol"
+    );
+    assert!(
+        !ws.view_ids(CAROL, "view=pending_human")
+            .await
+            .contains(&conv)
+    );
     assert!(ws.view_ids(CAROL, "view=mine").await.contains(&conv));
 }
 
@@ -358,15 +549,34 @@ pub async fn csv_export_matches_the_view(base: &str) {
     for name in ["Ann", "Ben", "Cleo", "Dan"] {
         convs.push(ws.conversation(name).await);
     }
-    ws.act(BOB, &convs[0], "labels", json!({"add": ["billing", "vip"]})).await.expect(200);
-    ws.act(BOB, &convs[1], "assign", json!({"member_id": "carol"})).await.expect(200);
-    ws.act(BOB, &convs[2], "status", json!({"status": "closed"})).await.expect(200);
-    ws.act(BOB, &convs[3], "team", json!({"team_id": "support"})).await.expect(200);
+    ws.act(BOB, &convs[0], "labels", json!({"add": ["billing", "vip"]}))
+        .await
+        .expect(200);
+    ws.act(BOB, &convs[1], "assign", json!({"member_id": "carol"}))
+        .await
+        .expect(200);
+    ws.act(BOB, &convs[2], "status", json!({"status": "closed"}))
+        .await
+        .expect(200);
+    ws.act(BOB, &convs[3], "team", json!({"team_id": "support"}))
+        .await
+        .expect(200);
 
-    for query in ["view=unresolved", "view=all", "view=resolved", "view=all&label=billing"] {
-        let r = ws.get(BOB, &format!("/conversations/export.csv?{query}")).await;
+    for query in [
+        "view=unresolved",
+        "view=all",
+        "view=resolved",
+        "view=all&label=billing",
+    ] {
+        let r = ws
+            .get(BOB, &format!("/conversations/export.csv?{query}"))
+            .await;
         assert_eq!(r.status, 200, "{}", r.text);
-        assert!(r.header("content-type").unwrap_or_default().starts_with("text/csv"));
+        assert!(
+            r.header("content-type")
+                .unwrap_or_default()
+                .starts_with("text/csv")
+        );
         let mut lines = r.text.lines();
         assert_eq!(
             lines.next(),
@@ -375,42 +585,65 @@ pub async fn csv_export_matches_the_view(base: &str) {
             )
         );
         let rows: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
-        let ids: Vec<String> = rows.iter().map(|l| l.split(',').next().unwrap_or_default().to_string()).collect();
+        let ids: Vec<String> = rows
+            .iter()
+            .map(|l| l.split(',').next().unwrap_or_default().to_string())
+            .collect();
         assert_eq!(ids, ws.view_ids(BOB, query).await, "{query}");
         if query == "view=all&label=billing" {
             assert!(rows[0].contains("billing;vip"), "{}", rows[0]);
         }
     }
     // A viewer may not export.
-    ws.get(VIC, "/conversations/export.csv?view=all").await.problem(403, "forbidden");
+    ws.get(VIC, "/conversations/export.csv?view=all")
+        .await
+        .problem(403, "forbidden");
 }
 
 /// Member search by name and email (AI agents beside), and removal unassigns.
 pub async fn members_search_and_removal(base: &str) {
     let ws = ready(base, "members").await;
     let r = ws.get(VIC, "/members?q=bo").await.expect(200);
-    let ids: Vec<&str> = r["items"].as_array().map(|a| a.iter().filter_map(|m| m["id"].as_str()).collect()).unwrap_or_default();
+    let ids: Vec<&str> = r["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|m| m["id"].as_str()).collect())
+        .unwrap_or_default();
     assert_eq!(ids, ["bob"]);
     assert_eq!(r["items"][0]["initials"], "BR");
     assert_eq!(r["items"][0]["email"], "bob@example.com");
-    let r = ws.get(VIC, &format!("/members?q={}", enc("CAROL@EXAMPLE"))).await.expect(200);
+    let r = ws
+        .get(VIC, &format!("/members?q={}", enc("CAROL@EXAMPLE")))
+        .await
+        .expect(200);
     assert_eq!(r["items"][0]["id"], "carol");
     let r = ws.get(VIC, "/members?q=ma").await.expect(200);
-    assert_eq!(r["agents"], json!([{"id": "max", "name": "Max", "kind": "ai"}]));
+    assert_eq!(
+        r["agents"],
+        json!([{"id": "max", "name": "Max", "kind": "ai"}])
+    );
     assert_eq!(r["items"], json!([]));
 
     let conv = ws.conversation("Ann").await;
-    ws.act(BOB, &conv, "assign", json!({"member_id": "carol"})).await.expect(200);
+    ws.act(BOB, &conv, "assign", json!({"member_id": "carol"}))
+        .await
+        .expect(200);
     // Only admins manage members.
-    ws.delete(BOB, "/members/carol").await.problem(403, "forbidden");
+    ws.delete(BOB, "/members/carol")
+        .await
+        .problem(403, "forbidden");
     let r = ws.delete(ADA, "/members/carol").await;
     assert_eq!(r.status, 204, "{}", r.text);
     assert_eq!(ws.conv(BOB, &conv).await["assignee"], Value::Null);
     let timeline = ws.timeline(&conv).await;
-    assert_eq!(last(&timeline, "unassigned")["data"]["reason"], "member_removed");
+    assert_eq!(
+        last(&timeline, "unassigned")["data"]["reason"],
+        "member_removed"
+    );
     let r = ws.get(VIC, "/members?q=carol").await.expect(200);
     assert_eq!(r["items"], json!([]));
-    ws.act(BOB, &conv, "assign", json!({"member_id": "carol"})).await.problem(422, "unknown_member");
+    ws.act(BOB, &conv, "assign", json!({"member_id": "carol"}))
+        .await
+        .problem(422, "unknown_member");
 }
 
 /// Auto-close: a human reply arms the timer and the dev server's own sweep closes it.
@@ -429,7 +662,10 @@ pub async fn auto_close_fires(base: &str) {
     .await
     .expect(200);
     let conv = ws.conversation("Ann").await;
-    let r = ws.act(BOB, &conv, "messages", json!({"body": "Anything else?"})).await.expect(201);
+    let r = ws
+        .act(BOB, &conv, "messages", json!({"body": "Anything else?"}))
+        .await
+        .expect(201);
     assert!(r["conversation"]["auto_close_at"].is_string());
     // The sweep runs every 100 ms in these servers; allow a slow machine plenty of time.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -445,7 +681,10 @@ pub async fn auto_close_fires(base: &str) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let timeline = ws.timeline(&conv).await;
-    assert_eq!(last(&timeline, "status_changed")["data"]["source"], "auto_close");
+    assert_eq!(
+        last(&timeline, "status_changed")["data"]["source"],
+        "auto_close"
+    );
 }
 
 // ---- failures: each asserts that nothing was written ----
@@ -457,9 +696,15 @@ pub async fn unauthenticated(base: &str) {
     let before = ws.snapshot(&conv).await;
     let path = format!("/conversations/{conv}/assign");
     let body = serde_json::to_vec(&json!({"member_id": "bob"})).unwrap_or_default();
-    let wrong_secret =
-        inbox_http::mint_dev_token(b"not-the-secret", &ws.id, "bob", "agent", None, Duration::from_secs(3600))
-            .unwrap_or_default();
+    let wrong_secret = inbox_http::mint_dev_token(
+        b"not-the-secret",
+        &ws.id,
+        "bob",
+        "agent",
+        None,
+        Duration::from_secs(3600),
+    )
+    .unwrap_or_default();
     let expired = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &json!({"sub": "bob", "workspace_id": ws.id, "role": "agent", "exp": 1_000_000_000u64}),
@@ -469,16 +714,40 @@ pub async fn unauthenticated(base: &str) {
     let alg_none = format!(
         "{}.{}.",
         b64url(br#"{"alg":"none","typ":"JWT"}"#),
-        b64url(format!(r#"{{"sub":"bob","workspace_id":"{}","role":"owner","exp":4102444800}}"#, ws.id).as_bytes())
+        b64url(
+            format!(
+                r#"{{"sub":"bob","workspace_id":"{}","role":"owner","exp":4102444800}}"#,
+                ws.id
+            )
+            .as_bytes()
+        )
     );
     let ct = [("content-type", "application/json")];
-    for token in [None, Some(wrong_secret.as_str()), Some(expired.as_str()), Some(alg_none.as_str()), Some("garbage")] {
-        ws.raw(token, Method::POST, &path, &ct, Some(body.clone())).await.problem(401, "unauthenticated");
-        ws.raw(token, Method::GET, &format!("/conversations/{conv}"), &[], None).await.problem(401, "unauthenticated");
+    for token in [
+        None,
+        Some(wrong_secret.as_str()),
+        Some(expired.as_str()),
+        Some(alg_none.as_str()),
+        Some("garbage"),
+    ] {
+        ws.raw(token, Method::POST, &path, &ct, Some(body.clone()))
+            .await
+            .problem(401, "unauthenticated");
+        ws.raw(
+            token,
+            Method::GET,
+            &format!("/conversations/{conv}"),
+            &[],
+            None,
+        )
+        .await
+        .problem(401, "unauthenticated");
     }
     ws.unchanged(&conv, &before).await;
     // The channel routes verify the same way.
-    ws.raw(None, Method::GET, "/channels", &[], None).await.problem(401, "unauthenticated");
+    ws.raw(None, Method::GET, "/channels", &[], None)
+        .await
+        .problem(401, "unauthenticated");
 }
 
 /// 403 when the role may not do the action.
@@ -486,26 +755,49 @@ pub async fn forbidden_by_role(base: &str) {
     let ws = ready(base, "forbidden").await;
     let conv = ws.conversation("Ann").await;
     let before = ws.snapshot(&conv).await;
-    ws.act(VIC, &conv, "assign", json!({"member_id": "bob"})).await.problem(403, "forbidden");
-    ws.act(VIC, &conv, "messages", json!({"body": "hi"})).await.problem(403, "forbidden");
-    ws.act(ZAP, &conv, "assign", json!({"member_id": "bob"})).await.problem(403, "forbidden");
-    ws.act(ZAP, &conv, "status", json!({"status": "closed"})).await.problem(403, "forbidden");
-    ws.act(MAX, &conv, "takeover", json!({})).await.problem(403, "forbidden");
+    ws.act(VIC, &conv, "assign", json!({"member_id": "bob"}))
+        .await
+        .problem(403, "forbidden");
+    ws.act(VIC, &conv, "messages", json!({"body": "hi"}))
+        .await
+        .problem(403, "forbidden");
+    ws.act(ZAP, &conv, "assign", json!({"member_id": "bob"}))
+        .await
+        .problem(403, "forbidden");
+    ws.act(ZAP, &conv, "status", json!({"status": "closed"}))
+        .await
+        .problem(403, "forbidden");
+    ws.act(MAX, &conv, "takeover", json!({}))
+        .await
+        .problem(403, "forbidden");
     ws.unchanged(&conv, &before).await;
 
     let settings = ws.get(BOB, "/settings").await.expect(200);
     let mut changed = settings.clone();
     changed["auto_close"]["enabled"] = json!(true);
-    ws.put(BOB, "/settings", changed).await.problem(403, "forbidden");
-    ws.put(BOB, "/members/eve", json!({"name": "Eve"})).await.problem(403, "forbidden");
-    ws.put(MAX, "/agents/max", json!({"name": "Maxi"})).await.problem(403, "forbidden");
-    ws.put(BOB, "/channels/sms", json!({"kind": "generic", "name": "SMS", "secret": "s"}))
+    ws.put(BOB, "/settings", changed)
         .await
         .problem(403, "forbidden");
+    ws.put(BOB, "/members/eve", json!({"name": "Eve"}))
+        .await
+        .problem(403, "forbidden");
+    ws.put(MAX, "/agents/max", json!({"name": "Maxi"}))
+        .await
+        .problem(403, "forbidden");
+    ws.put(
+        BOB,
+        "/channels/sms",
+        json!({"kind": "generic", "name": "SMS", "secret": "s"}),
+    )
+    .await
+    .problem(403, "forbidden");
     assert_eq!(ws.get(VIC, "/settings").await.expect(200), settings);
     let r = ws.get(VIC, "/members?q=eve").await.expect(200);
     assert_eq!(r["items"], json!([]));
-    assert_eq!(ws.get(VIC, "/channels").await.expect(200)["items"], json!([]));
+    assert_eq!(
+        ws.get(VIC, "/channels").await.expect(200)["items"],
+        json!([])
+    );
 }
 
 /// Another workspace's conversation is 404, never 403, and stays untouched.
@@ -514,14 +806,38 @@ pub async fn cross_workspace_is_not_found(base: &str) {
     let conv = ws.conversation("Ann").await;
     let before = ws.snapshot(&conv).await;
     let other = ready(base, "cross_ws_other").await;
-    other.get(BOB, &format!("/conversations/{conv}")).await.problem(404, "not_found");
-    other.get(BOB, &format!("/conversations/{conv}/timeline")).await.problem(404, "not_found");
-    other.act(BOB, &conv, "assign", json!({"member_id": "bob"})).await.problem(404, "not_found");
-    other.act(ADA, &conv, "takeover", json!({})).await.problem(404, "not_found");
-    other.act(BOB, &conv, "messages", json!({"body": "hi"})).await.problem(404, "not_found");
-    let contact = before.conversation["contact"]["id"].as_str().unwrap_or_default().to_string();
-    other.get(BOB, &format!("/contacts/{contact}")).await.problem(404, "not_found");
-    other.post(BOB, &format!("/contacts/{contact}/block"), json!({})).await.problem(404, "not_found");
+    other
+        .get(BOB, &format!("/conversations/{conv}"))
+        .await
+        .problem(404, "not_found");
+    other
+        .get(BOB, &format!("/conversations/{conv}/timeline"))
+        .await
+        .problem(404, "not_found");
+    other
+        .act(BOB, &conv, "assign", json!({"member_id": "bob"}))
+        .await
+        .problem(404, "not_found");
+    other
+        .act(ADA, &conv, "takeover", json!({}))
+        .await
+        .problem(404, "not_found");
+    other
+        .act(BOB, &conv, "messages", json!({"body": "hi"}))
+        .await
+        .problem(404, "not_found");
+    let contact = before.conversation["contact"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    other
+        .get(BOB, &format!("/contacts/{contact}"))
+        .await
+        .problem(404, "not_found");
+    other
+        .post(BOB, &format!("/contacts/{contact}/block"), json!({}))
+        .await
+        .problem(404, "not_found");
     assert!(!other.view_ids(BOB, "view=all").await.contains(&conv));
     ws.unchanged(&conv, &before).await;
 }
@@ -536,32 +852,62 @@ pub async fn malformed_requests(base: &str) {
     let send = |path: String, body: Vec<u8>| {
         let ws = ws.clone();
         let token = token.clone();
-        async move { ws.raw(Some(&token), Method::POST, &path, &ct, Some(body)).await }
+        async move {
+            ws.raw(Some(&token), Method::POST, &path, &ct, Some(body))
+                .await
+        }
     };
     let assign = format!("/conversations/{conv}/assign");
-    send(assign.clone(), b"{\"member_id\": ".to_vec()).await.problem(400, "bad_request");
-    send(assign.clone(), b"not json".to_vec()).await.problem(400, "bad_request");
-    send(assign.clone(), br#"{"member_id": "bob", "priority": "high"}"#.to_vec())
+    send(assign.clone(), b"{\"member_id\": ".to_vec())
         .await
         .problem(400, "bad_request");
-    send(format!("/conversations/{conv}/messages"), br#"{"body": "hi", "html": true}"#.to_vec())
+    send(assign.clone(), b"not json".to_vec())
         .await
         .problem(400, "bad_request");
+    send(
+        assign.clone(),
+        br#"{"member_id": "bob", "priority": "high"}"#.to_vec(),
+    )
+    .await
+    .problem(400, "bad_request");
+    send(
+        format!("/conversations/{conv}/messages"),
+        br#"{"body": "hi", "html": true}"#.to_vec(),
+    )
+    .await
+    .problem(400, "bad_request");
     let huge = serde_json::to_vec(&json!({"body": "x".repeat(300 * 1024)})).unwrap_or_default();
-    send(format!("/conversations/{conv}/messages"), huge).await.problem(413, "payload_too_large");
+    send(format!("/conversations/{conv}/messages"), huge)
+        .await
+        .problem(413, "payload_too_large");
     // Far over the limit: refused before it is read whole.
     let enormous = vec![b' '; 2 * 1024 * 1024];
-    send(format!("/conversations/{conv}/notes"), enormous).await.problem(413, "payload_too_large");
+    send(format!("/conversations/{conv}/notes"), enormous)
+        .await
+        .problem(413, "payload_too_large");
     ws.unchanged(&conv, &before).await;
 
-    ws.get(BOB, "/conversations?view=everything").await.problem(400, "bad_request");
-    ws.get(BOB, "/conversations?view=all&agent_type=robot").await.problem(400, "bad_request");
-    ws.get(BOB, "/conversations?view=all&colour=red").await.problem(400, "bad_request");
-    ws.get(BOB, "/conversations/export.csv?view=nope").await.problem(400, "bad_request");
-    ws.get(BOB, "/nowhere").await.problem(404, "not_found");
-    ws.call(BOB, Method::PUT, &format!("/conversations/{conv}/assign"), None)
+    ws.get(BOB, "/conversations?view=everything")
         .await
-        .problem(405, "method_not_allowed");
+        .problem(400, "bad_request");
+    ws.get(BOB, "/conversations?view=all&agent_type=robot")
+        .await
+        .problem(400, "bad_request");
+    ws.get(BOB, "/conversations?view=all&colour=red")
+        .await
+        .problem(400, "bad_request");
+    ws.get(BOB, "/conversations/export.csv?view=nope")
+        .await
+        .problem(400, "bad_request");
+    ws.get(BOB, "/nowhere").await.problem(404, "not_found");
+    ws.call(
+        BOB,
+        Method::PUT,
+        &format!("/conversations/{conv}/assign"),
+        None,
+    )
+    .await
+    .problem(405, "method_not_allowed");
     ws.unchanged(&conv, &before).await;
 }
 
@@ -573,21 +919,45 @@ pub async fn if_match_precondition(base: &str) {
     let etag = r.header("etag").expect("an ETag");
     let v = r.json()["version"].clone();
     assert_eq!(etag, format!("\"{v}\""));
-    ws.act(BOB, &conv, "labels", json!({"add": ["vip"]})).await.expect(200);
+    ws.act(BOB, &conv, "labels", json!({"add": ["vip"]}))
+        .await
+        .expect(200);
 
     let before = ws.snapshot(&conv).await;
     let assign = format!("/conversations/{conv}/assign");
-    ws.call_with(BOB, Method::POST, &assign, Some(json!({"member_id": "bob"})), &[("if-match", &etag)])
-        .await
-        .problem(412, "precondition_failed");
-    ws.call_with(BOB, Method::POST, &format!("/conversations/{conv}/takeover"), None, &[("if-match", &etag)])
-        .await
-        .problem(412, "precondition_failed");
+    ws.call_with(
+        BOB,
+        Method::POST,
+        &assign,
+        Some(json!({"member_id": "bob"})),
+        &[("if-match", &etag)],
+    )
+    .await
+    .problem(412, "precondition_failed");
+    ws.call_with(
+        BOB,
+        Method::POST,
+        &format!("/conversations/{conv}/takeover"),
+        None,
+        &[("if-match", &etag)],
+    )
+    .await
+    .problem(412, "precondition_failed");
     ws.unchanged(&conv, &before).await;
 
-    let current = ws.get(BOB, &format!("/conversations/{conv}")).await.header("etag").expect("an ETag");
+    let current = ws
+        .get(BOB, &format!("/conversations/{conv}"))
+        .await
+        .header("etag")
+        .expect("an ETag");
     let r = ws
-        .call_with(BOB, Method::POST, &assign, Some(json!({"member_id": "bob"})), &[("if-match", &current)])
+        .call_with(
+            BOB,
+            Method::POST,
+            &assign,
+            Some(json!({"member_id": "bob"})),
+            &[("if-match", &current)],
+        )
         .await;
     assert_eq!(r.expect(200)["assignee"]["id"], "bob");
 }
@@ -597,7 +967,10 @@ fn b64url(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
         let chars = chunk.len() + 1;
         for i in 0..chars {
             out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
