@@ -25,6 +25,7 @@ contract!(
     check_directory,
     check_round_trip,
     check_timeline_and_messages,
+    check_delivery_status,
     check_conflicts,
     check_duplicates,
     check_member_flags,

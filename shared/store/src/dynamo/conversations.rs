@@ -19,7 +19,8 @@ use crate::port::{
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 use inbox_domain::model::{
-    Channel, Conversation, MemberFlags, Message, ResponderKind, Status, Team, TimelineEvent,
+    Channel, Conversation, DeliveryStatus, MemberFlags, Message, ResponderKind, SenderKind, Status,
+    Team, TimelineEvent,
 };
 use inbox_domain::views::MAX_LIMIT;
 use inbox_domain::{Filters, ListQuery, Settings, Timestamp, View};
@@ -155,6 +156,37 @@ struct DedupeRecord<'a> {
     expires_at: i64,
 }
 
+/// Which message a provider message id names on a channel (the key holds the
+/// workspace, channel and provider id): delivery statuses find it without an index.
+#[derive(Serialize, Deserialize)]
+struct ChannelMessageRecord {
+    conversation_id: String,
+    message_id: String,
+    message_sk: String,
+}
+
+/// The pointer key and record of `message`, if statuses can be reported on it:
+/// it has a provider id, its conversation is on a channel, and the inbox sent
+/// it (a contact's message is never reported on, as in the embedded store).
+fn channel_message_pointer(
+    conv: &Conversation,
+    message: &Message,
+    message_sk: &str,
+) -> Option<(String, ChannelMessageRecord)> {
+    let provider_id = message.channel_message_id.as_deref()?;
+    let channel = conv.channel_id.as_deref()?;
+    if message.sender.kind == SenderKind::Contact {
+        return None;
+    }
+    let pk = keys::channel_message_pk(&conv.workspace_id, channel, provider_id);
+    let record = ChannelMessageRecord {
+        conversation_id: conv.id.clone(),
+        message_id: message.id.clone(),
+        message_sk: message_sk.to_string(),
+    };
+    Some((pk, record))
+}
+
 /// A due timer as the `timers` index projects it.
 #[derive(Deserialize)]
 struct TimerRow {
@@ -171,6 +203,7 @@ impl DynamoStore {
         tx: &mut Transaction,
         commit: &Commit,
     ) -> Result<(), StoreError> {
+        let mut pointers: Vec<(String, ChannelMessageRecord)> = Vec::new();
         for w in &commit.writes {
             let conv = &w.conversation;
             let pk = keys::conversation_pk(&conv.workspace_id, &conv.id);
@@ -184,6 +217,11 @@ impl DynamoStore {
             }
             for (i, message) in w.messages.iter().enumerate() {
                 let sk = keys::ordered_sk(keys::MESSAGE_PREFIX, conv.version, i);
+                if let Some(pointer) = channel_message_pointer(conv, message, &sk) {
+                    // A transaction writes an item at most once: the later message wins.
+                    pointers.retain(|(k, _)| *k != pointer.0);
+                    pointers.push(pointer);
+                }
                 tx.put_new(&self.table, to_item(message, pk.clone(), sk, "message")?)?;
             }
             for (i, event) in w.events.iter().enumerate() {
@@ -203,6 +241,17 @@ impl DynamoStore {
                 }
                 tx.put_new(&self.table, item)?;
             }
+        }
+        for (pk, record) in pointers {
+            let item = to_item(
+                &record,
+                pk,
+                keys::CHANNEL_MESSAGE_SK.into(),
+                "channel_message",
+            )?;
+            // Unconditional: a provider id reused on a channel must not fail the
+            // commit; statuses then go to the latest message sent with it.
+            tx.put(&self.table, item, None, None)?;
         }
         if let Some(d) = &commit.dedupe {
             let record = DedupeRecord {
@@ -721,6 +770,65 @@ impl ConversationStore for DynamoStore {
             .await
             .map_err(error::conditional)?;
         Ok(())
+    }
+
+    async fn record_delivery_status(
+        &self,
+        workspace_id: &str,
+        channel_id: &str,
+        provider_message_id: &str,
+        status: DeliveryStatus,
+    ) -> Result<bool, StoreError> {
+        let pointer_key = items::key(
+            keys::channel_message_pk(workspace_id, channel_id, provider_message_id),
+            keys::CHANNEL_MESSAGE_SK,
+        );
+        let Some(item) = self.get_item(pointer_key).await? else {
+            return Ok(false);
+        };
+        let pointer: ChannelMessageRecord = from_item(item)?;
+        let pk = keys::conversation_pk(workspace_id, &pointer.conversation_id);
+        // Statuses match in a conversation currently on the channel (as in the
+        // embedded store): one moved to another channel since no longer takes them.
+        let conversation = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(items::key(pk.clone(), keys::CONVERSATION_SK)))
+            .projection_expression("#channel")
+            .expression_attribute_names("#channel", "channel_id")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(error::unavailable)?;
+        let on_channel = conversation
+            .item
+            .as_ref()
+            .and_then(|c| get_s(c, "channel_id"))
+            .is_some_and(|c| c == channel_id);
+        if !on_channel {
+            return Ok(false);
+        }
+        let value = serde_dynamo::to_attribute_value(status)
+            .map_err(|e| corrupt("serializing a delivery status", e))?;
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(items::key(pk, &pointer.message_sk)))
+            .update_expression("SET #status = :status")
+            // Never creates a stray item from a pointer whose message is gone.
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#status", "delivery_status")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":status", value)
+            .send()
+            .await;
+        match updated {
+            Ok(_) => Ok(true),
+            Err(e) if error::is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(error::unavailable(e)),
+        }
     }
 
     async fn due_timers(

@@ -160,6 +160,8 @@ pub mod keys {
     pub const SENDER_SK: &str = "SENDER";
     /// Sort key of a dedupe item.
     pub const DEDUPE_SK: &str = "DEDUP";
+    /// Sort key of a provider message id pointer.
+    pub const CHANNEL_MESSAGE_SK: &str = "CHMSG";
 
     /// `WS#<ws>#CONV#<id>`: the conversation, its messages, timeline and outbox.
     pub fn conversation_pk(ws: &str, id: &str) -> String {
@@ -188,6 +190,11 @@ pub mod keys {
     /// `WS#<ws>#DEDUP#<channel>#<message id>`: a delivery already stored.
     pub fn dedupe_pk(ws: &str, channel: &str, message_id: &str) -> String {
         format!("WS#{ws}#DEDUP#{channel}#{message_id}")
+    }
+    /// `WS#<ws>#CHMSG#<channel>#<provider message id>`: the outgoing message a
+    /// provider id names on a channel, for delivery statuses.
+    pub fn channel_message_pk(ws: &str, channel: &str, provider_message_id: &str) -> String {
+        format!("WS#{ws}#CHMSG#{channel}#{provider_message_id}")
     }
     /// `WS#<ws>#VIEW#<name>`: a view index partition.
     pub fn view_pk(ws: &str, view: &str) -> String {

@@ -24,6 +24,7 @@
 //! exactly once, in order; the last page has no cursor.
 
 mod commands;
+mod delivery;
 mod directory;
 mod fixtures;
 mod views;
@@ -32,6 +33,7 @@ pub use commands::{
     check_concurrent_commits, check_conflicts, check_duplicates, check_outbox, check_round_trip,
     check_timeline_and_messages,
 };
+pub use delivery::check_delivery_status;
 pub use directory::{
     check_contact_for_sender_race, check_contacts, check_directory, check_tenant_isolation,
 };
@@ -79,6 +81,7 @@ pub async fn run_all<S: Store>(store: &S, cfg: &SuiteConfig) {
     check_directory(store, cfg).await;
     check_round_trip(store, cfg).await;
     check_timeline_and_messages(store, cfg).await;
+    check_delivery_status(store, cfg).await;
     check_conflicts(store, cfg).await;
     check_duplicates(store, cfg).await;
     check_member_flags(store, cfg).await;

@@ -1,0 +1,243 @@
+//! Delivery statuses: a provider's report reaches the outgoing message it names.
+
+use super::SuiteConfig;
+use super::fixtures::{T0, Ws, agent_actor, channel, collect, commit_of, load};
+use crate::port::Store;
+use inbox_domain::model::{Conversation, DeliveryStatus, Lookup, Message};
+use inbox_domain::{Actor, Command, Outcome, Timestamp};
+
+fn secs(n: i64) -> Timestamp {
+    T0.plus_seconds(n)
+}
+
+/// Commits `outcome`, its one message carrying `provider_id` (as the outbound
+/// sender records it, or as a channel delivers it); returns the reloaded
+/// conversation and the message id.
+async fn commit_with_provider_id<S: Store + ?Sized>(
+    store: &S,
+    ws: &Ws,
+    mut outcome: Outcome,
+    provider_id: &str,
+) -> (Conversation, String) {
+    let messages = &mut outcome.writes[0].messages;
+    assert_eq!(messages.len(), 1, "the suite's command adds one message");
+    messages[0].channel_message_id = Some(provider_id.to_string());
+    let id = messages[0].id.clone();
+    store
+        .commit(commit_of(&outcome))
+        .await
+        .unwrap_or_else(|e| panic!("commit of the message {provider_id}: {e}"));
+    (load(store, &ws.id, &outcome.conversation.id).await, id)
+}
+
+async fn messages_of<S: Store + ?Sized>(store: &S, ws: &str, conv: &str) -> Vec<Message> {
+    collect("messages", 7, |p| async move {
+        store.list_messages(ws, conv, &p).await
+    })
+    .await
+}
+
+/// The stored delivery status of message `id`.
+async fn status_of<S: Store + ?Sized>(
+    store: &S,
+    ws: &str,
+    conv: &str,
+    id: &str,
+) -> Option<DeliveryStatus> {
+    messages_of(store, ws, conv)
+        .await
+        .into_iter()
+        .find(|m| m.id == id)
+        .unwrap_or_else(|| panic!("message {id} is missing from {conv}"))
+        .delivery_status
+}
+
+async fn record<S: Store + ?Sized>(
+    store: &S,
+    ws: &str,
+    channel: &str,
+    provider_id: &str,
+    status: DeliveryStatus,
+) -> bool {
+    store
+        .record_delivery_status(ws, channel, provider_id, status)
+        .await
+        .unwrap_or_else(|e| panic!("record_delivery_status({ws}, {channel}, {provider_id}): {e}"))
+}
+
+fn transfer(ws: &Ws, conv: &Conversation, to: &str, at: Timestamp) -> Outcome {
+    ws.decide(
+        conv,
+        Command::TransferChannel {
+            channel: Lookup::Found(channel(to)),
+        },
+        &agent_actor("bob"),
+        at,
+    )
+}
+
+fn reply(ws: &Ws, conv: &Conversation, body: &str, at: Timestamp) -> Outcome {
+    ws.decide(
+        conv,
+        Command::PostMessage {
+            body: body.into(),
+            on_closed: None,
+            sender: None,
+        },
+        &agent_actor("bob"),
+        at,
+    )
+}
+
+/// `record_delivery_status` sets the status of the outgoing message sent with
+/// that provider id, in a conversation currently on that channel, without a
+/// version bump; the latest report wins. Nothing matches (`false`, nothing
+/// written) for an unknown id, another channel, another workspace, a contact's
+/// message with that id, or a conversation moved to another channel since.
+pub async fn check_delivery_status<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) {
+    let ws = Ws::new(store, "status").await;
+    let other = Ws::new(store, "status").await;
+    let w = ws.id.as_str();
+    let created = ws.create(Some("sms-main"), T0);
+    store.commit(commit_of(&created)).await.expect("create");
+    let conv = load(store, w, &created.conversation.id).await;
+    let id = conv.id.clone();
+
+    let (conv, sent) =
+        commit_with_provider_id(store, &ws, reply(&ws, &conv, "On its way", secs(1)), "pm-1").await;
+    let inbound = ws.decide(
+        &conv,
+        Command::ContactMessage {
+            body: "Thanks".into(),
+            channel_message_id: None,
+        },
+        &Actor::Contact {
+            id: ws.contact.id.clone(),
+        },
+        secs(2),
+    );
+    let (conv, received) = commit_with_provider_id(store, &ws, inbound, "in-1").await;
+    assert_eq!(status_of(store, w, &id, &sent).await, None);
+
+    assert!(
+        record(store, w, "sms-main", "pm-1", DeliveryStatus::Delivered).await,
+        "a status for the stored outgoing message is recorded"
+    );
+    assert_eq!(
+        status_of(store, w, &id, &sent).await,
+        Some(DeliveryStatus::Delivered)
+    );
+    assert!(record(store, w, "sms-main", "pm-1", DeliveryStatus::Read).await);
+    assert_eq!(
+        status_of(store, w, &id, &sent).await,
+        Some(DeliveryStatus::Read),
+        "the latest report wins"
+    );
+    assert_eq!(
+        load(store, w, &id).await,
+        conv,
+        "a status changes neither the conversation nor its version"
+    );
+
+    // Nothing else matches, and nothing is written.
+    let misses = [
+        (w, "sms-main", "pm-unknown", "an unknown provider id"),
+        (
+            w,
+            "wa-main",
+            "pm-1",
+            "the same provider id on another channel",
+        ),
+        (
+            other.id.as_str(),
+            "sms-main",
+            "pm-1",
+            "the same provider id in another workspace",
+        ),
+        (w, "sms-main", "in-1", "a contact's message"),
+    ];
+    for (ws_id, channel_id, provider_id, what) in misses {
+        assert!(
+            !record(
+                store,
+                ws_id,
+                channel_id,
+                provider_id,
+                DeliveryStatus::Failed
+            )
+            .await,
+            "{what}: no outgoing message matches"
+        );
+    }
+    let stored = messages_of(store, w, &id).await;
+    let status = |m: &str| {
+        stored
+            .iter()
+            .find(|x| x.id == m)
+            .and_then(|x| x.delivery_status)
+    };
+    assert_eq!(status(&sent), Some(DeliveryStatus::Read));
+    assert_eq!(status(&received), None, "a contact's message has no status");
+
+    // Moved to another channel: the old channel's reports no longer match; its
+    // new messages' do; moved back, the first message's match again.
+    let moved = transfer(&ws, &conv, "wa-main", secs(3));
+    store.commit(commit_of(&moved)).await.expect("transfer");
+    let conv = load(store, w, &id).await;
+    assert!(
+        !record(store, w, "sms-main", "pm-1", DeliveryStatus::Failed).await,
+        "a conversation moved off the channel takes none of its statuses"
+    );
+    assert_eq!(
+        status_of(store, w, &id, &sent).await,
+        Some(DeliveryStatus::Read)
+    );
+    let (conv, sent_on_wa) =
+        commit_with_provider_id(store, &ws, reply(&ws, &conv, "Sent", secs(4)), "pm-2").await;
+    assert!(record(store, w, "wa-main", "pm-2", DeliveryStatus::Sent).await);
+    assert_eq!(
+        status_of(store, w, &id, &sent_on_wa).await,
+        Some(DeliveryStatus::Sent)
+    );
+    let back = transfer(&ws, &conv, "sms-main", secs(5));
+    store.commit(commit_of(&back)).await.expect("transfer back");
+    assert!(record(store, w, "sms-main", "pm-1", DeliveryStatus::Failed).await);
+    assert_eq!(
+        status_of(store, w, &id, &sent).await,
+        Some(DeliveryStatus::Failed)
+    );
+
+    // The same provider id in another workspace is that workspace's message only.
+    let elsewhere = other.create(Some("sms-main"), T0);
+    store
+        .commit(commit_of(&elsewhere))
+        .await
+        .expect("create elsewhere");
+    let theirs = load(store, &other.id, &elsewhere.conversation.id).await;
+    let (_, their_sent) = commit_with_provider_id(
+        store,
+        &other,
+        reply(&other, &theirs, "Hello", secs(1)),
+        "pm-1",
+    )
+    .await;
+    assert!(
+        record(
+            store,
+            &other.id,
+            "sms-main",
+            "pm-1",
+            DeliveryStatus::Delivered
+        )
+        .await
+    );
+    assert_eq!(
+        status_of(store, &other.id, &theirs.id, &their_sent).await,
+        Some(DeliveryStatus::Delivered)
+    );
+    assert_eq!(
+        status_of(store, w, &id, &sent).await,
+        Some(DeliveryStatus::Failed),
+        "another workspace's report never reaches this one"
+    );
+}
