@@ -31,6 +31,8 @@ macro_rules! e2e_suite {
             csv_export_matches_the_view,
             members_search_and_removal,
             auto_close_fires,
+            auto_close_timer_rules,
+            webhook_ingestion,
             unauthenticated,
             forbidden_by_role,
             cross_workspace_is_not_found,
