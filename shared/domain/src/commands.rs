@@ -1046,46 +1046,14 @@ fn human_reply(
 }
 
 fn one_write(ch: Change<'_, '_, '_>, msg: Message) -> Outcome {
-    // A message is always a change, so `finish` yields a write.
+    // A message is always a change, so `finish` yields a write; the state
+    // before finishing only stands in to keep this total without a panic.
+    let fallback = ch.after.clone();
     let w = ch.finish();
-    let conversation = w.as_ref().map(|w| w.conversation.clone());
     Outcome {
-        conversation: conversation.unwrap_or_else(|| unreachable_conversation(&msg)),
+        conversation: w.as_ref().map_or(fallback, |w| w.conversation.clone()),
         writes: w.into_iter().collect(),
         message: Some(msg),
-    }
-}
-
-#[cold]
-fn unreachable_conversation(msg: &Message) -> Conversation {
-    // Kept total instead of panicking; `finish` never drops a write with a message.
-    Conversation {
-        workspace_id: String::new(),
-        id: msg.conversation_id.clone(),
-        channel_id: None,
-        contact: ContactSnapshot {
-            id: String::new(),
-            name: None,
-            blocked: false,
-            has_lead: false,
-        },
-        status: Status::Open,
-        assignee: None,
-        team: None,
-        agent: None,
-        human_handoff: false,
-        last_responder: None,
-        auto_close: None,
-        timer_generation: 0,
-        snoozed_until: None,
-        labels: Vec::new(),
-        closing: None,
-        created_at: msg.created_at,
-        last_activity_at: msg.created_at,
-        last_contact_message_at: None,
-        last_message_sender: None,
-        member_flags: Default::default(),
-        version: 0,
     }
 }
 

@@ -37,13 +37,21 @@ pub async fn lambda_store(sdk: &aws_config::SdkConfig, cfg: &Config) -> DynamoSt
         .with_outbox_mode(OutboxMode::StreamOnly)
 }
 
-/// Runs the function that serves one API action: builds its dependencies once,
-/// then answers every invocation through the shared handler.
-pub async fn run_action(action: Action) -> Result<(), Error> {
+/// A cold start's common work, done once: JSON logs, the configuration, the
+/// AWS configuration and the table's store.
+pub async fn start() -> Result<(Config, aws_config::SdkConfig, DynamoStore), Error> {
     init_tracing();
     let cfg = Config::from_env()?;
     let sdk = aws_config().await;
-    let app = App::new(lambda_store(&sdk, &cfg).await);
+    let store = lambda_store(&sdk, &cfg).await;
+    Ok((cfg, sdk, store))
+}
+
+/// Runs the function that serves one API action: builds its dependencies once,
+/// then answers every invocation through the shared handler.
+pub async fn run_action(action: Action) -> Result<(), Error> {
+    let (_, _, store) = start().await?;
+    let app = App::new(store);
     let app = &app;
     lambda_http::run(service_fn(move |req: Request| async move {
         Ok::<Response<Body>, Error>(serve(app, action, req).await)
@@ -97,10 +105,7 @@ pub async fn run_event_publisher() -> Result<(), Error> {
 
 /// Runs `GET /channels` (identity from the JWT authorizer, like every API function).
 pub async fn run_channels_list() -> Result<(), Error> {
-    init_tracing();
-    let cfg = Config::from_env()?;
-    let sdk = aws_config().await;
-    let store = lambda_store(&sdk, &cfg).await;
+    let (_, _, store) = start().await?;
     let store = &store;
     lambda_http::run(service_fn(move |req: Request| async move {
         let api = apigw::to_api_request(req);
@@ -112,10 +117,7 @@ pub async fn run_channels_list() -> Result<(), Error> {
 
 /// Runs `PUT /channels/{id}`.
 pub async fn run_channel_put() -> Result<(), Error> {
-    init_tracing();
-    let cfg = Config::from_env()?;
-    let sdk = aws_config().await;
-    let store = lambda_store(&sdk, &cfg).await;
+    let (_, _, store) = start().await?;
     let store = &store;
     lambda_http::run(service_fn(move |req: Request| async move {
         let api = apigw::to_api_request(req);
@@ -154,10 +156,7 @@ pub fn webhook_target(path: &str, kind: inbox_domain::ChannelKind) -> Option<(St
 /// Runs one channel kind's webhook: deliveries verified by the channel's own
 /// scheme (no JWT), and WhatsApp's subscription handshake on GET.
 pub async fn run_webhook(kind: inbox_domain::ChannelKind) -> Result<(), Error> {
-    init_tracing();
-    let cfg = Config::from_env()?;
-    let sdk = aws_config().await;
-    let store = lambda_store(&sdk, &cfg).await;
+    let (cfg, _, store) = start().await?;
     let (store, cfg) = (&store, &cfg);
     lambda_http::run(service_fn(move |req: Request| async move {
         let api = apigw::to_api_request(req);
@@ -213,10 +212,7 @@ pub async fn webhook<S: inbox_store::Store>(
 /// Runs the auto-close sweep (EventBridge schedule): queues every due timer.
 pub async fn run_autoclose_sweep() -> Result<(), Error> {
     use lambda_runtime::LambdaEvent;
-    init_tracing();
-    let cfg = Config::from_env()?;
-    let sdk = aws_config().await;
-    let store = lambda_store(&sdk, &cfg).await;
+    let (cfg, sdk, store) = start().await?;
     let queue =
         inbox_autoclose::SqsTimerQueue::new(aws_sdk_sqs::Client::new(&sdk), cfg.require_queue()?);
     let (store, queue) = (&store, &queue);
@@ -250,10 +246,7 @@ pub async fn run_autoclose_sweep() -> Result<(), Error> {
 pub async fn run_autoclose_worker() -> Result<(), Error> {
     use aws_lambda_events::event::sqs::SqsEvent;
     use lambda_runtime::LambdaEvent;
-    init_tracing();
-    let cfg = Config::from_env()?;
-    let sdk = aws_config().await;
-    let store = lambda_store(&sdk, &cfg).await;
+    let (_, _, store) = start().await?;
     let store = &store;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |ev: LambdaEvent<SqsEvent>| async move {
