@@ -217,9 +217,16 @@ async fn method_not_allowed(req: Request) -> Response {
 
 /// Reads the whole body, refusing (413 problem) one far over the contract's limit.
 async fn read_body(body: Body) -> Result<Bytes, Response> {
-    axum::body::to_bytes(body, READ_LIMIT)
-        .await
-        .map_err(|_| into_axum(ApiError::PayloadTooLarge(MAX_BODY_BYTES).to_response()))
+    axum::body::to_bytes(body, READ_LIMIT).await.map_err(|_| {
+        let mut resp = into_axum(ApiError::PayloadTooLarge(MAX_BODY_BYTES).to_response());
+        // The rest of the body is left unread, so the connection cannot carry
+        // another request: say so, or a client may reuse it and fail.
+        resp.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+        resp
+    })
 }
 
 /// The shared handler's response as an axum response.
