@@ -99,7 +99,7 @@ async fn load(
     let mut n = from;
     while n < to {
         let end = (n + BATCH).min(to);
-        let writes = (n..end)
+        let writes: Vec<Write> = (n..end)
             .map(|i| Write {
                 conversation: conversation(rng, i),
                 expected_version: None,
@@ -109,10 +109,7 @@ async fn load(
             })
             .collect();
         store
-            .commit(Commit {
-                writes,
-                ..Commit::default()
-            })
+            .commit(Commit::new(WORKSPACE).with_writes(writes))
             .await?;
         n = end;
     }

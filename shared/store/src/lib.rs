@@ -1,9 +1,12 @@
 //! The store port and its adapters.
 
+#[cfg(feature = "dynamo")]
 pub mod dynamo;
 pub mod port;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod system;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 
 pub use port::*;

@@ -41,6 +41,9 @@ pub enum StoreError {
     /// Stored data could not be read back.
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
+    /// The commit names data outside its own workspace (a caller's bug): nothing is written.
+    #[error("invalid commit: {0}")]
+    InvalidCommit(String),
 }
 
 /// A page request: `limit` 1..=200, and the cursor of the previous page.
@@ -84,9 +87,11 @@ pub struct DedupeKey {
     pub expires_at: Timestamp,
 }
 
-/// Everything one command writes, atomically.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// Everything one command writes, atomically, in one workspace.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Commit {
+    /// The workspace every write, the dedupe key and the provisioned member belong to.
+    pub workspace_id: String,
     /// Conversation writes from the domain's decision.
     pub writes: Vec<Write>,
     /// Deduplicates an inbound delivery.
@@ -95,14 +100,55 @@ pub struct Commit {
     pub provision: Option<Member>,
 }
 
-/// What a directory id names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DirectoryEntry {
-    /// A member.
-    Member(Member),
-    /// An AI agent.
-    Agent(AiAgent),
+impl Commit {
+    /// An empty commit in `workspace_id`.
+    pub fn new(workspace_id: impl Into<String>) -> Self {
+        Commit {
+            workspace_id: workspace_id.into(),
+            writes: Vec::new(),
+            dedupe: None,
+            provision: None,
+        }
+    }
+
+    /// This commit with `writes` added.
+    pub fn with_writes(mut self, writes: impl IntoIterator<Item = Write>) -> Self {
+        self.writes.extend(writes);
+        self
+    }
+
+    /// Whether it writes nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty() && self.dedupe.is_none() && self.provision.is_none()
+    }
+
+    /// Checks that everything in it belongs to its workspace: both adapters
+    /// refuse a commit that would write into another one.
+    pub fn check_workspace(&self) -> Result<(), StoreError> {
+        let ws = self.workspace_id.as_str();
+        if ws.is_empty() {
+            return Err(StoreError::InvalidCommit("no workspace".into()));
+        }
+        if let Some(w) = self
+            .writes
+            .iter()
+            .find(|w| w.conversation.workspace_id != ws)
+        {
+            return Err(StoreError::InvalidCommit(format!(
+                "conversation {} is not in workspace {ws}",
+                w.conversation.id
+            )));
+        }
+        if self.dedupe.as_ref().is_some_and(|d| d.workspace_id != ws) {
+            return Err(StoreError::InvalidCommit(format!(
+                "the dedupe key is not in workspace {ws}"
+            )));
+        }
+        Ok(())
+    }
 }
+
+pub use inbox_domain::model::DirectoryEntry;
 
 /// Something to look up in the same read as the conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -344,6 +390,240 @@ pub trait Outbox: Send + Sync {
     async fn pending_events(&self, limit: usize) -> Result<Vec<(String, DomainEvent)>, StoreError>;
     /// Marks events published.
     async fn ack_events(&self, keys: &[String]) -> Result<(), StoreError>;
+}
+
+// A borrowed store is a store: callers (tests, the dev server's workers) can
+// hand the application layer `&store` without giving the store away.
+#[async_trait]
+impl<T: ConversationStore + ?Sized> ConversationStore for &T {
+    async fn load_context(
+        &self,
+        workspace_id: &str,
+        conversation_id: Option<&str>,
+        lookups: &[LookupKey],
+    ) -> Result<CommandContext, StoreError> {
+        (**self)
+            .load_context(workspace_id, conversation_id, lookups)
+            .await
+    }
+    async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        (**self).commit(commit).await
+    }
+    async fn list_conversations(
+        &self,
+        workspace_id: &str,
+        query: &ListQuery,
+        caller_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Conversation>, StoreError> {
+        (**self)
+            .list_conversations(workspace_id, query, caller_id, page)
+            .await
+    }
+    async fn conversations_of_contact(
+        &self,
+        workspace_id: &str,
+        contact_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Conversation>, StoreError> {
+        (**self)
+            .conversations_of_contact(workspace_id, contact_id, limit)
+            .await
+    }
+    async fn list_messages(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<Message>, StoreError> {
+        (**self)
+            .list_messages(workspace_id, conversation_id, page)
+            .await
+    }
+    async fn latest_messages(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        n: usize,
+    ) -> Result<Vec<Message>, StoreError> {
+        (**self)
+            .latest_messages(workspace_id, conversation_id, n)
+            .await
+    }
+    async fn list_timeline(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<TimelineEvent>, StoreError> {
+        (**self)
+            .list_timeline(workspace_id, conversation_id, page)
+            .await
+    }
+    async fn set_member_flags(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        member_id: &str,
+        flags: &MemberFlags,
+    ) -> Result<(), StoreError> {
+        (**self)
+            .set_member_flags(workspace_id, conversation_id, member_id, flags)
+            .await
+    }
+    async fn due_timers(
+        &self,
+        now: Timestamp,
+        page: &PageRequest,
+    ) -> Result<Page<DueTimer>, StoreError> {
+        (**self).due_timers(now, page).await
+    }
+    async fn record_delivery_status(
+        &self,
+        workspace_id: &str,
+        channel_id: &str,
+        provider_message_id: &str,
+        status: DeliveryStatus,
+    ) -> Result<bool, StoreError> {
+        (**self)
+            .record_delivery_status(workspace_id, channel_id, provider_message_id, status)
+            .await
+    }
+}
+
+#[async_trait]
+impl<T: DirectoryStore + ?Sized> DirectoryStore for &T {
+    async fn get_settings(&self, workspace_id: &str) -> Result<Settings, StoreError> {
+        (**self).get_settings(workspace_id).await
+    }
+    async fn put_settings(
+        &self,
+        workspace_id: &str,
+        settings: &Settings,
+    ) -> Result<(), StoreError> {
+        (**self).put_settings(workspace_id, settings).await
+    }
+    async fn get_person(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> Result<Option<DirectoryEntry>, StoreError> {
+        (**self).get_person(workspace_id, id).await
+    }
+    async fn put_member(&self, workspace_id: &str, member: &Member) -> Result<(), StoreError> {
+        (**self).put_member(workspace_id, member).await
+    }
+    async fn provision_member(
+        &self,
+        workspace_id: &str,
+        member: &Member,
+    ) -> Result<(), StoreError> {
+        (**self).provision_member(workspace_id, member).await
+    }
+    async fn delete_member(&self, workspace_id: &str, id: &str) -> Result<(), StoreError> {
+        (**self).delete_member(workspace_id, id).await
+    }
+    async fn list_members(&self, workspace_id: &str) -> Result<Vec<Member>, StoreError> {
+        (**self).list_members(workspace_id).await
+    }
+    async fn put_agent(&self, workspace_id: &str, agent: &AiAgent) -> Result<(), StoreError> {
+        (**self).put_agent(workspace_id, agent).await
+    }
+    async fn delete_agent(&self, workspace_id: &str, id: &str) -> Result<(), StoreError> {
+        (**self).delete_agent(workspace_id, id).await
+    }
+    async fn list_agents(&self, workspace_id: &str) -> Result<Vec<AiAgent>, StoreError> {
+        (**self).list_agents(workspace_id).await
+    }
+    async fn get_team(&self, workspace_id: &str, id: &str) -> Result<Option<Team>, StoreError> {
+        (**self).get_team(workspace_id, id).await
+    }
+    async fn put_team(&self, workspace_id: &str, team: &Team) -> Result<(), StoreError> {
+        (**self).put_team(workspace_id, team).await
+    }
+    async fn delete_team(&self, workspace_id: &str, id: &str) -> Result<(), StoreError> {
+        (**self).delete_team(workspace_id, id).await
+    }
+    async fn list_teams(&self, workspace_id: &str) -> Result<Vec<Team>, StoreError> {
+        (**self).list_teams(workspace_id).await
+    }
+    async fn get_channel(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> Result<Option<Channel>, StoreError> {
+        (**self).get_channel(workspace_id, id).await
+    }
+    async fn put_channel(&self, workspace_id: &str, channel: &Channel) -> Result<(), StoreError> {
+        (**self).put_channel(workspace_id, channel).await
+    }
+    async fn list_channels(&self, workspace_id: &str) -> Result<Vec<Channel>, StoreError> {
+        (**self).list_channels(workspace_id).await
+    }
+}
+
+#[async_trait]
+impl<T: ContactStore + ?Sized> ContactStore for &T {
+    async fn create_contact(
+        &self,
+        workspace_id: &str,
+        contact: &Contact,
+    ) -> Result<(), StoreError> {
+        (**self).create_contact(workspace_id, contact).await
+    }
+    async fn get_contact(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> Result<Option<Contact>, StoreError> {
+        (**self).get_contact(workspace_id, id).await
+    }
+    async fn update_contact(
+        &self,
+        workspace_id: &str,
+        contact: &Contact,
+        commit: Commit,
+    ) -> Result<(), StoreError> {
+        (**self).update_contact(workspace_id, contact, commit).await
+    }
+    async fn contact_for_sender(
+        &self,
+        workspace_id: &str,
+        channel_id: &str,
+        sender_id: &str,
+        candidate: &Contact,
+    ) -> Result<Contact, StoreError> {
+        (**self)
+            .contact_for_sender(workspace_id, channel_id, sender_id, candidate)
+            .await
+    }
+    async fn add_contact_note(
+        &self,
+        workspace_id: &str,
+        note: &ContactNote,
+    ) -> Result<(), StoreError> {
+        (**self).add_contact_note(workspace_id, note).await
+    }
+    async fn list_contact_notes(
+        &self,
+        workspace_id: &str,
+        contact_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ContactNote>, StoreError> {
+        (**self)
+            .list_contact_notes(workspace_id, contact_id, page)
+            .await
+    }
+}
+
+#[async_trait]
+impl<T: Outbox + ?Sized> Outbox for &T {
+    async fn pending_events(&self, limit: usize) -> Result<Vec<(String, DomainEvent)>, StoreError> {
+        (**self).pending_events(limit).await
+    }
+    async fn ack_events(&self, keys: &[String]) -> Result<(), StoreError> {
+        (**self).ack_events(keys).await
+    }
 }
 
 /// The whole store.

@@ -115,6 +115,7 @@ impl Rig {
         );
         self.store
             .commit(Commit {
+                workspace_id: outcome.conversation.workspace_id.clone(),
                 writes: outcome.writes.clone(),
                 dedupe,
                 provision: None,
@@ -439,10 +440,7 @@ async fn commits_over_the_transaction_limits_are_refused_before_sending() {
     rig.counter.reset();
     let big = rig
         .store
-        .commit(Commit {
-            writes: big_writes,
-            ..Commit::default()
-        })
+        .commit(Commit::new(conv.workspace_id.clone()).with_writes(big_writes))
         .await;
     assert!(
         matches!(big, Err(inbox_store::StoreError::TooLarge(_))),
@@ -464,10 +462,7 @@ async fn commits_over_the_transaction_limits_are_refused_before_sending() {
     many[0].timeline = vec![event; 120];
     let too_many = rig
         .store
-        .commit(Commit {
-            writes: many,
-            ..Commit::default()
-        })
+        .commit(Commit::new(conv.workspace_id.clone()).with_writes(many))
         .await;
     assert!(
         matches!(too_many, Err(inbox_store::StoreError::TooLarge(_))),

@@ -60,6 +60,7 @@ pub(super) fn get_conversation(
 
 /// Writes one commit inside `tx`; any failure leaves `tx` to roll back.
 pub(super) fn apply_commit(tx: &Transaction<'_>, commit: &Commit) -> Result<(), StoreError> {
+    commit.check_workspace()?;
     // The dedupe key first: a redelivery is reported as such even when its
     // decision was made on stale state.
     if let Some(key) = &commit.dedupe {
@@ -175,15 +176,7 @@ pub(super) fn apply_commit(tx: &Transaction<'_>, commit: &Commit) -> Result<(), 
         }
     }
     if let Some(member) = &commit.provision {
-        // The provisioned member belongs to the workspace of the commit's writes
-        // or dedupe key. A commit with neither names no workspace and provisions
-        // nothing (`provision_member` is for that case).
-        let ws = commit
-            .writes
-            .first()
-            .map(|w| w.conversation.workspace_id.as_str())
-            .or(commit.dedupe.as_ref().map(|d| d.workspace_id.as_str()))
-            .ok_or(StoreError::Conflict)?;
+        let ws = commit.workspace_id.as_str();
         let inserted = tx
             .execute(
                 "INSERT INTO people (workspace_id, id, kind, doc) VALUES (?1, ?2, 'member', ?3)

@@ -276,7 +276,7 @@ pub async fn check_contacts<S: Store + ?Sized>(store: &S, cfg: &SuiteConfig) {
             T0.plus_seconds(10),
         )
     };
-    let mut commit = crate::port::Commit::default();
+    let mut commit = crate::port::Commit::new(w);
     for c in &convs {
         commit.writes.extend(refresh(c, &renamed).writes);
     }
@@ -305,7 +305,7 @@ pub async fn check_contacts<S: Store + ?Sized>(store: &S, cfg: &SuiteConfig) {
     // A stale refresh conflicts and leaves the contact as it was.
     let mut blocked = renamed.clone();
     blocked.blocked = true;
-    let mut stale = crate::port::Commit::default();
+    let mut stale = crate::port::Commit::new(w);
     stale.writes.extend(refresh(&refreshed[0], &blocked).writes);
     stale.writes.extend(refresh(&convs[1], &blocked).writes);
     assert!(matches!(

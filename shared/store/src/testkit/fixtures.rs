@@ -205,10 +205,7 @@ pub(crate) fn ai_actor(id: &str) -> Actor {
 
 /// The commit of an outcome.
 pub(crate) fn commit_of(outcome: &Outcome) -> Commit {
-    Commit {
-        writes: outcome.writes.clone(),
-        ..Commit::default()
-    }
+    Commit::new(outcome.conversation.workspace_id.clone()).with_writes(outcome.writes.clone())
 }
 
 /// The conversation as stored (panics if absent).

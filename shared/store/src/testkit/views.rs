@@ -118,32 +118,26 @@ fn random_conversation(rng: &mut StdRng, ws: &str, id: String, base: Timestamp) 
 
 /// The creation of `conv` as a commit.
 fn create_commit(conv: &Conversation) -> Commit {
-    Commit {
-        writes: vec![Write {
-            conversation: conv.clone(),
-            expected_version: None,
-            timeline: vec![],
-            messages: vec![],
-            events: vec![],
-        }],
-        ..Commit::default()
-    }
+    Commit::new(conv.workspace_id.clone()).with_writes([Write {
+        conversation: conv.clone(),
+        expected_version: None,
+        timeline: vec![],
+        messages: vec![],
+        events: vec![],
+    }])
 }
 
 /// The next version of `conv` (already changed by the caller), as a commit.
 fn update_commit(before: &Conversation, after: &Conversation) -> Commit {
     let mut after = after.clone();
     after.version = before.version + 1;
-    Commit {
-        writes: vec![Write {
-            conversation: after,
-            expected_version: Some(before.version),
-            timeline: vec![],
-            messages: vec![],
-            events: vec![],
-        }],
-        ..Commit::default()
-    }
+    Commit::new(after.workspace_id.clone()).with_writes([Write {
+        conversation: after,
+        expected_version: Some(before.version),
+        timeline: vec![],
+        messages: vec![],
+        events: vec![],
+    }])
 }
 
 /// Writes conversations a few at a time.

@@ -1,6 +1,0 @@
-//! `GET /agents`: every AI agent.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    inbox_runtime::run_action(inbox_http::Action::AgentsList).await
-}

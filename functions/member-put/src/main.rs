@@ -1,6 +1,0 @@
-//! `PUT /members/{id}`: create or replace a member.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    inbox_runtime::run_action(inbox_http::Action::MemberPut).await
-}

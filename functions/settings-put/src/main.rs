@@ -1,6 +1,0 @@
-//! `PUT /settings`: replace the settings document.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    inbox_runtime::run_action(inbox_http::Action::SettingsPut).await
-}

@@ -1,6 +1,0 @@
-//! `PUT /teams/{id}`: create or replace a team.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    inbox_runtime::run_action(inbox_http::Action::TeamPut).await
-}

@@ -1,6 +1,0 @@
-//! `GET /teams`: every team.
-
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    inbox_runtime::run_action(inbox_http::Action::TeamsList).await
-}
