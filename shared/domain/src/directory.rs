@@ -1,15 +1,38 @@
 //! Directory rules: just-in-time provisioning, member search, id ownership.
 
-use crate::access::Caller;
+use crate::access::{Caller, Role};
 use crate::error::DomainError;
 use crate::ids::is_valid_external_id;
-use crate::model::{AiAgent, Member};
+use crate::model::{AiAgent, DirectoryEntry, Member};
+
+/// The caller as decisions see them: the directory's name when the token's
+/// subject is listed under its own kind (even a blank name, which keeps
+/// `profile_incomplete` meaningful), else the token's `name` claim.
+pub fn caller_from_directory(
+    id: &str,
+    role: Role,
+    token_name: Option<&str>,
+    entry: Option<&DirectoryEntry>,
+) -> Caller {
+    let name = match entry {
+        Some(DirectoryEntry::Member(m)) if role.is_member_role() => Some(m.name.as_str()),
+        Some(DirectoryEntry::Agent(a)) if role == Role::AiAgent => Some(a.name.as_str()),
+        _ => token_name,
+    };
+    Caller::new(id, role, name)
+}
+
+/// Whether a token of `role` is added to the directory on its first write
+/// (agent and up: viewers, AI agents and integrations never are).
+pub fn is_provisioned_role(role: Role) -> bool {
+    matches!(role, Role::Agent | Role::Admin | Role::Owner)
+}
 
 /// A member to add on the caller's first write, if the caller is a member-role
-/// token (agent and up) not yet in the directory.
-pub fn provision(caller: &Caller, existing: Option<&Member>) -> Option<Member> {
-    use crate::access::Role::*;
-    if existing.is_some() || !matches!(caller.role, Agent | Admin | Owner) {
+/// token (agent and up) whose id the directory does not list yet (as a member
+/// or an AI agent).
+pub fn provision(caller: &Caller, listed: Option<&DirectoryEntry>) -> Option<Member> {
+    if listed.is_some() || !is_provisioned_role(caller.role) {
         return None;
     }
     Some(Member {
@@ -76,18 +99,35 @@ pub fn search_agents<'a>(agents: &'a [AiAgent], q: &str) -> Vec<&'a AiAgent> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::Role;
 
     #[test]
     fn just_in_time_provisioning_for_member_roles_only() {
         let bob = Caller::new("bob", Role::Agent, Some("Bob Ray"));
         let m = provision(&bob, None).unwrap();
         assert_eq!((m.name.as_str(), m.role), ("Bob Ray", Role::Agent));
-        assert!(provision(&bob, Some(&m)).is_none());
+        assert!(provision(&bob, Some(&DirectoryEntry::Member(m.clone()))).is_none());
         assert!(provision(&Caller::new("v", Role::Viewer, None), None).is_none());
         assert!(provision(&Caller::new("max", Role::AiAgent, None), None).is_none());
         let nameless = provision(&Caller::new("x", Role::Owner, None), None).unwrap();
         assert_eq!(nameless.name, "");
+    }
+
+    #[test]
+    fn the_directory_names_the_caller_of_its_own_kind() {
+        let member = DirectoryEntry::Member(Member {
+            id: "bob".into(),
+            name: "Robert".into(),
+            email: None,
+            role: Role::Agent,
+        });
+        let named = |role, entry| caller_from_directory("bob", role, Some("Token Bob"), entry).name;
+        assert_eq!(named(Role::Agent, Some(&member)).as_deref(), Some("Robert"));
+        assert_eq!(named(Role::Agent, None).as_deref(), Some("Token Bob"));
+        // An AI agent token is never named after a member with its id.
+        assert_eq!(
+            named(Role::AiAgent, Some(&member)).as_deref(),
+            Some("Token Bob")
+        );
     }
 
     #[test]

@@ -10,15 +10,18 @@ pub mod error;
 pub mod ids;
 pub mod model;
 pub mod notes;
+pub mod permissions;
 pub mod render;
+pub mod routing;
 pub mod settings;
 pub mod time;
+pub mod values;
 pub mod views;
 
 pub use access::{Actor, Caller, Capability, Role, authorize};
 pub use commands::{
     ClosingNoteInput, Command, Ctx, FlagChange, OnClosed, Outcome, Write, change_flags,
-    create_conversation, decide, receive_contact_message,
+    create_conversation, create_conversation_on, decide, receive_contact_message,
 };
 pub use error::{DomainError, FieldError};
 pub use ids::{IdGen, IdKind, SequentialIds};
@@ -27,4 +30,5 @@ pub use notes::{ExtractiveNotes, NoteDraft, NoteGenerator};
 pub use render::{ConversationView, ViewerAbilities, render};
 pub use settings::Settings;
 pub use time::Timestamp;
+pub use values::{DisplayName, Email, Phone};
 pub use views::{Filters, ListQuery, View};

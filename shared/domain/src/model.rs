@@ -49,6 +49,69 @@ pub struct Team {
     pub member_ids: Vec<String>,
 }
 
+/// Why a member was assigned automatically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignReason {
+    /// They replied to an unassigned conversation that was waiting for a human.
+    Replied,
+}
+
+/// Why the assignee was cleared by the product rather than by a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnassignReason {
+    /// The member was removed from the workspace.
+    MemberRemoved,
+    /// The conversation was handed to an AI agent.
+    HandedToAi,
+}
+
+/// Why the team was cleared by the product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TeamUnassignReason {
+    /// The team was deleted.
+    TeamRemoved,
+}
+
+/// Why an AI session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionEndReason {
+    /// A member was assigned (or took over).
+    HumanAssigned,
+    /// A member replied.
+    HumanReplied,
+    /// A human was requested.
+    Handoff,
+    /// The AI agent was removed from the conversation.
+    AgentUnassigned,
+    /// A member ended the session.
+    EndedByMember,
+    /// Another AI agent was assigned.
+    AgentReplaced,
+    /// The AI agent was deleted from the workspace.
+    AgentRemoved,
+}
+
+/// Why a snooze was cleared by the product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnsnoozeReason {
+    /// The contact wrote.
+    ContactMessage,
+}
+
+/// What a directory id names: ids are shared by members and AI agents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirectoryEntry {
+    /// A member.
+    Member(Member),
+    /// An AI agent.
+    Agent(AiAgent),
+}
+
 /// An AI agent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AiAgent {
@@ -534,17 +597,17 @@ pub enum EventKind {
         from: Option<String>,
         /// New assignee.
         to: String,
-        /// Why, for automatic assignments (`replied`).
+        /// Why, for automatic assignments.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        reason: Option<String>,
+        reason: Option<AssignReason>,
     },
     /// The assignee was cleared.
     Unassigned {
         /// Previous assignee.
         from: String,
-        /// Why (`member_removed`, `handed_to_ai`), absent for a manual unassign.
+        /// Why, absent for a manual unassign.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        reason: Option<String>,
+        reason: Option<UnassignReason>,
     },
     /// A member took the conversation over.
     TakenOver {
@@ -564,9 +627,9 @@ pub enum EventKind {
     TeamUnassigned {
         /// Previous team.
         from: String,
-        /// Why (`team_removed`), absent when manual.
+        /// Why, absent when manual.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        reason: Option<String>,
+        reason: Option<TeamUnassignReason>,
     },
     /// The conversation was handed to an AI agent.
     AgentAssigned {
@@ -590,8 +653,8 @@ pub enum EventKind {
         agent_id: String,
         /// The session.
         session_id: String,
-        /// `human_assigned`, `human_replied`, `handoff`, `agent_unassigned`, `ended_by_member`, `agent_replaced`, `agent_removed`.
-        reason: String,
+        /// Why it ended.
+        reason: SessionEndReason,
     },
     /// A human was requested.
     HandoffRequested {
@@ -623,9 +686,9 @@ pub enum EventKind {
     },
     /// Unsnoozed.
     Unsnoozed {
-        /// Why (`contact_message`), absent when manual.
+        /// Why, absent when manual.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        reason: Option<String>,
+        reason: Option<UnsnoozeReason>,
     },
     /// Labels changed.
     LabelsChanged {

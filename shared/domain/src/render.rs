@@ -1,14 +1,16 @@
 //! The conversation as the API shows it to one caller.
 
-use crate::access::{Caller, Capability};
+use crate::access::Caller;
 use crate::model::*;
+use crate::permissions;
 use crate::time::Timestamp;
 use serde::Serialize;
 
 /// What the caller may do now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ViewerAbilities {
-    /// By role, and not for a blocked contact.
+    /// A reply would be accepted: by role, an AI agent only with the active
+    /// session of an open conversation, never to a blocked contact.
     pub can_reply: bool,
     /// By role.
     pub can_assign: bool,
@@ -59,13 +61,12 @@ pub struct ConversationView {
     pub version: u64,
 }
 
-/// What `caller` may do on `conv` now.
+/// What `caller` may do on `conv` now: the commands' own permission checks.
 pub fn abilities(conv: &Conversation, caller: &Caller) -> ViewerAbilities {
-    let can_edit = caller.role.can(Capability::ChatEdit);
     ViewerAbilities {
-        can_reply: can_edit && !conv.contact.blocked,
-        can_assign: can_edit,
-        can_takeover: can_edit && conv.assignee_id().is_some_and(|a| a != caller.id),
+        can_reply: permissions::reply_refusal(conv, caller).is_none(),
+        can_assign: permissions::assign_refusal(caller).is_none(),
+        can_takeover: permissions::takeover_refusal(conv, caller).is_none(),
     }
 }
 

@@ -252,7 +252,7 @@ fn timeline_events_have_the_contracts_wire_shape() {
             EventKind::Assigned {
                 from: None,
                 to: "bob".into(),
-                reason: Some("replied".into()),
+                reason: Some(AssignReason::Replied),
             },
             "assigned",
             json!({"from": null, "to": "bob", "reason": "replied"}),
@@ -260,7 +260,7 @@ fn timeline_events_have_the_contracts_wire_shape() {
         (
             EventKind::Unassigned {
                 from: "bob".into(),
-                reason: Some("member_removed".into()),
+                reason: Some(UnassignReason::MemberRemoved),
             },
             "unassigned",
             json!({"from": "bob", "reason": "member_removed"}),
@@ -284,7 +284,7 @@ fn timeline_events_have_the_contracts_wire_shape() {
         (
             EventKind::TeamUnassigned {
                 from: "support".into(),
-                reason: Some("team_removed".into()),
+                reason: Some(TeamUnassignReason::TeamRemoved),
             },
             "team_unassigned",
             json!({"from": "support", "reason": "team_removed"}),
@@ -308,7 +308,7 @@ fn timeline_events_have_the_contracts_wire_shape() {
             EventKind::AgentSessionEnded {
                 agent_id: "max".into(),
                 session_id: "as_1".into(),
-                reason: "handoff".into(),
+                reason: SessionEndReason::Handoff,
             },
             "agent_session_ended",
             json!({"agent_id": "max", "session_id": "as_1", "reason": "handoff"}),
@@ -345,7 +345,7 @@ fn timeline_events_have_the_contracts_wire_shape() {
         ),
         (
             EventKind::Unsnoozed {
-                reason: Some("contact_message".into()),
+                reason: Some(UnsnoozeReason::ContactMessage),
             },
             "unsnoozed",
             json!({"reason": "contact_message"}),

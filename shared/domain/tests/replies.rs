@@ -445,3 +445,57 @@ fn read_unread_and_favorite_are_the_callers_own() {
         Err(DomainError::Forbidden)
     );
 }
+
+/// The viewer's abilities are the commands' own checks: whatever the viewer
+/// offers, the command accepts, and the other way round.
+#[test]
+fn the_viewer_offers_a_reply_exactly_when_the_reply_is_accepted() {
+    use inbox_domain::render;
+    let with_max = conversation().agent("max", "Max", true).build();
+    let blocked = conversation().agent("max", "Max", true).blocked().build();
+    let closed = conversation().agent("max", "Max", true).closed().build();
+    for conv in [&with_max, &blocked, &closed] {
+        for caller in [bob(), vic_viewer(), max_ai(), eve_ai(), zap()] {
+            // On a closed conversation a member's reply says what to do (the composer asks).
+            let cmd = match caller.role {
+                inbox_domain::Role::Integration => integration_post("hi", SenderKind::Broadcast),
+                inbox_domain::Role::AiAgent => reply("hi"),
+                _ if conv.is_closed() => reply_on_closed("hi", OnClosed::Reopen),
+                _ => reply("hi"),
+            };
+            let accepted = run(conv, &who(&caller), &Settings::default(), cmd).is_ok();
+            assert_eq!(
+                render(conv, &caller).viewer.can_reply,
+                accepted,
+                "{} on {:?} (blocked {}, status {:?})",
+                caller.id,
+                conv.agent.as_ref().map(|a| &a.id),
+                conv.contact.blocked,
+                conv.status
+            );
+        }
+    }
+    // An AI agent holding the session may reply; one that does not may not.
+    assert!(render(&with_max, &max_ai()).viewer.can_reply);
+    assert!(!render(&with_max, &eve_ai()).viewer.can_reply);
+}
+
+#[test]
+fn the_viewer_offers_a_takeover_exactly_when_the_takeover_is_accepted() {
+    use inbox_domain::{Command, render};
+    let assigned = conversation().assigned("carol", "Carol").build();
+    let unassigned = conversation().build();
+    for conv in [&assigned, &unassigned] {
+        for caller in [bob(), carol(), vic_viewer(), max_ai()] {
+            let accepted =
+                run(conv, &who(&caller), &Settings::default(), Command::Takeover).is_ok();
+            assert_eq!(
+                render(conv, &caller).viewer.can_takeover,
+                accepted,
+                "{} on {:?}",
+                caller.id,
+                conv.assignee
+            );
+        }
+    }
+}

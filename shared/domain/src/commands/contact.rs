@@ -1,0 +1,275 @@
+//! Contacts' side: new conversations, a contact's messages, channel transfer, and contact changes.
+
+use super::*;
+
+/// A fresh conversation (not yet written): status `open`, version 0.
+pub fn new_conversation(
+    workspace_id: &str,
+    contact: ContactSnapshot,
+    channel_id: Option<String>,
+    ctx: &mut Ctx<'_>,
+) -> Conversation {
+    Conversation {
+        workspace_id: workspace_id.to_string(),
+        id: ctx.ids.new_id(IdKind::Conversation),
+        channel_id,
+        contact,
+        status: Status::Open,
+        assignee: None,
+        team: None,
+        agent: None,
+        human_handoff: false,
+        last_responder: None,
+        auto_close: None,
+        timer_generation: 0,
+        snoozed_until: None,
+        labels: Vec::new(),
+        closing: None,
+        created_at: ctx.now,
+        last_activity_at: ctx.now,
+        last_contact_message_at: None,
+        last_message_sender: None,
+        member_flags: Default::default(),
+        version: 0,
+    }
+}
+
+/// The channel a lookup found; an id that names no channel is `unknown_channel`.
+pub(super) fn existing_channel(channel: Lookup<Channel>) -> Result<Channel, DomainError> {
+    match channel {
+        Lookup::Found(c) => Ok(c),
+        Lookup::Unknown(id) => Err(DomainError::UnknownChannel(id)),
+        Lookup::AiAgent(a) => Err(DomainError::UnknownChannel(a.id)),
+        Lookup::Member(m) => Err(DomainError::UnknownChannel(m.id)),
+    }
+}
+
+/// `POST /conversations` as asked: a new open conversation for `contact`,
+/// on `channel` when one is named (it must exist: `unknown_channel`).
+pub fn create_conversation_on(
+    workspace_id: &str,
+    contact: &Contact,
+    channel: Option<Lookup<Channel>>,
+    ctx: &mut Ctx<'_>,
+) -> Result<Outcome, DomainError> {
+    let channel_id = channel.map(existing_channel).transpose()?.map(|c| c.id);
+    create_conversation(workspace_id, contact, channel_id, ctx)
+}
+
+/// A new open conversation for `contact` on `channel_id` (already known to exist).
+pub fn create_conversation(
+    workspace_id: &str,
+    contact: &Contact,
+    channel_id: Option<String>,
+    ctx: &mut Ctx<'_>,
+) -> Result<Outcome, DomainError> {
+    require(ctx, Capability::CreateContactsAndConversations)?;
+    let fresh = new_conversation(workspace_id, contact.snapshot(), channel_id, ctx);
+    let mut ch = Change {
+        before: None,
+        after: fresh,
+        timeline: Vec::new(),
+        messages: Vec::new(),
+        events: Vec::new(),
+        ctx,
+    };
+    let created = EventKind::ConversationCreated {
+        channel_id: ch.after.channel_id.clone(),
+        contact_id: contact.id.clone(),
+    };
+    ch.event(created);
+    let w = ch.finish();
+    let conversation = w.as_ref().map(|w| w.conversation.clone());
+    match conversation {
+        Some(conversation) => Ok(Outcome {
+            conversation,
+            writes: w.into_iter().collect(),
+            message: None,
+        }),
+        None => Err(DomainError::BadRequest("nothing to create".into())),
+    }
+}
+
+pub(super) fn apply_contact_message(
+    ch: &mut Change<'_, '_, '_>,
+    body: &str,
+    channel_message_id: Option<String>,
+) -> Message {
+    let contact = ch.after.contact.clone();
+    let sender = Sender {
+        kind: SenderKind::Contact,
+        id: Some(contact.id.clone()),
+        name: contact.name.clone(),
+    };
+    if contact.blocked {
+        // Stored, and nothing else changes.
+        let msg = ch.add_message(sender, body, channel_message_id);
+        return msg;
+    }
+    let msg = ch.add_message(sender, body, channel_message_id);
+    ch.after.last_contact_message_at = Some(ch.ctx.now);
+    ch.cancel_timer();
+    if ch.after.snoozed_until.take().is_some() {
+        ch.event(EventKind::Unsnoozed {
+            reason: Some(UnsnoozeReason::ContactMessage),
+        });
+    }
+    if let Some(session) = ch.after.active_session().cloned() {
+        let agent_id = ch
+            .after
+            .agent
+            .as_ref()
+            .map(|a| a.id.clone())
+            .unwrap_or_default();
+        ch.events.push(DomainEvent::AiReplyRequested {
+            workspace_id: ch.after.workspace_id.clone(),
+            conversation_id: ch.after.id.clone(),
+            agent_id,
+            session_id: session.id,
+            trigger: ReplyTrigger::ContactMessage,
+            message_id: Some(msg.id.clone()),
+        });
+    }
+    msg
+}
+
+pub(super) fn contact_message(
+    conv: &Conversation,
+    body: &str,
+    channel_message_id: Option<String>,
+    ctx: &mut Ctx<'_>,
+) -> Result<Outcome, DomainError> {
+    if !matches!(ctx.actor, Actor::Contact { .. } | Actor::System) {
+        return Err(DomainError::Forbidden);
+    }
+    let body = validate_body(body)?;
+    if conv.is_closed() && !conv.contact.blocked && !ctx.settings.reopen_on_contact_message {
+        let ws = conv.workspace_id.clone();
+        return contact_message_in_new(
+            &ws,
+            conv.contact.clone(),
+            conv.channel_id.clone(),
+            body,
+            channel_message_id,
+            ctx,
+        );
+    }
+    let mut ch = Change::on(conv, ctx);
+    if ch.after.is_closed() && !ch.after.contact.blocked {
+        ch.set_status(Status::Open, StatusSource::ContactMessage);
+    }
+    let msg = apply_contact_message(&mut ch, body, channel_message_id);
+    Ok(one_write(ch, msg))
+}
+
+pub(super) fn contact_message_in_new(
+    workspace_id: &str,
+    contact: ContactSnapshot,
+    channel_id: Option<String>,
+    body: &str,
+    channel_message_id: Option<String>,
+    ctx: &mut Ctx<'_>,
+) -> Result<Outcome, DomainError> {
+    let fresh = new_conversation(workspace_id, contact, channel_id, ctx);
+    let mut ch = Change {
+        before: None,
+        after: fresh,
+        timeline: Vec::new(),
+        messages: Vec::new(),
+        events: Vec::new(),
+        ctx,
+    };
+    let created = EventKind::ConversationCreated {
+        channel_id: ch.after.channel_id.clone(),
+        contact_id: ch.after.contact.id.clone(),
+    };
+    ch.event(created);
+    let msg = apply_contact_message(&mut ch, body, channel_message_id);
+    Ok(one_write(ch, msg))
+}
+
+/// A contact's inbound message: applied to its latest conversation on the
+/// channel, or to a new one when there is none.
+pub fn receive_contact_message(
+    latest: Option<&Conversation>,
+    workspace_id: &str,
+    contact: &Contact,
+    channel_id: Option<String>,
+    body: &str,
+    channel_message_id: Option<String>,
+    ctx: &mut Ctx<'_>,
+) -> Result<Outcome, DomainError> {
+    match latest {
+        Some(conv) => decide(
+            conv,
+            Command::ContactMessage {
+                body: body.to_string(),
+                channel_message_id,
+            },
+            ctx,
+        ),
+        None => {
+            let body = validate_body(body)?;
+            contact_message_in_new(
+                workspace_id,
+                contact.snapshot(),
+                channel_id,
+                body,
+                channel_message_id,
+                ctx,
+            )
+        }
+    }
+}
+
+/// Move the conversation to another channel (it must exist).
+pub(super) fn transfer_channel(
+    conv: &Conversation,
+    channel: Lookup<Channel>,
+    ctx: &mut Ctx<'_>,
+) -> Result<Outcome, DomainError> {
+    require(ctx, Capability::ChatEdit)?;
+    let channel = existing_channel(channel)?;
+    single(conv, ctx, |ch| {
+        if ch.after.channel_id.as_deref() != Some(channel.id.as_str()) {
+            let from = ch.after.channel_id.replace(channel.id.clone());
+            ch.event(EventKind::ChannelTransferred {
+                from,
+                to: channel.id,
+            });
+        }
+        Ok(())
+    })
+}
+
+/// The contact changed (name, lead, blocked): refresh the snapshot.
+pub(super) fn contact_changed(
+    conv: &Conversation,
+    contact: Contact,
+    ctx: &mut Ctx<'_>,
+) -> Result<Outcome, DomainError> {
+    require(ctx, Capability::ChatEdit)?;
+    if contact.id != conv.contact.id {
+        return Err(DomainError::BadRequest(
+            "the contact is not this conversation's contact".into(),
+        ));
+    }
+    single(conv, ctx, |ch| {
+        let was_blocked = ch.after.contact.blocked;
+        ch.after.contact = contact.snapshot();
+        if contact.blocked {
+            // A blocked contact's conversation can be neither opened nor
+            // closed, so no timer may close it later.
+            ch.cancel_timer();
+        }
+        if was_blocked != contact.blocked && !ch.after.is_closed() {
+            let contact_id = contact.id.clone();
+            ch.event(if contact.blocked {
+                EventKind::ContactBlocked { contact_id }
+            } else {
+                EventKind::ContactUnblocked { contact_id }
+            });
+        }
+        Ok(())
+    })
+}

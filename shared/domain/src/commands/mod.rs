@@ -1,0 +1,360 @@
+//! Commands on conversations: each is decided on the current state and gives
+//! either a typed error (nothing is written) or the new state, its timeline
+//! events, any message and any outgoing event, to be written atomically.
+
+use crate::access::{Actor, Caller, Capability, Role, authorize};
+use crate::error::DomainError;
+use crate::ids::{IdGen, IdKind};
+use crate::model::*;
+use crate::notes::NoteGenerator;
+use crate::permissions::{holds_active_session, reply_refusal, takeover_refusal};
+use crate::settings::Settings;
+use crate::time::Timestamp;
+
+mod agent;
+mod assignment;
+mod change;
+mod contact;
+mod labels;
+mod messages;
+mod status;
+
+use agent::*;
+use assignment::*;
+use change::*;
+use contact::*;
+use labels::*;
+use messages::*;
+use status::*;
+
+pub use contact::{
+    create_conversation, create_conversation_on, new_conversation, receive_contact_message,
+};
+pub use labels::{FlagChange, change_flags, validate_label};
+pub use status::{check_closing_note, timer_due};
+
+/// The longest message, note or label we accept, in characters.
+pub const MAX_BODY_CHARS: usize = 20_000;
+
+/// The longest label, in characters.
+pub const MAX_LABEL_CHARS: usize = 64;
+
+/// The most labels a conversation may carry.
+pub const MAX_LABELS: usize = 50;
+
+/// Everything a decision may depend on besides the conversation.
+pub struct Ctx<'a> {
+    /// The time of the decision.
+    pub now: Timestamp,
+    /// Who acts.
+    pub actor: &'a Actor,
+    /// The workspace's settings.
+    pub settings: &'a Settings,
+    /// Where new ids come from.
+    pub ids: &'a mut dyn IdGen,
+    /// Writes generated closing notes.
+    pub notes: &'a dyn NoteGenerator,
+}
+
+/// What a member's reply should do when the conversation is closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnClosed {
+    /// Reopen this conversation and post.
+    Reopen,
+    /// Start a new conversation with the same contact and channel and post there.
+    NewConversation,
+}
+
+/// A closing note as requested.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClosingNoteInput {
+    /// Category.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Summary.
+    #[serde(default)]
+    pub summary: Option<String>,
+}
+
+/// A command on one conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Assign a member.
+    Assign {
+        /// What the directory says the id is.
+        target: Lookup<Member>,
+    },
+    /// Move the assignment to the caller.
+    Takeover,
+    /// Clear the assignee.
+    Unassign,
+    /// Set or clear the team.
+    SetTeam {
+        /// `None` clears the team.
+        team: Option<Lookup<Team>>,
+    },
+    /// Hand the conversation to an AI agent: a new session starts.
+    HandToAgent {
+        /// What the directory says the id is.
+        agent: Lookup<AiAgent>,
+        /// Ask the AI to write first.
+        send_initial_message: bool,
+    },
+    /// Remove the AI agent (its session ends).
+    UnassignAgent,
+    /// End the active AI session; the agent stays.
+    EndAgentSession,
+    /// Ask for a human.
+    Handoff {
+        /// Free-text reason.
+        reason: Option<String>,
+    },
+    /// The status menu.
+    SetStatus {
+        /// New status.
+        status: Status,
+        /// Closing note, only when closing.
+        closing_note: Option<ClosingNoteInput>,
+        /// The latest messages (oldest first), needed when notes are auto-generated.
+        recent_messages: Vec<Message>,
+    },
+    /// Post a message: a human reply, an AI reply or an integration message, by the caller's role.
+    PostMessage {
+        /// The text.
+        body: String,
+        /// For a member's reply to a closed conversation.
+        on_closed: Option<OnClosed>,
+        /// For integrations: `broadcast` or `workflow`.
+        sender: Option<SenderKind>,
+    },
+    /// The contact wrote (through a channel).
+    ContactMessage {
+        /// The text.
+        body: String,
+        /// The provider's message id.
+        channel_message_id: Option<String>,
+    },
+    /// An internal note.
+    AddNote {
+        /// The text.
+        body: String,
+    },
+    /// Snooze until a future time.
+    Snooze {
+        /// When to wake.
+        until: Timestamp,
+    },
+    /// Clear the snooze.
+    Unsnooze,
+    /// Add and remove labels.
+    Labels {
+        /// Labels to add.
+        add: Vec<String>,
+        /// Labels to remove.
+        remove: Vec<String>,
+    },
+    /// Move to another channel of the workspace.
+    TransferChannel {
+        /// What the directory says the id is.
+        channel: Lookup<Channel>,
+    },
+    /// The auto-close timer of `generation` came due.
+    FireAutoClose {
+        /// The generation the sweep saw.
+        generation: u64,
+        /// The latest messages (oldest first), needed when notes are auto-generated.
+        recent_messages: Vec<Message>,
+    },
+    /// A member left the directory.
+    MemberRemoved {
+        /// The member.
+        member_id: String,
+    },
+    /// A team was deleted.
+    TeamRemoved {
+        /// The team.
+        team_id: String,
+    },
+    /// An AI agent was deleted: it leaves the conversation and its session ends.
+    AgentRemoved {
+        /// The agent.
+        agent_id: String,
+    },
+    /// The contact changed (name, lead, blocked): refresh the snapshot.
+    ContactChanged {
+        /// The contact as it is now.
+        contact: Contact,
+    },
+}
+
+impl Command {
+    /// Whether the handler must load the latest messages before deciding.
+    pub fn wants_recent_messages(&self, settings: &Settings) -> bool {
+        settings.closing_notes.auto_generate
+            && match self {
+                Command::SetStatus { status, .. } => *status == Status::Closed,
+                Command::FireAutoClose { .. } => true,
+                _ => false,
+            }
+    }
+
+    /// This command with the latest messages it generates a note from (other commands are unchanged).
+    pub fn with_recent_messages(mut self, messages: Vec<Message>) -> Command {
+        if let Command::SetStatus {
+            recent_messages, ..
+        }
+        | Command::FireAutoClose {
+            recent_messages, ..
+        } = &mut self
+        {
+            *recent_messages = messages;
+        }
+        self
+    }
+}
+
+/// One conversation's part of an atomic write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Write {
+    /// The new state (version already advanced).
+    pub conversation: Conversation,
+    /// The version the decision read; `None` creates the conversation (it must not exist).
+    pub expected_version: Option<u64>,
+    /// Timeline events, in order.
+    pub timeline: Vec<TimelineEvent>,
+    /// New messages.
+    pub messages: Vec<Message>,
+    /// Outgoing events (the table is the outbox).
+    pub events: Vec<DomainEvent>,
+}
+
+/// A decision: what to write atomically, and what to answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// The writes; empty when nothing changes (no event, no version bump).
+    pub writes: Vec<Write>,
+    /// The conversation to answer with (where a message landed).
+    pub conversation: Conversation,
+    /// The message posted, if any.
+    pub message: Option<Message>,
+}
+
+impl Outcome {
+    /// Whether the command changed nothing.
+    pub fn is_noop(&self) -> bool {
+        self.writes.is_empty()
+    }
+
+    pub(super) fn unchanged(conv: &Conversation) -> Outcome {
+        Outcome {
+            writes: Vec::new(),
+            conversation: conv.clone(),
+            message: None,
+        }
+    }
+}
+
+/// The actor as the timeline records it.
+pub fn actor_ref(actor: &Actor) -> ActorRef {
+    match actor {
+        Actor::Caller(c) => ActorRef {
+            kind: match c.role {
+                Role::AiAgent => ActorKind::AiAgent,
+                Role::Integration => ActorKind::Integration,
+                _ => ActorKind::Member,
+            },
+            id: Some(c.id.clone()),
+        },
+        Actor::Contact { id } => ActorRef {
+            kind: ActorKind::Contact,
+            id: Some(id.clone()),
+        },
+        Actor::System => ActorRef::system(),
+    }
+}
+
+pub(super) fn caller<'a>(ctx: &'a Ctx<'_>) -> Result<&'a Caller, DomainError> {
+    match ctx.actor {
+        Actor::Caller(c) => Ok(c),
+        _ => Err(DomainError::Forbidden),
+    }
+}
+
+pub(super) fn require(ctx: &Ctx<'_>, cap: Capability) -> Result<(), DomainError> {
+    match ctx.actor {
+        Actor::Caller(c) => authorize(c.role, cap),
+        // Contacts and the system act only through their own commands.
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn member_ref(c: &Caller) -> NamedRef {
+    NamedRef {
+        id: c.id.clone(),
+        name: c.display_name().unwrap_or_default().to_string(),
+    }
+}
+
+/// Trims a body and checks it is not blank or too long.
+pub fn validate_body(body: &str) -> Result<&str, DomainError> {
+    let b = body.trim();
+    if b.is_empty() {
+        return Err(DomainError::EmptyBody);
+    }
+    if b.chars().count() > MAX_BODY_CHARS {
+        return Err(DomainError::BadRequest(format!(
+            "body is longer than {MAX_BODY_CHARS} characters"
+        )));
+    }
+    Ok(b)
+}
+
+/// Decides `cmd` on `conv`: each command is one rule, in the module named for it.
+pub fn decide(
+    conv: &Conversation,
+    cmd: Command,
+    ctx: &mut Ctx<'_>,
+) -> Result<Outcome, DomainError> {
+    match cmd {
+        Command::Assign { target } => assign(conv, target, ctx),
+        Command::Takeover => takeover(conv, ctx),
+        Command::Unassign => unassign(conv, ctx),
+        Command::SetTeam { team } => set_team(conv, team, ctx),
+        Command::HandToAgent {
+            agent,
+            send_initial_message,
+        } => hand_to_agent(conv, agent, send_initial_message, ctx),
+        Command::UnassignAgent => unassign_agent(conv, ctx),
+        Command::EndAgentSession => end_agent_session(conv, ctx),
+        Command::Handoff { reason } => handoff(conv, reason, ctx),
+        Command::SetStatus {
+            status,
+            closing_note,
+            recent_messages,
+        } => set_status(conv, status, closing_note, &recent_messages, ctx),
+        Command::PostMessage {
+            body,
+            on_closed,
+            sender,
+        } => post_message(conv, &body, on_closed, sender, ctx),
+        Command::ContactMessage {
+            body,
+            channel_message_id,
+        } => contact_message(conv, &body, channel_message_id, ctx),
+        Command::AddNote { body } => add_note(conv, &body, ctx),
+        Command::Snooze { until } => snooze(conv, until, ctx),
+        Command::Unsnooze => unsnooze(conv, ctx),
+        Command::Labels { add, remove } => labels(conv, add, remove, ctx),
+        Command::TransferChannel { channel } => transfer_channel(conv, channel, ctx),
+        Command::FireAutoClose {
+            generation,
+            recent_messages,
+        } => fire_auto_close(conv, generation, &recent_messages, ctx),
+        Command::MemberRemoved { member_id } => member_removed(conv, &member_id, ctx),
+        Command::AgentRemoved { agent_id } => agent_removed(conv, agent_id, ctx),
+        Command::TeamRemoved { team_id } => team_removed(conv, &team_id, ctx),
+        Command::ContactChanged { contact } => contact_changed(conv, contact, ctx),
+    }
+}
