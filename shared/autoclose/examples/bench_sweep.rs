@@ -114,10 +114,7 @@ async fn flush<S: ConversationStore>(
     }
     let writes = std::mem::take(pending);
     store
-        .commit(Commit {
-            writes,
-            ..Commit::default()
-        })
+        .commit(Commit::new(writes[0].conversation.workspace_id.clone()).with_writes(writes))
         .await?;
     Ok(())
 }
@@ -166,7 +163,10 @@ async fn measure<S: ConversationStore>(
     // The worker on everything queued (what the SQS-triggered function does).
     let started = Instant::now();
     let mut closed = 0;
-    while let Some(r) = drain_once(&store, &queue, &clock, &notes).await? {
+    let app = inbox_app::App::new(&store)
+        .with_clock(clock.clone())
+        .with_notes(notes);
+    while let Some(r) = drain_once(&app, &queue).await? {
         closed += r.closed;
     }
     let close = started.elapsed();

@@ -17,7 +17,7 @@ pub mod queue;
 mod sweep;
 mod worker;
 
-pub use fire::{FireError, FireOutcome, MAX_FIRE_ATTEMPTS, fire};
+pub use fire::{FireError, FireOutcome, fire};
 pub use local::{LocalTickError, LocalTickLimits, LocalTickReport, drain_once, run_local_tick};
 pub use message::{MessageError, TimerMessage};
 pub use queue::in_process::InProcessQueue;

@@ -4,8 +4,8 @@
 use crate::queue::{MAX_BATCH, QueueError, TimerQueue, TimerReceiver};
 use crate::sweep::{SweepError, SweepLimits, SweepReport, sweep};
 use crate::worker::{WorkerReport, worker_with_report};
-use inbox_domain::NoteGenerator;
-use inbox_store::{Clock, ConversationStore};
+use inbox_app::App;
+use inbox_store::ConversationStore;
 
 /// How much one tick does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,45 +50,41 @@ pub enum LocalTickError {
 /// Receives one batch, runs the worker on it and settles it as Lambda would
 /// (failed records come back later). Returns `None` when nothing was waiting.
 pub async fn drain_once<S, R>(
-    store: &S,
+    app: &App<S>,
     receiver: &R,
-    clock: &dyn Clock,
-    notes: &dyn NoteGenerator,
 ) -> Result<Option<WorkerReport>, QueueError>
 where
-    S: ConversationStore + ?Sized,
+    S: ConversationStore,
     R: TimerReceiver + ?Sized,
 {
     let event = receiver.receive(MAX_BATCH).await?;
     if event.records.is_empty() {
         return Ok(None);
     }
-    let (response, report) = worker_with_report(store, clock, notes, &event).await;
+    let (response, report) = worker_with_report(app, &event).await;
     receiver.settle(&event, &response).await?;
     Ok(Some(report))
 }
 
-/// One sweep at `clock.now()`, then the queue drained through [`worker`](crate::worker)
+/// One sweep at the app's `now`, then the queue drained through [`worker`](crate::worker)
 /// until it is empty (failed messages wait for their visibility delay, so a
 /// later tick retries them) or `max_batches` is reached. Works with the
 /// [`InProcessQueue`](crate::InProcessQueue) and, given an endpoint, the SQS queue.
 pub async fn run_local_tick<S, Q>(
-    store: &S,
+    app: &App<S>,
     queue: &Q,
-    clock: &dyn Clock,
-    notes: &dyn NoteGenerator,
     limits: &LocalTickLimits,
 ) -> Result<LocalTickReport, LocalTickError>
 where
-    S: ConversationStore + ?Sized,
+    S: ConversationStore,
     Q: TimerQueue + TimerReceiver + ?Sized,
 {
     let mut report = LocalTickReport {
-        sweep: sweep(store, queue, clock.now(), &limits.sweep).await?,
+        sweep: sweep(app.store(), queue, app.clock().now(), &limits.sweep).await?,
         ..LocalTickReport::default()
     };
     while report.batches < limits.max_batches {
-        let Some(w) = drain_once(store, queue, clock, notes).await? else {
+        let Some(w) = drain_once(app, queue).await? else {
             break;
         };
         report.batches += 1;

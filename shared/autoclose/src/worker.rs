@@ -4,8 +4,8 @@ use crate::fire::{FireOutcome, fire};
 use crate::message::TimerMessage;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::future::join_all;
-use inbox_domain::NoteGenerator;
-use inbox_store::{Clock, ConversationStore};
+use inbox_app::App;
+use inbox_store::ConversationStore;
 
 /// What one batch did, message by message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,33 +34,26 @@ enum RecordResult {
 /// records that failed, so that only they are delivered again. A malformed
 /// body is logged and acknowledged: it can never succeed, so retrying it
 /// would only delay it into the dead-letter queue.
-pub async fn worker<S>(
-    store: &S,
-    clock: &dyn Clock,
-    notes: &dyn NoteGenerator,
-    event: SqsEvent,
-) -> SqsBatchResponse
+pub async fn worker<S>(app: &App<S>, event: SqsEvent) -> SqsBatchResponse
 where
-    S: ConversationStore + ?Sized,
+    S: ConversationStore,
 {
-    worker_with_report(store, clock, notes, &event).await.0
+    worker_with_report(app, &event).await.0
 }
 
 /// [`worker`], also returning counts (for logs, the dev server and benchmarks).
 pub async fn worker_with_report<S>(
-    store: &S,
-    clock: &dyn Clock,
-    notes: &dyn NoteGenerator,
+    app: &App<S>,
     event: &SqsEvent,
 ) -> (SqsBatchResponse, WorkerReport)
 where
-    S: ConversationStore + ?Sized,
+    S: ConversationStore,
 {
     let results = join_all(
         event
             .records
             .iter()
-            .map(|record| handle_record(store, clock, notes, record)),
+            .map(|record| handle_record(app, record)),
     )
     .await;
     let mut response = SqsBatchResponse::default();
@@ -87,14 +80,9 @@ where
     (response, report)
 }
 
-async fn handle_record<S>(
-    store: &S,
-    clock: &dyn Clock,
-    notes: &dyn NoteGenerator,
-    record: &SqsMessage,
-) -> RecordResult
+async fn handle_record<S>(app: &App<S>, record: &SqsMessage) -> RecordResult
 where
-    S: ConversationStore + ?Sized,
+    S: ConversationStore,
 {
     let message_id = record.message_id.as_deref().unwrap_or_default();
     let msg = match TimerMessage::from_body(record.body.as_deref()) {
@@ -104,7 +92,7 @@ where
             return RecordResult::Malformed;
         }
     };
-    match fire(store, clock, notes, &msg).await {
+    match fire(app, &msg).await {
         Ok(outcome) => {
             tracing::info!(message_id, workspace_id = %msg.workspace_id,
                 conversation_id = %msg.conversation_id, generation = msg.generation,

@@ -38,18 +38,13 @@ async fn races_on_dynamodb_close_once_and_let_the_contact_win() {
     // The contact answers between the sweep and the worker.
     w.contact_says(&answered.id, "one more thing").await;
     let m = msg(&answered.id);
-    assert_eq!(
-        fire(&w.store, &w.clock, &w.notes, &m).await.expect("fire"),
-        FireOutcome::Stale
-    );
+    assert_eq!(fire(&w.app(), &m).await.expect("fire"), FireOutcome::Stale);
     assert_eq!(w.get(&answered.id).await.status, Status::Open);
 
     // Two workers at once on the same message: one close.
     let m = msg(&closes.id);
-    let (a, b) = tokio::join!(
-        fire(&w.store, &w.clock, &w.notes, &m),
-        fire(&w.store, &w.clock, &w.notes, &m)
-    );
+    let (app_a, app_b) = (w.app(), w.app());
+    let (a, b) = tokio::join!(fire(&app_a, &m), fire(&app_b, &m));
     let mut outcomes = vec![a.expect("a"), b.expect("b")];
     outcomes.sort_by_key(|o| format!("{o:?}"));
     assert_eq!(
@@ -84,15 +79,9 @@ async fn dynamodb_and_sqs_close_due_conversations_end_to_end() {
     }
     w.advance_secs(AFTER_SECONDS as i64);
     let (q, _) = sqs_queue(30, Some(3)).await;
-    let tick = run_local_tick(
-        &w.store,
-        &q,
-        &w.clock,
-        &w.notes,
-        &LocalTickLimits::default(),
-    )
-    .await
-    .expect("tick");
+    let tick = run_local_tick(&w.app(), &q, &LocalTickLimits::default())
+        .await
+        .expect("tick");
     assert_eq!((tick.sweep.sent, tick.worker.closed), (12, 12));
     for c in &convs {
         assert_eq!(w.get(&c.id).await.status, Status::Closed);

@@ -69,9 +69,7 @@ async fn a_due_timer_closes_the_conversation_once() {
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].generation, conv.timer_generation);
     let resp = worker(
-        &w.store,
-        &w.clock,
-        &w.notes,
+        &w.app(),
         event(vec![record("m1", &sent[0]), record("m2", &sent[1])]),
     )
     .await;
@@ -94,9 +92,7 @@ async fn a_contact_message_between_sweep_and_worker_wins() {
     let sent = sweep_now(&w).await;
     assert_eq!(sent.len(), 1);
     w.contact_says(&conv.id, "wait, one more question").await;
-    let out = fire(&w.store, &w.clock, &w.notes, &sent[0])
-        .await
-        .expect("fire");
+    let out = fire(&w.app(), &sent[0]).await.expect("fire");
     assert_eq!(out, FireOutcome::Stale);
     let after = w.get(&conv.id).await;
     assert_eq!(after.status, Status::Open);
@@ -124,13 +120,10 @@ async fn a_contact_message_between_the_workers_read_and_write_wins() {
             },
         )
         .await;
-    w.store.sneak_in(Commit {
-        writes: contact.writes,
-        ..Commit::default()
-    });
-    let out = fire(&w.store, &w.clock, &w.notes, &sent[0])
-        .await
-        .expect("fire");
+    w.store.sneak_in(
+        Commit::new(contact.conversation.workspace_id.clone()).with_writes(contact.writes),
+    );
+    let out = fire(&w.app(), &sent[0]).await.expect("fire");
     assert_eq!(out, FireOutcome::Stale);
     assert_eq!(w.get(&conv.id).await.status, Status::Open);
     assert_eq!(w.status_changes(&conv.id).await, 0);
@@ -158,13 +151,9 @@ async fn an_unrelated_change_between_read_and_write_is_re_decided_and_still_clos
             },
         )
         .await;
-    w.store.sneak_in(Commit {
-        writes: label.writes,
-        ..Commit::default()
-    });
-    let out = fire(&w.store, &w.clock, &w.notes, &sent[0])
-        .await
-        .expect("fire");
+    w.store
+        .sneak_in(Commit::new(label.conversation.workspace_id.clone()).with_writes(label.writes));
+    let out = fire(&w.app(), &sent[0]).await.expect("fire");
     assert_eq!(
         out,
         FireOutcome::Closed {
@@ -186,13 +175,7 @@ async fn a_timer_reset_between_sweep_and_worker_fires_only_at_the_new_due_time()
     let reset = w.reply(&conv.id, "Anything else I can do?").await;
     let new_due = reset.auto_close.as_ref().expect("re-armed").due_at;
     assert!(new_due > w.now());
-    let resp = worker(
-        &w.store,
-        &w.clock,
-        &w.notes,
-        event(vec![record("m1", &sent[0])]),
-    )
-    .await;
+    let resp = worker(&w.app(), event(vec![record("m1", &sent[0])])).await;
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!(w.get(&conv.id).await.status, Status::Open);
 
@@ -205,9 +188,7 @@ async fn a_timer_reset_between_sweep_and_worker_fires_only_at_the_new_due_time()
         ..sent[0].clone()
     };
     assert_eq!(
-        fire(&w.store, &w.clock, &w.notes, &early)
-            .await
-            .expect("fire"),
+        fire(&w.app(), &early).await.expect("fire"),
         FireOutcome::Stale
     );
     assert_eq!(w.get(&conv.id).await.status, Status::Open);
@@ -215,22 +196,14 @@ async fn a_timer_reset_between_sweep_and_worker_fires_only_at_the_new_due_time()
     // At the new due time it closes.
     w.clock.set(new_due);
     let q = fast_in_process();
-    let tick = run_local_tick(
-        &w.store,
-        &q,
-        &w.clock,
-        &w.notes,
-        &LocalTickLimits::default(),
-    )
-    .await
-    .expect("tick");
+    let tick = run_local_tick(&w.app(), &q, &LocalTickLimits::default())
+        .await
+        .expect("tick");
     assert_eq!((tick.sweep.sent, tick.worker.closed), (1, 1));
     assert_auto_closed(&w, &conv.id).await;
     // The stale first message, delivered late, still changes nothing.
     assert_eq!(
-        fire(&w.store, &w.clock, &w.notes, &sent[0])
-            .await
-            .expect("fire"),
+        fire(&w.app(), &sent[0]).await.expect("fire"),
         FireOutcome::Stale
     );
     assert_eq!(w.status_changes(&conv.id).await, 1);
@@ -244,22 +217,14 @@ async fn the_same_message_delivered_twice_closes_once() {
     let sent = sweep_now(&w).await;
     // Twice in one batch (handled concurrently)…
     let (resp, report) = worker_with_report(
-        &w.store,
-        &w.clock,
-        &w.notes,
+        &w.app(),
         &event(vec![record("a", &sent[0]), record("b", &sent[0])]),
     )
     .await;
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!((report.closed, report.stale), (1, 1));
     // …and once more in a later batch.
-    let resp = worker(
-        &w.store,
-        &w.clock,
-        &w.notes,
-        event(vec![record("c", &sent[0])]),
-    )
-    .await;
+    let resp = worker(&w.app(), event(vec![record("c", &sent[0])])).await;
     assert!(resp.batch_item_failures.is_empty());
     assert_auto_closed(&w, &conv.id).await;
 }
@@ -270,10 +235,8 @@ async fn two_workers_at_once_close_once() {
     let conv = w.armed_conversation(1).await;
     w.advance_secs(AFTER_SECONDS as i64);
     let sent = sweep_now(&w).await;
-    let (a, b) = tokio::join!(
-        fire(&w.store, &w.clock, &w.notes, &sent[0]),
-        fire(&w.store, &w.clock, &w.notes, &sent[0]),
-    );
+    let (app_a, app_b) = (w.app(), w.app());
+    let (a, b) = tokio::join!(fire(&app_a, &sent[0]), fire(&app_b, &sent[0]),);
     let mut outcomes = vec![a.expect("a"), b.expect("b")];
     outcomes.sort_by_key(|o| format!("{o:?}"));
     assert_eq!(
@@ -307,7 +270,7 @@ async fn a_sweep_run_twice_still_closes_once() {
         .enumerate()
         .map(|(i, m)| record(&format!("m{i}"), m))
         .collect();
-    let (resp, report) = worker_with_report(&w.store, &w.clock, &w.notes, &event(records)).await;
+    let (resp, report) = worker_with_report(&w.app(), &event(records)).await;
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!((report.closed, report.stale), (2, 2));
     for c in &convs {
@@ -329,9 +292,7 @@ async fn auto_close_turned_off_clears_the_due_timer_and_closes_nothing() {
         1,
         "turning auto-close off disarms nothing stored"
     );
-    let out = fire(&w.store, &w.clock, &w.notes, &sent[0])
-        .await
-        .expect("fire");
+    let out = fire(&w.app(), &sent[0]).await.expect("fire");
     assert_eq!(out, FireOutcome::Cleared);
     let after = w.get(&conv.id).await;
     assert_eq!(after.status, Status::Open);
@@ -353,15 +314,9 @@ async fn auto_generate_adds_a_generated_closing_note() {
     let conv = w.armed_conversation(1).await;
     w.advance_secs(AFTER_SECONDS as i64);
     let q = fast_in_process();
-    let tick = run_local_tick(
-        &w.store,
-        &q,
-        &w.clock,
-        &w.notes,
-        &LocalTickLimits::default(),
-    )
-    .await
-    .expect("tick");
+    let tick = run_local_tick(&w.app(), &q, &LocalTickLimits::default())
+        .await
+        .expect("tick");
     assert_eq!(tick.worker.closed, 1);
     assert_auto_closed(&w, &conv.id).await;
     let note = w
@@ -396,9 +351,7 @@ async fn a_missing_conversation_or_a_malformed_body_is_acknowledged() {
         generation: 1,
     };
     assert_eq!(
-        fire(&w.store, &w.clock, &w.notes, &ghost)
-            .await
-            .expect("fire"),
+        fire(&w.app(), &ghost).await.expect("fire"),
         FireOutcome::Missing
     );
     let bad = SqsMessage {
@@ -410,13 +363,8 @@ async fn a_missing_conversation_or_a_malformed_body_is_acknowledged() {
         message_id: Some("empty".into()),
         ..SqsMessage::default()
     };
-    let (resp, report) = worker_with_report(
-        &w.store,
-        &w.clock,
-        &w.notes,
-        &event(vec![bad, empty, record("ghost", &ghost)]),
-    )
-    .await;
+    let (resp, report) =
+        worker_with_report(&w.app(), &event(vec![bad, empty, record("ghost", &ghost)])).await;
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!((report.malformed, report.missing), (2, 1));
 }
@@ -436,7 +384,7 @@ async fn the_worker_names_exactly_the_failing_message() {
         .iter()
         .map(|m| record(&format!("id-{}", m.conversation_id), m))
         .collect();
-    let resp = worker(&w.store, &w.clock, &w.notes, event(records)).await;
+    let resp = worker(&w.app(), event(records)).await;
     let failed: Vec<_> = resp
         .batch_item_failures
         .iter()
@@ -460,10 +408,8 @@ async fn the_local_tick_retries_a_failure_and_dead_letters_a_poison_message() {
     for _ in 0..3 {
         ticks.push(
             run_local_tick(
-                &w.store,
+                &w.app(),
                 &q,
-                &w.clock,
-                &w.notes,
                 &LocalTickLimits {
                     max_batches: 1,
                     ..LocalTickLimits::default()
@@ -481,23 +427,12 @@ async fn the_local_tick_retries_a_failure_and_dead_letters_a_poison_message() {
     assert_eq!(dead[0].message.conversation_id, poison.id);
     // Once the store recovers, the next sweep queues the still-armed timer again.
     w.store.fail(None);
-    let tick = run_local_tick(
-        &w.store,
-        &q,
-        &w.clock,
-        &w.notes,
-        &LocalTickLimits::default(),
-    )
-    .await
-    .expect("tick");
+    let tick = run_local_tick(&w.app(), &q, &LocalTickLimits::default())
+        .await
+        .expect("tick");
     assert_eq!(tick.worker.closed, 1);
     assert_auto_closed(&w, &poison.id).await;
-    assert!(
-        drain_once(&w.store, &q, &w.clock, &w.notes)
-            .await
-            .expect("drain")
-            .is_none()
-    );
+    assert!(drain_once(&w.app(), &q).await.expect("drain").is_none());
 }
 
 #[tokio::test]

@@ -45,7 +45,7 @@ async fn the_workers_partial_batch_failure_names_exactly_the_failing_message() {
         })
         .and_then(|r| r.message_id.clone())
         .expect("the failing record");
-    let resp = worker(&w.store, &w.clock, &w.notes, event.clone()).await;
+    let resp = worker(&w.app(), event.clone()).await;
     let failed: Vec<_> = resp
         .batch_item_failures
         .iter()
@@ -65,7 +65,7 @@ async fn the_workers_partial_batch_failure_names_exactly_the_failing_message() {
         again.records[0].message_id.as_deref(),
         Some(failing_id.as_str())
     );
-    let resp = worker(&w.store, &w.clock, &w.notes, again.clone()).await;
+    let resp = worker(&w.app(), again.clone()).await;
     assert!(resp.batch_item_failures.is_empty());
     q.settle(&again, &resp).await.expect("settle");
     assert_eq!(w.get(&convs[1].id).await.status, Status::Closed);
@@ -88,10 +88,7 @@ async fn a_poison_message_reaches_the_dead_letter_queue_after_the_receive_count(
     let mut failures = 0;
     let start = Instant::now();
     while sqs_depth(&dlq).await == 0 && start.elapsed() < Duration::from_secs(10) {
-        if let Some(r) = drain_once(&w.store, &q, &w.clock, &w.notes)
-            .await
-            .expect("drain")
-        {
+        if let Some(r) = drain_once(&w.app(), &q).await.expect("drain") {
             failures += r.failed;
         }
     }
@@ -149,15 +146,9 @@ async fn the_local_tick_on_sqs_closes_due_conversations() {
     let convs: Vec<_> = futures::future::join_all((0..12).map(|n| w.armed_conversation(n))).await;
     w.advance_secs(AFTER_SECONDS as i64);
     let (q, _) = sqs_queue(30, Some(3)).await;
-    let tick = run_local_tick(
-        &w.store,
-        &q,
-        &w.clock,
-        &w.notes,
-        &LocalTickLimits::default(),
-    )
-    .await
-    .expect("tick");
+    let tick = run_local_tick(&w.app(), &q, &LocalTickLimits::default())
+        .await
+        .expect("tick");
     assert_eq!(
         (tick.sweep.sent, tick.worker.closed, tick.worker.failed),
         (12, 12, 0)

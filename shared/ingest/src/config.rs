@@ -12,7 +12,7 @@ use crate::ingest::MAX_BODY_BYTES;
 use crate::url::webhook_path;
 
 /// The longest channel name accepted, in characters.
-const MAX_NAME_CHARS: usize = 200;
+const MAX_NAME_CHARS: usize = inbox_domain::DisplayName::MAX_CHARS;
 /// The longest secret or verify token accepted, in bytes (they end up in HMAC keys and items).
 const MAX_SECRET_BYTES: usize = 1024;
 /// Telegram's own limit on `secret_token`.

@@ -10,18 +10,17 @@
 
 use inbox_domain::model::{Contact, Conversation};
 use inbox_domain::{IdGen, IdKind};
-use inbox_store::UlidIds;
 use sha2::{Digest, Sha256};
 
-/// Ids from ULIDs, except that the first conversation id asked for is a fixed one.
-pub(crate) struct ConvergentIds {
-    inner: UlidIds,
+/// Ids from `inner`, except that the first conversation id asked for is a fixed one.
+pub(crate) struct ConvergentIds<'a> {
+    inner: &'a mut dyn IdGen,
     conversation_id: Option<String>,
 }
 
-impl ConvergentIds {
-    /// Hands out `conversation_id` for the next new conversation, ULIDs for the rest.
-    pub(crate) fn new(inner: UlidIds, conversation_id: Option<String>) -> Self {
+impl<'a> ConvergentIds<'a> {
+    /// Hands out `conversation_id` for the next new conversation, `inner`'s ids for the rest.
+    pub(crate) fn new(inner: &'a mut dyn IdGen, conversation_id: Option<String>) -> Self {
         ConvergentIds {
             inner,
             conversation_id,
@@ -29,7 +28,7 @@ impl ConvergentIds {
     }
 }
 
-impl IdGen for ConvergentIds {
+impl IdGen for ConvergentIds<'_> {
     fn new_id(&mut self, kind: IdKind) -> String {
         if kind == IdKind::Conversation
             && let Some(id) = self.conversation_id.take()
@@ -118,7 +117,8 @@ mod tests {
 
     #[test]
     fn only_the_first_conversation_id_is_fixed() {
-        let mut ids = ConvergentIds::new(UlidIds::default(), Some("conv_fixed".into()));
+        let mut inner = inbox_domain::SequentialIds::default();
+        let mut ids = ConvergentIds::new(&mut inner, Some("conv_fixed".into()));
         assert!(ids.new_id(IdKind::Message).starts_with("msg_"));
         assert_eq!(ids.new_id(IdKind::Conversation), "conv_fixed");
         assert_ne!(ids.new_id(IdKind::Conversation), "conv_fixed");

@@ -43,11 +43,29 @@ pub enum IngestError {
     Rejected(#[from] DomainError),
     /// Version conflicts did not settle within the retry budget: 503, the provider retries.
     #[error("the conversation kept changing; gave up after {0} attempts")]
-    Contention(usize),
+    Contention(u32),
     /// The store failed: 503 when it is unavailable (the provider retries), else 500.
     /// Items of the delivery before the failing one may be stored; a retry dedupes them.
     #[error("store: {0}")]
     Store(#[from] StoreError),
+}
+
+impl From<inbox_app::AppError> for IngestError {
+    fn from(e: inbox_app::AppError) -> Self {
+        use inbox_app::AppError;
+        match e {
+            AppError::Contended(n) => IngestError::Contention(n),
+            AppError::Domain(d) => IngestError::Rejected(d),
+            AppError::Store(s) => IngestError::Store(s),
+            AppError::Duplicate => IngestError::Store(StoreError::Duplicate),
+            // A contact message names no conversation and carries no
+            // precondition: these mean the store answered inconsistently.
+            AppError::NotFound(what) => IngestError::Store(StoreError::Corrupt(format!(
+                "{what} vanished during ingestion"
+            ))),
+            AppError::PreconditionFailed => IngestError::Store(StoreError::Conflict),
+        }
+    }
 }
 
 impl IngestError {

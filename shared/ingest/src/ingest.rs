@@ -1,16 +1,16 @@
 //! One webhook delivery, from raw request to stored messages and an answer.
 
 use http::HeaderMap;
+use inbox_app::{App, AppError, Decision, Plan, Principal, Target};
 use inbox_channels::{
     ChannelKind, Delivery, DeliveryState, Inbound, InboundMessage, kind_name,
     whatsapp_handshake_query,
 };
 use inbox_domain::commands::validate_body;
 use inbox_domain::ids::is_valid_external_id;
-use inbox_domain::model::{Channel, Contact, Conversation, DeliveryStatus};
-use inbox_domain::{Actor, Ctx, ExtractiveNotes, IdGen, IdKind, receive_contact_message};
-use inbox_store::{Clock, Commit, DedupeKey, DirectoryStore, Store, StoreError, UlidIds};
-use std::time::Duration;
+use inbox_domain::model::{Channel, Contact, DeliveryStatus};
+use inbox_domain::{Ctx, DisplayName, Email, IdKind, Phone, receive_contact_message};
+use inbox_store::{DedupeKey, DirectoryStore, Store};
 
 use crate::convergent::{ConvergentIds, successor_conversation_id};
 use crate::error::IngestError;
@@ -23,12 +23,6 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// How long a `(channel, provider message id)` key is remembered: providers retry
 /// for hours to a few days (Meta up to 7 days), so a week covers every redelivery.
 pub const DEDUPE_TTL_SECONDS: i64 = 7 * 24 * 60 * 60;
-
-/// Decisions per message before giving up on a conversation that keeps changing (503).
-pub const MAX_ATTEMPTS: usize = 10;
-
-/// How many of a contact's conversations are searched for its latest on the channel.
-const CONVERSATION_SCAN: usize = 100;
 
 /// What one accepted delivery did, item by item.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -53,9 +47,8 @@ pub struct IngestReport {
 /// [`crate::public_url`]; only Twilio uses it). The answer is 200 in the
 /// provider's form once every item is stored, or a problem+json error.
 #[allow(clippy::too_many_arguments)]
-pub async fn ingest<S, C>(
-    store: &S,
-    clock: &C,
+pub async fn ingest<S>(
+    app: &App<S>,
     kind: ChannelKind,
     workspace_id: &str,
     channel_id: &str,
@@ -64,13 +57,11 @@ pub async fn ingest<S, C>(
     public_url: &str,
 ) -> WebhookReply
 where
-    S: Store + ?Sized,
-    C: Clock + ?Sized,
+    S: Store,
 {
     let kind_label = kind_name(kind);
     match try_ingest(
-        store,
-        clock,
+        app,
         kind,
         workspace_id,
         channel_id,
@@ -109,9 +100,8 @@ where
 /// [`ingest`] without the answer: what was done, or why not (for callers that log
 /// or answer differently, and for tests).
 #[allow(clippy::too_many_arguments)]
-pub async fn try_ingest<S, C>(
-    store: &S,
-    clock: &C,
+pub async fn try_ingest<S>(
+    app: &App<S>,
     kind: ChannelKind,
     workspace_id: &str,
     channel_id: &str,
@@ -120,9 +110,9 @@ pub async fn try_ingest<S, C>(
     public_url: &str,
 ) -> Result<IngestReport, IngestError>
 where
-    S: Store + ?Sized,
-    C: Clock + ?Sized,
+    S: Store,
 {
+    let (store, clock) = (app.store(), app.clock());
     if raw_body.len() > MAX_BODY_BYTES {
         return Err(IngestError::PayloadTooLarge {
             size: raw_body.len(),
@@ -165,16 +155,13 @@ where
         }
     }
 
-    let ids = UlidIds::default();
     let mut bodies = bodies.into_iter();
     let mut report = IngestReport::default();
     for item in items {
         match item {
             Inbound::Message(message) => {
                 let body = bodies.next().unwrap_or_default();
-                let stored =
-                    store_message(store, clock, &ids, workspace_id, &channel, &message, &body)
-                        .await?;
+                let stored = store_message(app, workspace_id, &channel, &message, &body).await?;
                 if stored {
                     report.stored += 1;
                 } else {
@@ -319,89 +306,79 @@ fn delivery_status(state: DeliveryState) -> DeliveryStatus {
     }
 }
 
-/// Stores one contact message; `Ok(false)` when the delivery was stored before.
-async fn store_message<S, C>(
-    store: &S,
-    clock: &C,
-    ids: &UlidIds,
+/// Stores one contact message through the application layer; `Ok(false)`
+/// when the delivery was stored before.
+async fn store_message<S: Store>(
+    app: &App<S>,
     workspace_id: &str,
     channel: &Channel,
     message: &InboundMessage,
     body: &str,
-) -> Result<bool, IngestError>
-where
-    S: Store + ?Sized,
-    C: Clock + ?Sized,
-{
-    let first_seen = clock.now();
+) -> Result<bool, IngestError> {
+    let first_seen = app.clock().now();
     let sender = &message.sender;
+    // A provider's profile fields follow the API's rules, cleaned rather than refused.
+    let name = sender
+        .name
+        .as_deref()
+        .and_then(DisplayName::from_channel)
+        .or_else(|| sender.handle.as_deref().and_then(DisplayName::from_channel));
     let candidate = Contact {
-        id: ids.clone().new_id(IdKind::Contact),
-        name: sender.name.clone().or_else(|| sender.handle.clone()),
-        email: sender.email.clone(),
-        phone: sender.phone.clone(),
+        id: app.new_ids().new_id(IdKind::Contact),
+        name: name.map(String::from),
+        email: sender
+            .email
+            .as_deref()
+            .and_then(Email::from_channel)
+            .map(String::from),
+        phone: sender
+            .phone
+            .as_deref()
+            .and_then(Phone::from_channel)
+            .map(String::from),
         blocked: false,
         created_at: first_seen,
     };
-    let contact = store
+    let contact = app
+        .store()
         .contact_for_sender(workspace_id, &channel.id, &sender.id, &candidate)
         .await?;
-    let actor = Actor::Contact {
-        id: contact.id.clone(),
-    };
     let dedupe = DedupeKey {
         workspace_id: workspace_id.to_string(),
         channel_id: channel.id.clone(),
         message_id: message.provider_message_id.clone(),
         expires_at: first_seen.plus_seconds(DEDUPE_TTL_SECONDS),
     };
-
-    // A conversation a concurrent delivery created under the id we proposed: the
-    // contact's conversation list may not show it yet (DynamoDB indexes lag).
-    let mut created_elsewhere: Option<String> = None;
-    let mut proposed_before: Vec<String> = Vec::new();
-    for attempt in 0..MAX_ATTEMPTS {
-        if attempt > 0 {
-            // Spread retries a little so racers do not collide again in lockstep.
-            let millis = u64::try_from(attempt).unwrap_or(u64::MAX).saturating_mul(5);
-            tokio::time::sleep(Duration::from_millis(millis)).await;
-        }
-        let mut context = None;
-        if let Some(id) = created_elsewhere.take() {
-            let found = store.load_context(workspace_id, Some(&id), &[]).await?;
-            let on_channel = found.conversation.as_ref().is_some_and(|c| {
-                c.channel_id.as_deref() == Some(channel.id.as_str()) && c.contact.id == contact.id
-            });
-            if on_channel {
-                context = Some(found);
-            }
-        }
-        let context = match context {
-            Some(found) => found,
-            None => {
-                let latest =
-                    latest_on_channel(store, workspace_id, &contact.id, &channel.id).await?;
-                store
-                    .load_context(workspace_id, latest.map(|c| c.id).as_deref(), &[])
-                    .await?
-            }
-        };
-        let latest = context.conversation.as_ref();
-        let proposed = successor_conversation_id(workspace_id, &channel.id, &contact, latest);
-        // An id already refused in this call belongs to a conversation that is not the
-        // contact's latest here (e.g. moved to another channel): fall back to a fresh one.
-        let fixed = (!proposed_before.contains(&proposed)).then(|| proposed.clone());
-
-        let outcome = {
-            let mut conversation_ids = ConvergentIds::new(ids.clone(), fixed);
+    let plan = Plan::new(
+        workspace_id,
+        Principal::Contact(contact.id.clone()),
+        Target::ContactOnChannel {
+            contact_id: contact.id.clone(),
+            channel_id: channel.id.clone(),
+        },
+    )
+    .with_dedupe(dedupe);
+    // An attempt is repeated only after its commit lost a race. When it was
+    // creating a conversation under the convergent id, that id is not
+    // proposed again: if it was not the racer's conversation on this channel
+    // (e.g. one moved elsewhere), proposing it again would lose forever.
+    let mut refused: Vec<String> = Vec::new();
+    let mut created_last: Option<String> = None;
+    let done = app
+        .execute(plan, |loaded, ctx| {
+            refused.extend(created_last.take());
+            let latest = loaded.conversation();
+            let proposed = successor_conversation_id(workspace_id, &channel.id, &contact, latest);
+            let fixed = (!refused.contains(&proposed)).then(|| proposed.clone());
+            let mut ids = ConvergentIds::new(&mut *ctx.ids, fixed);
             let mut ctx = Ctx {
-                now: clock.now(),
-                actor: &actor,
-                settings: &context.settings,
-                ids: &mut conversation_ids,
-                notes: &ExtractiveNotes,
+                now: ctx.now,
+                actor: ctx.actor,
+                settings: ctx.settings,
+                ids: &mut ids,
+                notes: ctx.notes,
             };
-            receive_contact_message(
+            let outcome = receive_contact_message(
                 latest,
                 workspace_id,
                 &contact,
@@ -409,53 +386,22 @@ where
                 body,
                 Some(message.provider_message_id.clone()),
                 &mut ctx,
-            )?
-        };
-        let created: Option<String> = outcome
-            .writes
-            .iter()
-            .find(|w| w.expected_version.is_none())
-            .map(|w| w.conversation.id.clone());
-        let commit = Commit {
-            writes: outcome.writes,
-            dedupe: Some(dedupe.clone()),
-            provision: None,
-        };
-        match store.commit(commit).await {
-            Ok(()) => return Ok(true),
-            Err(StoreError::Duplicate) => return Ok(false),
-            Err(StoreError::Conflict) => {
-                if let Some(id) = created {
-                    if id == proposed {
-                        proposed_before.push(proposed);
-                    }
-                    created_elsewhere = Some(id);
-                }
-                tracing::debug!(workspace_id, channel_id = %channel.id, attempt, "version conflict; deciding again");
+            )?;
+            if outcome
+                .writes
+                .iter()
+                .any(|w| w.expected_version.is_none() && w.conversation.id == proposed)
+            {
+                created_last = Some(proposed);
             }
-            Err(other) => return Err(other.into()),
-        }
+            Ok(Decision::Decided(outcome))
+        })
+        .await;
+    match done {
+        Ok(_) => Ok(true),
+        Err(AppError::Duplicate) => Ok(false),
+        Err(e) => Err(e.into()),
     }
-    Err(IngestError::Contention(MAX_ATTEMPTS))
-}
-
-/// The contact's newest conversation on the channel, if any.
-async fn latest_on_channel<S>(
-    store: &S,
-    workspace_id: &str,
-    contact_id: &str,
-    channel_id: &str,
-) -> Result<Option<Conversation>, StoreError>
-where
-    S: Store + ?Sized,
-{
-    let conversations = store
-        .conversations_of_contact(workspace_id, contact_id, CONVERSATION_SCAN)
-        .await?;
-    // Newest `created_at` first, by the port's contract.
-    Ok(conversations
-        .into_iter()
-        .find(|c| c.channel_id.as_deref() == Some(channel_id)))
 }
 
 #[cfg(test)]

@@ -30,8 +30,7 @@ mod url;
 pub use config::{ChannelList, ChannelView, ConfigError, list_channels, put_channel};
 pub use error::IngestError;
 pub use ingest::{
-    DEDUPE_TTL_SECONDS, IngestReport, MAX_ATTEMPTS, MAX_BODY_BYTES, handshake, ingest,
-    message_body, try_ingest,
+    DEDUPE_TTL_SECONDS, IngestReport, MAX_BODY_BYTES, handshake, ingest, message_body, try_ingest,
 };
 pub use reply::WebhookReply;
 pub use url::{PUBLIC_BASE_URL_ENV, public_url, webhook_path};

@@ -141,10 +141,7 @@ async fn a_blocked_contacts_message_is_stored_and_changes_nothing_else() {
         .update_contact(
             WS,
             &blocked,
-            Commit {
-                writes: refreshed.writes,
-                ..Commit::default()
-            },
+            Commit::new(refreshed.conversation.workspace_id.clone()).with_writes(refreshed.writes),
         )
         .await
         .unwrap();

@@ -26,18 +26,8 @@ async fn duplicates_are_reported_as_such() {
     let h = Harness::new().await;
     let body = generic_body("m1", "cust-1", "hello");
     let headers = h.signed(ChannelKind::Generic, &body);
-    let run = || {
-        try_ingest(
-            &h.store,
-            &h.clock,
-            ChannelKind::Generic,
-            WS,
-            "web",
-            &headers,
-            &body,
-            "",
-        )
-    };
+    let app = h.app();
+    let run = || try_ingest(&app, ChannelKind::Generic, WS, "web", &headers, &body, "");
     let first = run().await.unwrap();
     let second = run().await.unwrap();
     assert_eq!((first.stored, first.duplicates), (1, 0));

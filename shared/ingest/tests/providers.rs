@@ -77,8 +77,7 @@ async fn twilio_public_url_with_query_string_is_what_is_signed() {
         ),
     ]);
     let report = try_ingest(
-        &h.store,
-        &h.clock,
+        &h.app(),
         ChannelKind::Twilio,
         WS,
         "sms",
@@ -173,8 +172,7 @@ async fn ignored_updates_answer_200_and_write_nothing() {
     let body = sample("telegram-edited-message-update.json");
     let headers = h.signed(ChannelKind::Telegram, &body);
     let report = try_ingest(
-        &h.store,
-        &h.clock,
+        &h.app(),
         ChannelKind::Telegram,
         WS,
         "tg",
@@ -229,10 +227,10 @@ async fn outgoing_message(h: &Harness, provider_id: &str) -> String {
     outcome.writes[0].messages[0].channel_message_id = Some(provider_id.into());
     let id = outcome.writes[0].messages[0].id.clone();
     h.store
-        .commit(inbox_store::Commit {
-            writes: outcome.writes,
-            ..Default::default()
-        })
+        .commit(
+            inbox_store::Commit::new(outcome.conversation.workspace_id.clone())
+                .with_writes(outcome.writes),
+        )
         .await
         .unwrap();
     id
@@ -265,8 +263,7 @@ async fn delivery_statuses_are_recorded_on_the_outgoing_message() {
     let body = sample("whatsapp-status-update.json");
     let headers = h.signed(ChannelKind::Whatsapp, &body);
     let report = try_ingest(
-        &h.store,
-        &h.clock,
+        &h.app(),
         ChannelKind::Whatsapp,
         WS,
         "wa",

@@ -189,8 +189,7 @@ async fn unknown_channel_or_wrong_kind_or_workspace_is_401() {
     // Unknown channel id, an invalid one, the Twilio channel under /generic/, another workspace.
     for (ws, channel) in [(WS, "nope"), (WS, "Bad Id"), (WS, "sms"), ("other", "web")] {
         let reply = ingest(
-            &h.store,
-            &h.clock,
+            &h.app(),
             ChannelKind::Generic,
             ws,
             channel,
@@ -273,8 +272,7 @@ async fn bodies_over_256_kib_are_413_before_anything_else() {
         "payload_too_large",
     );
     let unknown = ingest(
-        &h.store,
-        &h.clock,
+        &h.app(),
         ChannelKind::Generic,
         WS,
         "nope",

@@ -63,6 +63,13 @@ impl<S: ConversationStore + DirectoryStore> World<S> {
         }
     }
 
+    /// The application layer over this world's store, clock and notes.
+    pub fn app(&self) -> inbox_app::App<&Instrumented<S>> {
+        inbox_app::App::new(&self.store)
+            .with_clock(self.clock.clone())
+            .with_notes(self.notes)
+    }
+
     pub fn now(&self) -> Timestamp {
         inbox_store::Clock::now(&self.clock)
     }
@@ -113,10 +120,7 @@ impl<S: ConversationStore + DirectoryStore> World<S> {
     pub async fn commit(&self, out: Outcome) {
         self.store
             .inner
-            .commit(Commit {
-                writes: out.writes,
-                ..Commit::default()
-            })
+            .commit(Commit::new(out.conversation.workspace_id.clone()).with_writes(out.writes))
             .await
             .expect("commit");
     }

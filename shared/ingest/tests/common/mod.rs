@@ -73,6 +73,11 @@ pub struct Harness {
 }
 
 impl Harness {
+    /// The application layer over this harness's store and clock.
+    pub fn app(&self) -> inbox_app::App<&SqliteStore> {
+        inbox_app::App::new(&self.store).with_clock(self.clock.clone())
+    }
+
     pub async fn new() -> Self {
         let store = SqliteStore::in_memory().unwrap();
         for kind in inbox_channels::KINDS {
@@ -137,8 +142,7 @@ impl Harness {
     /// Posts `body` with `headers` to the channel of `kind`.
     pub async fn post(&self, kind: ChannelKind, headers: &HeaderMap, body: &[u8]) -> WebhookReply {
         ingest(
-            &self.store,
-            &self.clock,
+            &self.app(),
             kind,
             WS,
             channel_of(kind),
@@ -256,10 +260,9 @@ impl Harness {
         };
         let conversation = outcome.conversation.clone();
         self.store
-            .commit(Commit {
-                writes: outcome.writes,
-                ..Commit::default()
-            })
+            .commit(
+                Commit::new(outcome.conversation.workspace_id.clone()).with_writes(outcome.writes),
+            )
             .await
             .unwrap();
         conversation

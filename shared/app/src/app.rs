@@ -1,0 +1,145 @@
+//! The dependencies every entry point shares, built once per process (or
+//! Lambda cold start), and the small reads that resolve who is acting.
+
+use crate::error::AppError;
+use crate::execute::Token;
+use crate::retry::RetryPolicy;
+use inbox_domain::ids::IdGen;
+use inbox_domain::{Caller, ExtractiveNotes, NoteGenerator, directory};
+use inbox_store::{
+    Clock, Commit, ConversationStore, DirectoryStore, StoreError, SystemClock, UlidIds,
+};
+use std::sync::Arc;
+
+/// Makes a fresh id generator for one command.
+pub type IdFactory = Arc<dyn Fn() -> Box<dyn IdGen> + Send + Sync>;
+
+/// The store, the clock, ids, the note generator and the retry policy.
+pub struct App<S> {
+    store: S,
+    clock: Arc<dyn Clock>,
+    ids: IdFactory,
+    notes: Arc<dyn NoteGenerator>,
+    retry: RetryPolicy,
+    public_base_url: Option<String>,
+}
+
+impl<S> App<S> {
+    /// The production wiring: system clock, ULID ids, extractive notes, the default retry policy.
+    pub fn new(store: S) -> Self {
+        let ulids = UlidIds::default();
+        App {
+            store,
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(move || Box::new(ulids.clone()) as Box<dyn IdGen>),
+            notes: Arc::new(ExtractiveNotes),
+            retry: RetryPolicy::default(),
+            public_base_url: None,
+        }
+    }
+
+    /// Replaces the clock (tests use a manual one).
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Replaces the clock with a shared one.
+    pub fn with_shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Replaces the id generator factory.
+    pub fn with_ids(mut self, ids: impl Fn() -> Box<dyn IdGen> + Send + Sync + 'static) -> Self {
+        self.ids = Arc::new(ids);
+        self
+    }
+
+    /// Replaces the closing-note and summary generator.
+    pub fn with_notes(mut self, notes: impl NoteGenerator + 'static) -> Self {
+        self.notes = Arc::new(notes);
+        self
+    }
+
+    /// Replaces the retry policy.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets the URL the product is reached at from outside (providers sign
+    /// webhook URLs under it); without it the request's host is used.
+    pub fn with_public_base_url(mut self, url: Option<String>) -> Self {
+        self.public_base_url = url.map(|u| u.trim_end_matches('/').to_string());
+        self
+    }
+
+    /// The store, for reads (writes go through [`App::execute`]).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    /// The note generator.
+    pub fn notes(&self) -> &dyn NoteGenerator {
+        self.notes.as_ref()
+    }
+
+    /// A fresh id generator.
+    pub fn new_ids(&self) -> Box<dyn IdGen> {
+        (self.ids)()
+    }
+
+    /// The retry policy every command runs under.
+    pub fn retry(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// The configured public base URL, if any.
+    pub fn public_base_url(&self) -> Option<&str> {
+        self.public_base_url.as_deref()
+    }
+}
+
+impl<S: ConversationStore + DirectoryStore> App<S> {
+    /// The caller as decisions see them, with the directory's name applied (one read).
+    pub async fn caller(&self, workspace_id: &str, token: &Token) -> Result<Caller, AppError> {
+        let entry = self.store.get_person(workspace_id, &token.sub).await?;
+        Ok(token.caller(entry.as_ref()))
+    }
+
+    /// Adds a member-role caller to the directory on a write that changes no
+    /// conversation (settings, directory, contact notes): at most one read and one write.
+    pub async fn provision(&self, workspace_id: &str, token: &Token) -> Result<(), AppError> {
+        if !directory::is_provisioned_role(token.role) {
+            return Ok(());
+        }
+        let entry = self.store.get_person(workspace_id, &token.sub).await?;
+        let Some(member) = token.provision(entry.as_ref()) else {
+            return Ok(());
+        };
+        let mut commit = Commit::new(workspace_id);
+        commit.provision = Some(member);
+        self.commit(commit).await.map_err(AppError::from)
+    }
+}
+
+impl<S: ConversationStore> App<S> {
+    /// The one place commits are sent. For a commit that only provisions a
+    /// member, the id being taken meanwhile is no conflict.
+    pub(crate) async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
+        if commit.is_empty() {
+            return Ok(());
+        }
+        let only_provisions = commit.writes.is_empty() && commit.dedupe.is_none();
+        match self.store.commit(commit).await {
+            Err(StoreError::Conflict) if only_provisions => Ok(()),
+            other => other,
+        }
+    }
+}

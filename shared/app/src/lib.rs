@@ -1,0 +1,33 @@
+//! The application layer: every way in (an HTTP action, a webhook, a timer, a
+//! queue worker, an AI answer) runs its command through [`App::execute`]: load
+//! the context in one read, check `If-Match`, load what the decision needs,
+//! decide in the domain, commit in one write, and on a version conflict re-read
+//! and re-decide under one bounded, jittered [`RetryPolicy`]. No caller
+//! re-implements that loop; `tests/one_loop.rs` fails if one does.
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+#![warn(missing_docs)]
+
+mod app;
+mod contact;
+mod error;
+mod execute;
+mod flags;
+mod precondition;
+mod retry;
+
+pub use app::{App, IdFactory};
+pub use contact::CONTACT_CONVERSATIONS_REFRESHED;
+pub use contact::ContactChange;
+pub use error::AppError;
+pub use execute::{
+    CONTACT_CONVERSATIONS_SEARCHED, Decision, Executed, Loaded, Plan, Principal, Target, Token,
+};
+pub use precondition::IfMatch;
+pub use retry::RetryPolicy;
+
+/// How many of the latest messages feed summaries and generated notes.
+pub const RECENT_MESSAGES: usize = inbox_domain::notes::SUMMARY_WINDOW;
