@@ -3,12 +3,12 @@
 //! queues, schedule, stream, alarms, logs and outputs.
 
 use inbox_http::Action;
+use inbox_runtime::{FUNCTION_ENV, Function};
 use inbox_store::dynamo::table::{TIMERS, TTL_ATTRIBUTE, create_table_input, keys::OUTBOX_PREFIX};
 use inbox_tests::infra::catalogue::{
-    CHANNEL_ROUTES, PUBLISHER_FUNCTION, READ_ONLY_POSTS, SWEEP_FUNCTION, WORKER_FUNCTION,
-    all_routes,
+    PUBLISHER_FUNCTION, READ_ONLY_POSTS, SWEEP_FUNCTION, WORKER_FUNCTION, all_routes,
 };
-use inbox_tests::infra::generate::{TABLE_READ_ACTIONS, expected_template, function_binaries};
+use inbox_tests::infra::generate::{TABLE_READ_ACTIONS, expected_template};
 use inbox_tests::infra::template::{as_list, load, referenced_ids, resources, resources_of_type};
 use inbox_tests::infra::{template_path, workspace_root};
 use serde_json::{Value, json};
@@ -32,18 +32,18 @@ fn props<'a>(t: &'a Value, id: &str) -> &'a Value {
     &resource(t, id)["Properties"]
 }
 
-/// Function resources by the binary they run.
+/// Function resources by the catalogue function they run (their `INBOX_FUNCTION`).
 fn functions_by_binary(t: &Value) -> BTreeMap<String, (String, Value)> {
     let mut out = BTreeMap::new();
     for (id, r) in resources_of_type(t, "AWS::Serverless::Function") {
-        let binary = r["Metadata"]["BuildProperties"]["Binary"]
+        let name = r["Properties"]["Environment"]["Variables"][FUNCTION_ENV]
             .as_str()
-            .unwrap_or_else(|| panic!("{id}: no Metadata.BuildProperties.Binary"))
+            .unwrap_or_else(|| panic!("{id}: no Environment.Variables.{FUNCTION_ENV}"))
             .to_string();
-        let previous = out.insert(binary.clone(), (id.to_string(), r.clone()));
+        let previous = out.insert(name.clone(), (id.to_string(), r.clone()));
         assert!(
             previous.is_none(),
-            "two function resources run the binary {binary}"
+            "two function resources run the catalogue's {name}"
         );
     }
     out
@@ -148,32 +148,27 @@ fn generated_block_is_current() {
 }
 
 #[test]
-fn every_function_crate_has_exactly_one_function_resource_and_back() {
+fn every_catalogue_function_has_exactly_one_function_resource_and_back() {
     let t = template();
-    let root = workspace_root();
-    let binaries = function_binaries(&root);
-    assert!(
-        !binaries.is_empty(),
-        "no Lambda function crates under functions/: the template deploys functions that do not exist yet"
-    );
     let deployed = functions_by_binary(&t);
-    let in_code: BTreeSet<_> = binaries.keys().cloned().collect();
+    let in_code: BTreeSet<String> = Function::all()
+        .iter()
+        .map(|f| f.name().to_string())
+        .collect();
     let in_template: BTreeSet<_> = deployed.keys().cloned().collect();
     let missing: Vec<_> = in_code.difference(&in_template).collect();
     let extra: Vec<_> = in_template.difference(&in_code).collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
-        "functions/ and the template disagree.\n  crates with no function resource: {missing:?}\n  \
-         function resources with no crate: {extra:?}"
+        "the catalogue and the template disagree.\n  functions with no resource: {missing:?}\n  \
+         resources the binary cannot run: {extra:?}"
     );
-    for (binary, (id, f)) in &deployed {
-        assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda", "{id}");
-        assert_eq!(
-            f["Properties"]["CodeUri"],
-            json!(format!("../{}", binaries[binary])),
-            "{id}: CodeUri must be the crate holding {binary} (relative to infra/)"
+    for (id, f) in deployed.values() {
+        assert!(
+            f.get("Metadata").is_none(),
+            "{id}: no per-function build: every function runs the one binary"
         );
-        for key in ["Runtime", "Architectures", "Handler"] {
+        for key in ["Runtime", "Architectures", "Handler", "CodeUri"] {
             assert!(
                 f["Properties"].get(key).is_none(),
                 "{id}: {key} comes from Globals"
@@ -188,6 +183,15 @@ fn every_function_crate_has_exactly_one_function_resource_and_back() {
     assert_eq!(globals["Runtime"], "provided.al2023");
     assert_eq!(globals["Architectures"], json!(["arm64"]));
     assert_eq!(globals["Handler"], "bootstrap");
+    // The artifact `cargo lambda build --release --bin inbox-lambda` writes.
+    assert_eq!(globals["CodeUri"], "../target/lambda/inbox-lambda/");
+    let bin = workspace_root().join("functions/lambda/Cargo.toml");
+    let manifest = std::fs::read_to_string(&bin).expect("functions/lambda/Cargo.toml");
+    assert!(
+        manifest.contains("name = \"inbox-lambda\""),
+        "{}",
+        bin.display()
+    );
 }
 
 #[test]
@@ -284,8 +288,8 @@ fn every_route_has_exactly_one_api_event_and_back() {
             "{route:?} is served by the wrong function"
         );
     }
-    // Every action of the route table and every channel route is covered.
-    assert_eq!(expected.len(), Action::ALL.len() + CHANNEL_ROUTES.len());
+    // Every route of the table is covered.
+    assert_eq!(expected.len(), Action::ALL.len());
 }
 
 #[test]

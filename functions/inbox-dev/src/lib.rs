@@ -129,9 +129,14 @@ async fn run_with<S>(
 where
     S: Store + Outbox + 'static,
 {
-    let app = Arc::new(App::new(store));
     let listener = TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
+    // Providers sign the URL they call (Twilio): the configured public URL, else ours.
+    let public_base_url = args
+        .public_base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let app = Arc::new(App::new(store).with_public_base_url(Some(public_base_url)));
     println!("inbox-dev: JWT secret for dev tokens (INBOX_DEV_JWT_SECRET): {secret}");
     if args.demo {
         let seeded = demo::seed(&app).await?;
@@ -148,10 +153,6 @@ where
     let shared = Arc::new(Shared {
         app: Arc::clone(&app),
         jwt_secret: secret.into_bytes(),
-        public_base_url: args
-            .public_base_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{addr}")),
         wrote: Arc::clone(&wrote),
     });
     let (stop_tx, stop_rx) = watch::channel(false);

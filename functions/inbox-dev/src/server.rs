@@ -1,18 +1,17 @@
-//! The HTTP side: axum only converts requests and responses. Every contract
-//! action goes through `inbox_http::handle`; channel configuration and
-//! webhooks go through `inbox_http::channels` and `inbox-ingest`, as their
-//! Lambda functions do.
+//! The HTTP side: axum only converts requests and responses. Every route of
+//! the contract (channel configuration and webhooks included) goes through
+//! `inbox_http::handle`, which dispatches from the same route table as the
+//! Lambda functions; the dev server adds only `GET /openapi.json`.
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::get;
 use bytes::Bytes;
 use inbox_http::{ApiError, ApiRequest, ApiResponse, App, Identity, MAX_BODY_BYTES};
-use inbox_ingest::{WebhookReply, kind_from_path};
 use inbox_store::Store;
 use std::sync::Arc;
 use std::time::Instant;
@@ -31,8 +30,6 @@ pub struct Shared<S> {
     pub app: Arc<App<S>>,
     /// The HS256 secret that tokens are verified with.
     pub jwt_secret: Vec<u8>,
-    /// The base URL providers call (Twilio signs it).
-    pub public_base_url: String,
     /// Wakes the outbox publisher after a successful write.
     pub wrote: Arc<Notify>,
 }
@@ -49,24 +46,12 @@ impl<S> Shared<S> {
     }
 }
 
-/// The router: the OpenAPI document, channel routes, webhooks, and every
-/// other path through the shared handler.
+/// The router: the OpenAPI document, and every other path through the shared handler.
 pub fn router<S: Store + 'static>(shared: Arc<Shared<S>>) -> Router {
     Router::new()
-        .route("/openapi.json", get(openapi).fallback(method_not_allowed))
         .route(
-            "/channels",
-            get(channels_list::<S>).fallback(method_not_allowed),
-        )
-        .route(
-            "/channels/{id}",
-            put(channel_put::<S>).fallback(method_not_allowed),
-        )
-        .route(
-            "/webhooks/{kind}/{workspace_id}/{channel_id}",
-            get(webhook_get::<S>)
-                .post(webhook_post::<S>)
-                .fallback(method_not_allowed),
+            "/openapi.json",
+            get(openapi).fallback(openapi_method_not_allowed),
         )
         .fallback(api::<S>)
         .layer(middleware::from_fn(log_request))
@@ -110,109 +95,9 @@ async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
 }
 
-/// `GET /channels`: every channel of the caller's workspace, without secrets.
-async fn channels_list<S: Store + 'static>(
-    State(shared): State<Arc<Shared<S>>>,
-    headers: HeaderMap,
-) -> Response {
-    let identity = shared.identity(&headers);
-    into_axum(inbox_http::channels::channels_list(shared.app.store(), &identity).await)
-}
-
-/// `PUT /channels/{id}` (admin and owner).
-async fn channel_put<S: Store + 'static>(
-    State(shared): State<Arc<Shared<S>>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let body = match read_body(body).await {
-        Ok(b) => b,
-        Err(resp) => return resp,
-    };
-    let identity = shared.identity(&headers);
-    let resp = inbox_http::channels::channel_put(shared.app.store(), &identity, &id, &body).await;
-    shared.after(&Method::PUT, resp.status);
-    into_axum(resp)
-}
-
-/// `GET /webhooks/whatsapp/…`: WhatsApp's subscription handshake.
-async fn webhook_get<S: Store + 'static>(
-    State(shared): State<Arc<Shared<S>>>,
-    Path((kind, ws, channel)): Path<(String, String, String)>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    if kind != "whatsapp" {
-        return not_found_webhook(&kind, &ws, &channel, Method::GET);
-    }
-    let reply = inbox_ingest::handshake(
-        shared.app.store(),
-        &ws,
-        &channel,
-        query.as_deref().unwrap_or_default(),
-    )
-    .await;
-    reply_into_axum(reply)
-}
-
-/// `POST /webhooks/{kind}/…`: one delivery, verified by the channel's own scheme.
-async fn webhook_post<S: Store + 'static>(
-    State(shared): State<Arc<Shared<S>>>,
-    Path((kind_segment, ws, channel)): Path<(String, String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let Some(kind) = kind_from_path(&kind_segment) else {
-        return not_found_webhook(&kind_segment, &ws, &channel, Method::POST);
-    };
-    let body = match read_body(body).await {
-        Ok(b) => b,
-        Err(resp) => return resp,
-    };
-    let url = inbox_ingest::public_url(
-        &shared.public_base_url,
-        kind,
-        &ws,
-        &channel,
-        query.as_deref(),
-    );
-    let reply = inbox_ingest::ingest(
-        shared.app.store(),
-        shared.app.clock(),
-        kind,
-        &ws,
-        &channel,
-        &headers,
-        &body,
-        &url,
-    )
-    .await;
-    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    shared.after(&Method::POST, status);
-    reply_into_axum(reply)
-}
-
-fn not_found_webhook(kind: &str, ws: &str, channel: &str, method: Method) -> Response {
-    into_axum(
-        ApiError::NotFound(format!(
-            "no {method} webhook at /webhooks/{kind}/{ws}/{channel}"
-        ))
-        .to_response(),
-    )
-}
-
-/// 405 for a known path with another method, as the shared handler answers it.
-async fn method_not_allowed(req: Request) -> Response {
-    let path = req.uri().path();
-    let allowed = if path == "/openapi.json" || path == "/channels" {
-        vec![Method::GET]
-    } else if path.starts_with("/channels/") {
-        vec![Method::PUT]
-    } else {
-        vec![Method::GET, Method::POST]
-    };
-    into_axum(ApiError::MethodNotAllowed(allowed).to_response())
+/// 405 for `/openapi.json` with another method, as the shared handler answers it.
+async fn openapi_method_not_allowed() -> Response {
+    into_axum(ApiError::MethodNotAllowed(vec![Method::GET]).to_response())
 }
 
 /// Reads the whole body, refusing (413 problem) one far over the contract's limit.
@@ -235,8 +120,4 @@ pub fn into_axum(resp: ApiResponse) -> Response {
     *out.status_mut() = resp.status;
     *out.headers_mut() = resp.headers;
     out
-}
-
-fn reply_into_axum(reply: WebhookReply) -> Response {
-    into_axum(inbox_http::channels::webhook_response(reply))
 }

@@ -60,15 +60,7 @@ pub async fn auto_close<S: Store>(
             _ = tokio::time::sleep(interval) => {}
             _ = stop.changed() => return,
         }
-        match run_local_tick(
-            app.store(),
-            queue.as_ref(),
-            app.clock(),
-            app.notes(),
-            &limits,
-        )
-        .await
-        {
+        match run_local_tick(app.as_ref(), queue.as_ref(), &limits).await {
             Ok(r) => {
                 let w = &r.worker;
                 if w.closed + w.cleared + w.failed + w.malformed > 0 {

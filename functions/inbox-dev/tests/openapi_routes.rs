@@ -1,23 +1,14 @@
 //! The committed OpenAPI document (`docs/openapi.json`, which the server
 //! serves) describes exactly the routes that exist: every action of the route
-//! table, the channel routes, the webhooks and the document itself.
+//! table (channel routes and webhooks included) and the document itself.
 
 use inbox_dev::server::OPENAPI_JSON;
 use inbox_http::Action;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-/// Routes served beside the route table, as (method, template).
-const OTHER_ROUTES: [(&str, &str); 8] = [
-    ("GET", "/openapi.json"),
-    ("GET", "/channels"),
-    ("PUT", "/channels/{id}"),
-    ("POST", "/webhooks/twilio/{workspace_id}/{channel_id}"),
-    ("GET", "/webhooks/whatsapp/{workspace_id}/{channel_id}"),
-    ("POST", "/webhooks/whatsapp/{workspace_id}/{channel_id}"),
-    ("POST", "/webhooks/telegram/{workspace_id}/{channel_id}"),
-    ("POST", "/webhooks/generic/{workspace_id}/{channel_id}"),
-];
+/// Routes the dev server serves beside the route table, as (method, template).
+const OTHER_ROUTES: [(&str, &str); 1] = [("GET", "/openapi.json")];
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "patch", "head", "options", "trace",
@@ -77,11 +68,15 @@ fn operation_ids_are_the_function_names() {
         let op = &doc["paths"][a.path()][method.as_str()];
         assert_eq!(
             op["operationId"],
-            a.function_name(),
+            a.operation_id(),
             "{} {}",
             a.method(),
             a.path()
         );
+        // The operation is named after its function, unless the function serves several.
+        if Action::served_by(a.function_name()).len() == 1 {
+            assert_eq!(a.operation_id(), a.function_name());
+        }
         assert!(
             op["responses"].is_object(),
             "{} {} has no responses",
@@ -105,7 +100,7 @@ fn document_is_openapi_3_1_with_problem_responses_and_resolvable_refs() {
         );
     }
     // Every authenticated operation documents 401 as a problem.
-    for &a in Action::ALL {
+    for &a in Action::ALL.iter().filter(|a| a.capability().is_some()) {
         let method = a.method().as_str().to_lowercase();
         let op = &doc["paths"][a.path()][method.as_str()];
         assert!(

@@ -19,7 +19,7 @@ pub mod response;
 pub mod routes;
 pub mod wire;
 
-pub use app::{App, IdFactory, MAX_ATTEMPTS, handle, handle_action};
+pub use app::{App, IdFactory, handle, handle_action};
 pub use auth::{
     AuthError, Claims, Identity, bearer_token, claims_from_authorizer, claims_from_jwt,
     mint_dev_token,
@@ -27,4 +27,4 @@ pub use auth::{
 pub use conventions::{IfMatch, MAX_BODY_BYTES, Query, parse_if_match};
 pub use problem::{ApiError, PROBLEM_TYPE_PREFIX, problem_response};
 pub use response::{ApiRequest, ApiResponse, Body};
-pub use routes::{Action, PathParams, RESERVED_PREFIXES, RouteMiss};
+pub use routes::{Access, Action, PathParams, RouteMiss};

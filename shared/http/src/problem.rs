@@ -48,6 +48,21 @@ pub enum ApiError {
     Store(#[from] StoreError),
 }
 
+impl From<inbox_app::AppError> for ApiError {
+    fn from(e: inbox_app::AppError) -> Self {
+        use inbox_app::AppError;
+        match e {
+            AppError::NotFound(what) => ApiError::not_found(what),
+            AppError::PreconditionFailed => ApiError::PreconditionFailed,
+            AppError::Contended(_) => ApiError::Contended,
+            AppError::Domain(d) => ApiError::Domain(d),
+            AppError::Store(s) => ApiError::Store(s),
+            // No HTTP action carries a dedupe key; a webhook answers it itself.
+            AppError::Duplicate => ApiError::Store(StoreError::Duplicate),
+        }
+    }
+}
+
 impl ApiError {
     /// The contract's stable code.
     pub fn code(&self) -> &'static str {
@@ -142,9 +157,10 @@ fn store_code(e: &StoreError) -> (StatusCode, &'static str) {
         StoreError::Unavailable(_) | StoreError::Conflict => {
             (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable")
         }
-        StoreError::Corrupt(_) | StoreError::Duplicate | StoreError::TooLarge(_) => {
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal_error")
-        }
+        StoreError::Corrupt(_)
+        | StoreError::InvalidCommit(_)
+        | StoreError::Duplicate
+        | StoreError::TooLarge(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
     }
 }
 

@@ -1,18 +1,30 @@
 //! The route table: one `Action` per route of the contract, each with its
-//! method, path template, Lambda function name and required capability.
-//!
-//! The channel routes (`PUT /channels/{id}`, `GET /channels`) and the channel
-//! webhooks (`/webhooks/{kind}/{workspace_id}/{channel_id}`) are not in this
-//! table: they belong to the channels' own entry points, which the dev server
-//! mounts beside these actions and which keep their own table in the same
-//! shape (method, template, function name). [`RESERVED_PREFIXES`] names their
-//! paths so that an adapter can send them there before asking [`Action::resolve`].
+//! method, path template, Lambda function name and who may call it. Every
+//! HTTP entry point dispatches from it (the Lambda functions and the dev
+//! server alike), channel configuration and webhooks included, and a known
+//! path with another method is 405 with an `Allow` made from it.
 
 use http::Method;
-use inbox_domain::Capability;
+use inbox_domain::{Capability, ChannelKind};
 
-/// Path prefixes served outside this table (channel configuration and webhooks).
-pub const RESERVED_PREFIXES: [&str; 2] = ["/channels", "/webhooks/"];
+/// Who may call an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// A verified token whose role has this capability (401, then 403).
+    Token(Capability),
+    /// A channel provider: the delivery is verified by the channel's own
+    /// signature scheme, never by a token.
+    Signature(ChannelKind),
+}
+
+macro_rules! access {
+    (Signature $kind:ident) => {
+        Access::Signature(ChannelKind::$kind)
+    };
+    ($cap:ident) => {
+        Access::Token(Capability::$cap)
+    };
+}
 
 /// The values captured by a path template's `{name}` segments.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,8 +60,8 @@ pub enum RouteMiss {
 }
 
 macro_rules! actions {
-    ($( $(#[$doc:meta])* $variant:ident => $method:ident $path:literal $function:literal $cap:ident ; )*) => {
-        /// One route of the contract (channels and webhooks excepted, see the module docs).
+    ($( $(#[$doc:meta])* $variant:ident => $method:ident $path:literal $function:literal $($access:ident)+ ; )*) => {
+        /// One route of the contract.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Action {
             $( $(#[$doc])* $variant, )*
@@ -69,14 +81,15 @@ macro_rules! actions {
                 match self { $( Action::$variant => $path, )* }
             }
 
-            /// The Lambda function (and crate under `functions/`) that serves it: kebab-case, named after the action.
+            /// The Lambda function that serves it: kebab-case, named after the
+            /// action (WhatsApp's handshake and deliveries share one).
             pub fn function_name(self) -> &'static str {
                 match self { $( Action::$variant => $function, )* }
             }
 
-            /// What the caller's role must allow before anything is read.
-            pub fn capability(self) -> Capability {
-                match self { $( Action::$variant => Capability::$cap, )* }
+            /// Who may call it.
+            pub fn access(self) -> Access {
+                match self { $( Action::$variant => access!($($access)+), )* }
             }
         }
     };
@@ -175,6 +188,20 @@ actions! {
     ConversationLabels => POST "/conversations/{id}/labels" "conversation-labels" ChatEdit;
     /// `POST /conversations/{id}/channel`: move to another channel.
     ConversationChannel => POST "/conversations/{id}/channel" "conversation-channel" ChatEdit;
+    /// `PUT /channels/{id}`: create or replace a channel (its secret is never returned).
+    ChannelPut => PUT "/channels/{id}" "channel-put" ManageWorkspace;
+    /// `GET /channels`: every channel, without secrets.
+    ChannelsList => GET "/channels" "channels-list" Read;
+    /// `POST /webhooks/twilio/{workspace_id}/{channel_id}`: Twilio SMS, MMS and WhatsApp deliveries and statuses.
+    WebhookTwilio => POST "/webhooks/twilio/{workspace_id}/{channel_id}" "webhook-twilio" Signature Twilio;
+    /// `GET /webhooks/whatsapp/{workspace_id}/{channel_id}`: WhatsApp Cloud's subscription handshake.
+    WebhookWhatsappHandshake => GET "/webhooks/whatsapp/{workspace_id}/{channel_id}" "webhook-whatsapp" Signature Whatsapp;
+    /// `POST /webhooks/whatsapp/{workspace_id}/{channel_id}`: WhatsApp Cloud messages and statuses.
+    WebhookWhatsapp => POST "/webhooks/whatsapp/{workspace_id}/{channel_id}" "webhook-whatsapp" Signature Whatsapp;
+    /// `POST /webhooks/telegram/{workspace_id}/{channel_id}`: Telegram bot updates.
+    WebhookTelegram => POST "/webhooks/telegram/{workspace_id}/{channel_id}" "webhook-telegram" Signature Telegram;
+    /// `POST /webhooks/generic/{workspace_id}/{channel_id}`: the generic signed channel.
+    WebhookGeneric => POST "/webhooks/generic/{workspace_id}/{channel_id}" "webhook-generic" Signature Generic;
 }
 
 /// How a template matched a path: the captures and how many segments were literal.
@@ -241,12 +268,49 @@ impl Action {
         }
     }
 
-    /// The action whose Lambda function has this name.
-    pub fn from_function_name(name: &str) -> Option<Action> {
+    /// The actions the Lambda function of this name serves, in table order.
+    pub fn served_by(function_name: &str) -> Vec<Action> {
         Action::ALL
             .iter()
             .copied()
-            .find(|a| a.function_name() == name)
+            .filter(|a| a.function_name() == function_name)
+            .collect()
+    }
+
+    /// Every HTTP function's name, once each, in table order.
+    pub fn function_names() -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = Vec::new();
+        for a in Action::ALL {
+            if !names.contains(&a.function_name()) {
+                names.push(a.function_name());
+            }
+        }
+        names
+    }
+
+    /// The action's own name, kebab-case (`conversation-takeover`): its
+    /// OpenAPI `operationId`, and its function's name unless a function serves several.
+    pub fn operation_id(self) -> String {
+        let mut out = String::new();
+        for (i, c) in format!("{self:?}").chars().enumerate() {
+            if c.is_ascii_uppercase() {
+                if i > 0 {
+                    out.push('-');
+                }
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// The capability a token must have, or `None` for a signed webhook.
+    pub fn capability(self) -> Option<Capability> {
+        match self.access() {
+            Access::Token(cap) => Some(cap),
+            Access::Signature(_) => None,
+        }
     }
 
     /// Whether the action changes state (GETs never do).
@@ -291,22 +355,29 @@ mod tests {
     fn table_has_unique_routes_and_function_names() {
         let routes: HashSet<_> = Action::ALL.iter().map(|a| (a.method(), a.path())).collect();
         assert_eq!(routes.len(), Action::ALL.len());
-        let names: HashSet<_> = Action::ALL.iter().map(|a| a.function_name()).collect();
-        assert_eq!(names.len(), Action::ALL.len());
         for &a in Action::ALL {
             let n = a.function_name();
             assert!(
                 n.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') && n.len() <= 64,
                 "{n}"
             );
-            assert_eq!(Action::from_function_name(n), Some(a));
-            for prefix in RESERVED_PREFIXES {
-                assert!(
-                    !a.path().starts_with(prefix),
-                    "{a:?} is in a reserved prefix"
+            let served = Action::served_by(n);
+            assert!(served.contains(&a));
+            // Only WhatsApp's handshake shares a function, with its deliveries.
+            if served.len() > 1 {
+                assert_eq!(
+                    served,
+                    vec![Action::WebhookWhatsappHandshake, Action::WebhookWhatsapp]
                 );
             }
+            // Webhooks, and only webhooks, go without a token.
+            assert_eq!(
+                a.path().starts_with("/webhooks/"),
+                matches!(a.access(), Access::Signature(_)),
+                "{a:?}"
+            );
         }
+        assert_eq!(Action::function_names().len(), Action::ALL.len() - 1);
     }
 
     #[test]
@@ -353,8 +424,10 @@ mod tests {
             "/conversations//assign",
             "/conversations/c1/assign/extra",
             "/members/bob/",
-            "/channels",
-            "/webhooks/twilio/ws/ch",
+            "/channels/",
+            "/webhooks/sms/ws/ch",
+            "/webhooks/twilio/ws",
+            "/webhooks/twilio/ws/ch/x",
         ] {
             assert_eq!(
                 Action::resolve(&Method::GET, p),
@@ -367,6 +440,32 @@ mod tests {
                 "{p}"
             );
         }
+    }
+
+    #[test]
+    fn channel_and_webhook_routes_are_in_the_table() {
+        let (a, p) = Action::route(&Method::POST, "/webhooks/twilio/acme/sms-main").unwrap();
+        assert_eq!(a, Action::WebhookTwilio);
+        assert_eq!(
+            (p.get("workspace_id"), p.get("channel_id")),
+            (Some("acme"), Some("sms-main"))
+        );
+        assert_eq!(
+            Action::resolve(&Method::GET, "/webhooks/twilio/acme/sms-main"),
+            Err(RouteMiss::MethodNotAllowed(vec![Method::POST]))
+        );
+        assert_eq!(
+            Action::resolve(&Method::DELETE, "/webhooks/whatsapp/acme/wa"),
+            Err(RouteMiss::MethodNotAllowed(vec![Method::GET, Method::POST]))
+        );
+        assert_eq!(
+            Action::resolve(&Method::POST, "/channels"),
+            Err(RouteMiss::MethodNotAllowed(vec![Method::GET]))
+        );
+        assert_eq!(
+            Action::resolve(&Method::GET, "/channels/sms"),
+            Err(RouteMiss::MethodNotAllowed(vec![Method::PUT]))
+        );
     }
 
     #[test]

@@ -1,10 +1,14 @@
-//! Lambda glue shared by every function: configuration from the environment,
-//! AWS clients built once per cold start, JSON logs, and the conversion
-//! between API Gateway's events and the framework-neutral handlers.
+//! The Lambda side of the product: one binary for every function. It reads
+//! which function it is from `INBOX_FUNCTION` and runs that entry of the
+//! [`catalogue`]: configuration from the environment, AWS clients built once
+//! per cold start, JSON logs, and the conversion between API Gateway's events
+//! and the framework-neutral handlers.
 
 pub mod apigw;
+pub mod catalogue;
 pub mod config;
 
+pub use catalogue::{FUNCTION_ENV, Function};
 pub use config::{Config, ConfigError};
 
 use inbox_http::{Action, App};
@@ -47,44 +51,75 @@ pub async fn start() -> Result<(Config, aws_config::SdkConfig, DynamoStore), Err
     Ok((cfg, sdk, store))
 }
 
-/// Runs the function that serves one API action: builds its dependencies once,
-/// then answers every invocation through the shared handler.
-pub async fn run_action(action: Action) -> Result<(), Error> {
-    let (_, _, store) = start().await?;
-    let app = App::new(store);
+/// Runs the function named by `INBOX_FUNCTION`: the one entry point of the
+/// Lambda binary. An unknown name fails the cold start, loudly.
+pub async fn run_from_env() -> Result<(), Error> {
+    let name = std::env::var(FUNCTION_ENV).map_err(|_| ConfigError(FUNCTION_ENV))?;
+    let function = Function::from_name(&name).ok_or(UnknownFunction(name))?;
+    run(function).await
+}
+
+/// The function name is not in the catalogue.
+#[derive(Debug, thiserror::Error)]
+#[error("{FUNCTION_ENV}={0} names no function of the catalogue")]
+pub struct UnknownFunction(pub String);
+
+/// Runs `function`: builds its dependencies once, then answers every invocation.
+pub async fn run(function: Function) -> Result<(), Error> {
+    match function {
+        Function::Http(name) => run_http(name).await,
+        Function::AutocloseSweep => run_autoclose_sweep().await,
+        Function::AutocloseWorker => run_autoclose_worker().await,
+        Function::EventPublisher => run_event_publisher().await,
+    }
+}
+
+/// Runs an HTTP function: the routes of the table that `name` serves.
+async fn run_http(name: &'static str) -> Result<(), Error> {
+    let (cfg, _, store) = start().await?;
+    let app = App::new(store).with_public_base_url(cfg.public_base_url.clone());
     let app = &app;
     lambda_http::run(service_fn(move |req: Request| async move {
-        Ok::<Response<Body>, Error>(serve(app, action, req).await)
+        Ok::<Response<Body>, Error>(serve(app, name, req).await)
     }))
     .await
 }
 
-/// Answers one API Gateway request for `action` (the route must be the action's own).
+/// Answers one API Gateway request for the HTTP function `name`.
 pub async fn serve<S: inbox_store::Store>(
     app: &App<S>,
-    action: Action,
+    name: &str,
     req: Request,
 ) -> Response<Body> {
-    let api = apigw::to_api_request(req);
+    apigw::to_lambda_response(serve_api(app, name, apigw::to_api_request(req)).await)
+}
+
+/// Answers one request, already converted, for the HTTP function `name`: the
+/// route must be one the function serves.
+pub async fn serve_api<S: inbox_store::Store>(
+    app: &App<S>,
+    name: &str,
+    api: inbox_http::ApiRequest,
+) -> inbox_http::ApiResponse {
     let started = std::time::Instant::now();
     let (method, path) = (api.method.clone(), api.path.clone());
     let resp = match Action::resolve(&api.method, &api.path) {
-        Ok((routed, params)) if routed == action => {
+        Ok((action, params)) if action.function_name() == name => {
             inbox_http::handle_action(app, action, params, api).await
         }
         // API Gateway sent a route this function does not serve: a deployment mistake.
         _ => {
-            tracing::error!(%method, %path, expected = action.function_name(), "route does not belong to this function");
+            tracing::error!(%method, %path, function = name, "route does not belong to this function");
             inbox_http::ApiError::NotFound(format!("no route for {path}")).to_response()
         }
     };
     tracing::info!(%method, %path, status = resp.status.as_u16(), ms = started.elapsed().as_millis() as u64, "request");
-    apigw::to_lambda_response(resp)
+    resp
 }
 
 /// Runs the table-stream publisher: outbox items inserted by commits go to the
 /// EventBridge bus; refused ones are reported as batch item failures.
-pub async fn run_event_publisher() -> Result<(), Error> {
+async fn run_event_publisher() -> Result<(), Error> {
     use aws_lambda_events::event::dynamodb::Event as StreamEvent;
     use lambda_runtime::LambdaEvent;
     init_tracing();
@@ -103,114 +138,8 @@ pub async fn run_event_publisher() -> Result<(), Error> {
     .await
 }
 
-/// Runs `GET /channels` (identity from the JWT authorizer, like every API function).
-pub async fn run_channels_list() -> Result<(), Error> {
-    let (_, _, store) = start().await?;
-    let store = &store;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        let api = apigw::to_api_request(req);
-        let resp = inbox_http::channels::channels_list(store, &api.identity).await;
-        Ok::<Response<Body>, Error>(apigw::to_lambda_response(resp))
-    }))
-    .await
-}
-
-/// Runs `PUT /channels/{id}`.
-pub async fn run_channel_put() -> Result<(), Error> {
-    let (_, _, store) = start().await?;
-    let store = &store;
-    lambda_http::run(service_fn(move |req: Request| async move {
-        let api = apigw::to_api_request(req);
-        let resp = match api
-            .path
-            .strip_prefix("/channels/")
-            .filter(|id| !id.contains('/'))
-        {
-            Some(id) => {
-                inbox_http::channels::channel_put(store, &api.identity, id, &api.body).await
-            }
-            None => {
-                inbox_http::ApiError::NotFound(format!("no route for {}", api.path)).to_response()
-            }
-        };
-        Ok::<Response<Body>, Error>(apigw::to_lambda_response(resp))
-    }))
-    .await
-}
-
-/// The `(workspace_id, channel_id)` of `/webhooks/{kind}/{workspace_id}/{channel_id}`.
-pub fn webhook_target(path: &str, kind: inbox_domain::ChannelKind) -> Option<(String, String)> {
-    let rest = path.strip_prefix("/webhooks/")?;
-    let mut parts = rest.split('/');
-    let (k, ws, ch) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some()
-        || inbox_ingest::kind_from_path(k) != Some(kind)
-        || ws.is_empty()
-        || ch.is_empty()
-    {
-        return None;
-    }
-    Some((ws.to_string(), ch.to_string()))
-}
-
-/// Runs one channel kind's webhook: deliveries verified by the channel's own
-/// scheme (no JWT), and WhatsApp's subscription handshake on GET.
-pub async fn run_webhook(kind: inbox_domain::ChannelKind) -> Result<(), Error> {
-    let (cfg, _, store) = start().await?;
-    let (store, cfg) = (&store, &cfg);
-    lambda_http::run(service_fn(move |req: Request| async move {
-        let api = apigw::to_api_request(req);
-        Ok::<Response<Body>, Error>(apigw::to_lambda_response(
-            webhook(store, cfg, kind, api).await,
-        ))
-    }))
-    .await
-}
-
-/// Answers one webhook request.
-pub async fn webhook<S: inbox_store::Store>(
-    store: &S,
-    cfg: &Config,
-    kind: inbox_domain::ChannelKind,
-    api: inbox_http::ApiRequest,
-) -> inbox_http::ApiResponse {
-    let Some((ws, channel)) = webhook_target(&api.path, kind) else {
-        return inbox_http::ApiError::NotFound(format!("no route for {}", api.path)).to_response();
-    };
-    let reply = if api.method == http::Method::GET && kind == inbox_domain::ChannelKind::Whatsapp {
-        inbox_ingest::handshake(store, &ws, &channel, &api.query).await
-    } else if api.method == http::Method::POST {
-        // The URL the provider signed: the configured public base, else the
-        // host API Gateway was called on.
-        let base = cfg.public_base_url.clone().unwrap_or_else(|| {
-            let host = api
-                .headers
-                .get(http::header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or_default();
-            format!("https://{host}")
-        });
-        let query = (!api.query.is_empty()).then_some(api.query.as_str());
-        let url = inbox_ingest::public_url(&base, kind, &ws, &channel, query);
-        inbox_ingest::ingest(
-            store,
-            &inbox_store::SystemClock,
-            kind,
-            &ws,
-            &channel,
-            &api.headers,
-            &api.body,
-            &url,
-        )
-        .await
-    } else {
-        return inbox_http::ApiError::MethodNotAllowed(vec![http::Method::POST]).to_response();
-    };
-    inbox_http::channels::webhook_response(reply)
-}
-
 /// Runs the auto-close sweep (EventBridge schedule): queues every due timer.
-pub async fn run_autoclose_sweep() -> Result<(), Error> {
+async fn run_autoclose_sweep() -> Result<(), Error> {
     use lambda_runtime::LambdaEvent;
     let (cfg, sdk, store) = start().await?;
     let queue =
@@ -243,20 +172,15 @@ pub async fn run_autoclose_sweep() -> Result<(), Error> {
 }
 
 /// Runs the auto-close worker (SQS): fires each timer, reporting partial batch failures.
-pub async fn run_autoclose_worker() -> Result<(), Error> {
+async fn run_autoclose_worker() -> Result<(), Error> {
     use aws_lambda_events::event::sqs::SqsEvent;
     use lambda_runtime::LambdaEvent;
     let (_, _, store) = start().await?;
-    let store = &store;
+    let app = App::new(store);
+    let app = &app;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |ev: LambdaEvent<SqsEvent>| async move {
-            let (resp, report) = inbox_autoclose::worker_with_report(
-                store,
-                &inbox_store::SystemClock,
-                &inbox_domain::ExtractiveNotes,
-                &ev.payload,
-            )
-            .await;
+            let (resp, report) = inbox_autoclose::worker_with_report(app, &ev.payload).await;
             tracing::info!(?report, "worker batch done");
             Ok::<_, Error>(resp)
         },

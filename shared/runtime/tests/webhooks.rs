@@ -1,20 +1,16 @@
 //! The webhook functions' handler on the embedded store: a signed delivery is
-//! stored, a bad one writes nothing, WhatsApp's handshake answers.
+//! stored, a bad one writes nothing, WhatsApp's handshake answers, and each
+//! function serves only its own routes.
 
 use http::{HeaderValue, Method};
-use inbox_domain::ChannelKind;
-use inbox_http::{ApiRequest, ApiResponse, Identity};
-use inbox_runtime::{Config, webhook, webhook_target};
+use inbox_http::{ApiRequest, ApiResponse, App, Identity};
+use inbox_runtime::serve_api;
 use inbox_store::sqlite::SqliteStore;
 use inbox_store::{ConversationStore, DirectoryStore};
 use serde_json::json;
 
-fn config() -> Config {
-    Config::from_lookup(|k| (k == "INBOX_TABLE_NAME").then(|| "unused".to_string())).unwrap()
-}
-
-async fn store_with_channels() -> SqliteStore {
-    let store = SqliteStore::in_memory().unwrap();
+async fn store_with_channels() -> App<SqliteStore> {
+    let app = App::new(SqliteStore::in_memory().unwrap());
     let admin = Identity::from_authorizer(Some(&std::collections::HashMap::from([
         ("sub", "ann"),
         ("custom:workspace_id", "acme"),
@@ -30,11 +26,14 @@ async fn store_with_channels() -> SqliteStore {
             json!({"kind": "whatsapp", "name": "WhatsApp", "secret": "app-secret", "verify_token": "tok"}),
         ),
     ] {
-        let r = inbox_http::channels::channel_put(&store, &admin, id, body.to_string().as_bytes())
-            .await;
+        let mut put = ApiRequest::new(Method::PUT, format!("/channels/{id}"), admin.clone());
+        put.headers
+            .insert("content-type", HeaderValue::from_static("application/json"));
+        put.body = body.to_string().into();
+        let r = serve_api(&app, "channel-put", put).await;
         assert_eq!(r.status, 200, "{:?}", r.json_body());
     }
-    store
+    app
 }
 
 fn generic_delivery(secret: &str) -> ApiRequest {
@@ -62,9 +61,9 @@ fn generic_delivery(secret: &str) -> ApiRequest {
     req
 }
 
-async fn conversation_count(store: &SqliteStore) -> usize {
+async fn conversation_count(app: &App<SqliteStore>) -> usize {
     let q = inbox_domain::ListQuery::parse([("view", "all")]).unwrap();
-    store
+    app.store()
         .list_conversations("acme", &q, "ann", &inbox_store::PageRequest::first(50))
         .await
         .unwrap()
@@ -74,49 +73,37 @@ async fn conversation_count(store: &SqliteStore) -> usize {
 
 #[tokio::test]
 async fn a_signed_delivery_is_stored_and_a_forged_one_is_not() {
-    let store = store_with_channels().await;
-    let forged: ApiResponse = webhook(
-        &store,
-        &config(),
-        ChannelKind::Generic,
-        generic_delivery("wrong"),
-    )
-    .await;
+    let app = store_with_channels().await;
+    let forged: ApiResponse = serve_api(&app, "webhook-generic", generic_delivery("wrong")).await;
     assert_eq!(forged.status, 401);
     assert_eq!(forged.json_body()["code"], "invalid_signature");
-    assert_eq!(conversation_count(&store).await, 0);
+    assert_eq!(conversation_count(&app).await, 0);
 
-    let ok = webhook(
-        &store,
-        &config(),
-        ChannelKind::Generic,
-        generic_delivery("s3cret"),
-    )
-    .await;
+    let ok = serve_api(&app, "webhook-generic", generic_delivery("s3cret")).await;
     assert_eq!(ok.status, 200, "{:?}", ok.json_body());
-    assert_eq!(conversation_count(&store).await, 1);
+    assert_eq!(conversation_count(&app).await, 1);
     // The same delivery again: accepted, nothing written twice.
-    let again = webhook(
-        &store,
-        &config(),
-        ChannelKind::Generic,
-        generic_delivery("s3cret"),
-    )
-    .await;
+    let again = serve_api(&app, "webhook-generic", generic_delivery("s3cret")).await;
     assert_eq!(again.status, 200);
-    assert_eq!(conversation_count(&store).await, 1);
-    assert!(store.get_channel("acme", "web").await.unwrap().is_some());
+    assert_eq!(conversation_count(&app).await, 1);
+    assert!(
+        app.store()
+            .get_channel("acme", "web")
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[tokio::test]
 async fn whatsapp_handshake_on_get() {
-    let store = store_with_channels().await;
+    let app = store_with_channels().await;
     let req = ApiRequest::new(
         Method::GET,
         "/webhooks/whatsapp/acme/wa?hub.mode=subscribe&hub.verify_token=tok&hub.challenge=12345",
         Identity::Unauthenticated,
     );
-    let r = webhook(&store, &config(), ChannelKind::Whatsapp, req).await;
+    let r = serve_api(&app, "webhook-whatsapp", req).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body.as_bytes(), b"12345");
     let bad = ApiRequest::new(
@@ -124,30 +111,19 @@ async fn whatsapp_handshake_on_get() {
         "/webhooks/whatsapp/acme/wa?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1",
         Identity::Unauthenticated,
     );
-    assert_eq!(
-        webhook(&store, &config(), ChannelKind::Whatsapp, bad)
-            .await
-            .status,
-        403
-    );
+    assert_eq!(serve_api(&app, "webhook-whatsapp", bad).await.status, 403);
 }
 
-#[test]
-fn webhook_paths_name_their_kind_workspace_and_channel() {
-    assert_eq!(
-        webhook_target("/webhooks/twilio/acme/sms-main", ChannelKind::Twilio),
-        Some(("acme".into(), "sms-main".into()))
-    );
-    assert_eq!(
-        webhook_target("/webhooks/twilio/acme/sms-main", ChannelKind::Generic),
-        None
-    );
-    assert_eq!(
-        webhook_target("/webhooks/twilio/acme", ChannelKind::Twilio),
-        None
-    );
-    assert_eq!(
-        webhook_target("/webhooks/twilio/acme/x/y", ChannelKind::Twilio),
-        None
-    );
+#[tokio::test]
+async fn a_webhook_function_serves_only_its_own_kind() {
+    let app = store_with_channels().await;
+    // A generic delivery sent to the Twilio function: a deployment mistake, 404.
+    let r = serve_api(&app, "webhook-twilio", generic_delivery("s3cret")).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(conversation_count(&app).await, 0);
+    // Unknown kinds and short paths are not webhooks at all.
+    for path in ["/webhooks/sms/acme/web", "/webhooks/generic/acme"] {
+        let req = ApiRequest::new(Method::POST, path, Identity::Unauthenticated);
+        assert_eq!(inbox_http::handle(&app, req).await.status, 404, "{path}");
+    }
 }

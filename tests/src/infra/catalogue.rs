@@ -1,10 +1,11 @@
-//! What the template deploys: every Lambda function, what starts it, what it
-//! may touch, and how big it is. The API actions come from the route table
-//! (`inbox_http::Action`); the channel routes and the background functions
-//! are listed here. The generator turns this into template resources; the
-//! infra tests check the template against the code independently of it.
+//! What the template deploys: every Lambda function of the binary's catalogue
+//! (`inbox_runtime::Function`), what starts it, what it may touch, and how big
+//! it is. The routes come from the route table (`inbox_http::Action`). The
+//! generator turns this into template resources; the infra tests check the
+//! template against the code independently of it.
 
-use inbox_http::Action;
+use inbox_http::{Access, Action};
+use inbox_runtime::Function;
 
 /// One route on the HTTP API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,7 +103,7 @@ pub const PUBLISHER: Sizing = Sizing {
 /// One Lambda function of the product.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FunctionSpec {
-    /// Kebab-case name: the crate (or bin) under `functions/` and the build's binary.
+    /// Kebab-case name: the catalogue's, set as the function's `INBOX_FUNCTION`.
     pub name: String,
     /// A one-line description.
     pub description: String,
@@ -129,165 +130,117 @@ pub const READ_ONLY_POSTS: [Action; 2] = [
     Action::ConversationSummary,
 ];
 
-/// Channel configuration and webhook routes: `(method, path, function, jwt)`.
-/// They are served outside `inbox_http::Action` (see its `RESERVED_PREFIXES`).
-pub const CHANNEL_ROUTES: [(&str, &str, &str, bool); 7] = [
-    ("PUT", "/channels/{id}", "channel-put", true),
-    ("GET", "/channels", "channels-list", true),
-    (
-        "POST",
-        "/webhooks/twilio/{workspace_id}/{channel_id}",
-        "webhook-twilio",
-        false,
-    ),
-    (
-        "GET",
-        "/webhooks/whatsapp/{workspace_id}/{channel_id}",
-        "webhook-whatsapp",
-        false,
-    ),
-    (
-        "POST",
-        "/webhooks/whatsapp/{workspace_id}/{channel_id}",
-        "webhook-whatsapp",
-        false,
-    ),
-    (
-        "POST",
-        "/webhooks/telegram/{workspace_id}/{channel_id}",
-        "webhook-telegram",
-        false,
-    ),
-    (
-        "POST",
-        "/webhooks/generic/{workspace_id}/{channel_id}",
-        "webhook-generic",
-        false,
-    ),
-];
-
 /// The sweep's function name.
-pub const SWEEP_FUNCTION: &str = "autoclose-sweep";
+pub const SWEEP_FUNCTION: &str = Function::AutocloseSweep.name();
 /// The worker's function name.
-pub const WORKER_FUNCTION: &str = "autoclose-worker";
+pub const WORKER_FUNCTION: &str = Function::AutocloseWorker.name();
 /// The stream publisher's function name.
-pub const PUBLISHER_FUNCTION: &str = "event-publisher";
+pub const PUBLISHER_FUNCTION: &str = Function::EventPublisher.name();
 
-/// Every route the HTTP API serves: `(method, path, function, jwt)`, route table first.
+/// Whether an action's route is guarded by the JWT authorizer (webhooks are
+/// authenticated by their channel's signature instead).
+pub fn uses_jwt(action: Action) -> bool {
+    matches!(action.access(), Access::Token(_))
+}
+
+/// Every route the HTTP API serves: `(method, path, function, jwt)`, in route-table order.
 pub fn all_routes() -> Vec<(String, String, String, bool)> {
-    let mut routes: Vec<_> = Action::ALL
+    Action::ALL
         .iter()
-        .map(|a| {
+        .map(|&a| {
             (
                 a.method().to_string(),
                 a.path().to_string(),
                 a.function_name().to_string(),
-                true,
+                uses_jwt(a),
             )
         })
-        .collect();
-    routes.extend(
-        CHANNEL_ROUTES
-            .iter()
-            .map(|(m, p, f, jwt)| (m.to_string(), p.to_string(), f.to_string(), *jwt)),
-    );
-    routes
+        .collect()
 }
 
-/// Every function, in template order: the actions, the channel functions, then the background ones.
+/// The spec of an HTTP function serving `actions` (its routes, in table order).
+fn http_function(name: &str, actions: &[Action]) -> FunctionSpec {
+    let routes: Vec<Route> = actions
+        .iter()
+        .map(|&a| Route {
+            method: a.method().to_string(),
+            path: a.path().to_string(),
+            jwt: uses_jwt(a),
+        })
+        .collect();
+    let webhook = actions.iter().any(|&a| !uses_jwt(a));
+    let read_only = actions
+        .iter()
+        .all(|&a| !a.is_write() || READ_ONLY_POSTS.contains(&a));
+    let description = actions
+        .iter()
+        .map(|a| format!("{} {}", a.method(), a.path()))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    FunctionSpec {
+        name: name.to_string(),
+        description,
+        trigger: Trigger::Api(routes),
+        // A webhook stores what it receives (WhatsApp's GET handshake shares its function).
+        table: if read_only && !webhook {
+            TableAccess::Read
+        } else {
+            TableAccess::ReadWrite
+        },
+        sends_autoclose: false,
+        publishes_events: false,
+        public_base_url: webhook,
+        sizing: if actions.contains(&Action::ConversationsExport) {
+            EXPORT
+        } else if webhook {
+            WEBHOOK
+        } else {
+            API
+        },
+        critical: webhook,
+    }
+}
+
+/// Every function of the catalogue, in its order: the HTTP functions, then the background ones.
 pub fn functions() -> Vec<FunctionSpec> {
-    let mut out: Vec<FunctionSpec> = Vec::new();
-    for &action in Action::ALL {
-        let read_only = !action.is_write() || READ_ONLY_POSTS.contains(&action);
-        out.push(FunctionSpec {
-            name: action.function_name().to_string(),
-            description: format!("{} {}", action.method(), action.path()),
-            trigger: Trigger::Api(vec![Route {
-                method: action.method().to_string(),
-                path: action.path().to_string(),
-                jwt: true,
-            }]),
-            table: if read_only {
-                TableAccess::Read
-            } else {
-                TableAccess::ReadWrite
+    Function::all()
+        .into_iter()
+        .map(|f| match f {
+            Function::Http(name) => http_function(name, &f.routes()),
+            Function::AutocloseSweep => FunctionSpec {
+                name: f.name().to_string(),
+                description: "Every minute: queue the due auto-close timers".to_string(),
+                trigger: Trigger::Schedule,
+                table: TableAccess::QueryTimers,
+                sends_autoclose: true,
+                publishes_events: false,
+                public_base_url: false,
+                sizing: SWEEP,
+                critical: true,
             },
-            sends_autoclose: false,
-            publishes_events: false,
-            public_base_url: false,
-            sizing: if action == Action::ConversationsExport {
-                EXPORT
-            } else {
-                API
+            Function::AutocloseWorker => FunctionSpec {
+                name: f.name().to_string(),
+                description: "Close the conversations whose timers are still due".to_string(),
+                trigger: Trigger::AutoCloseQueue,
+                table: TableAccess::ReadWrite,
+                sends_autoclose: false,
+                publishes_events: false,
+                public_base_url: false,
+                sizing: WORKER,
+                critical: true,
             },
-            critical: false,
-        });
-    }
-    for (method, path, name, jwt) in CHANNEL_ROUTES {
-        let route = Route {
-            method: method.to_string(),
-            path: path.to_string(),
-            jwt,
-        };
-        if let Some(existing) = out.iter_mut().find(|f| f.name == name) {
-            if let Trigger::Api(routes) = &mut existing.trigger {
-                routes.push(route);
-            }
-            if let Some(methods) = existing.description.strip_suffix(path) {
-                existing.description = format!("{methods}and {method} {path}");
-            }
-            continue;
-        }
-        let webhook = !jwt;
-        out.push(FunctionSpec {
-            name: name.to_string(),
-            description: format!("{method} {path}"),
-            trigger: Trigger::Api(vec![route]),
-            // A webhook stores what it receives (WhatsApp's GET handshake shares its function).
-            table: if method == "GET" && !webhook {
-                TableAccess::Read
-            } else {
-                TableAccess::ReadWrite
+            Function::EventPublisher => FunctionSpec {
+                name: f.name().to_string(),
+                description: "Publish outbox items from the table's stream to the event bus"
+                    .to_string(),
+                trigger: Trigger::TableStream,
+                table: TableAccess::None,
+                sends_autoclose: false,
+                publishes_events: true,
+                public_base_url: false,
+                sizing: PUBLISHER,
+                critical: true,
             },
-            sends_autoclose: false,
-            publishes_events: false,
-            public_base_url: webhook,
-            sizing: if webhook { WEBHOOK } else { API },
-            critical: webhook,
-        });
-    }
-    out.push(FunctionSpec {
-        name: SWEEP_FUNCTION.to_string(),
-        description: "Every minute: queue the due auto-close timers".to_string(),
-        trigger: Trigger::Schedule,
-        table: TableAccess::QueryTimers,
-        sends_autoclose: true,
-        publishes_events: false,
-        public_base_url: false,
-        sizing: SWEEP,
-        critical: true,
-    });
-    out.push(FunctionSpec {
-        name: WORKER_FUNCTION.to_string(),
-        description: "Close the conversations whose timers are still due".to_string(),
-        trigger: Trigger::AutoCloseQueue,
-        table: TableAccess::ReadWrite,
-        sends_autoclose: false,
-        publishes_events: false,
-        public_base_url: false,
-        sizing: WORKER,
-        critical: true,
-    });
-    out.push(FunctionSpec {
-        name: PUBLISHER_FUNCTION.to_string(),
-        description: "Publish outbox items from the table's stream to the event bus".to_string(),
-        trigger: Trigger::TableStream,
-        table: TableAccess::None,
-        sends_autoclose: false,
-        publishes_events: true,
-        public_base_url: false,
-        sizing: PUBLISHER,
-        critical: true,
-    });
-    out
+        })
+        .collect()
 }

@@ -6,10 +6,9 @@
 
 use super::catalogue::{FunctionSpec, TableAccess, Trigger, functions};
 use super::{function_id, log_group_id, logical_stem, role_id, workspace_root};
+use inbox_runtime::FUNCTION_ENV;
 use inbox_store::dynamo::table::{TIMERS, keys::OUTBOX_PREFIX};
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::Path;
 
 /// The line that opens the generated block.
 pub const BEGIN_MARKER: &str = "  # BEGIN GENERATED FUNCTIONS";
@@ -31,106 +30,8 @@ pub const TABLE_WRITE_ACTIONS: [&str; 4] = [
     "dynamodb:ConditionCheckItem",
 ];
 
-/// The Lambda functions under `functions/`: binary name → crate directory
-/// (relative to the workspace root). The dev server (`inbox-dev`) is not one.
-pub fn function_binaries(root: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let Ok(entries) = std::fs::read_dir(root.join("functions")) else {
-        return out;
-    };
-    let mut dirs: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    dirs.sort();
-    for dir in dirs {
-        let Ok(manifest) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
-            continue;
-        };
-        let Some(dir_name) = dir.file_name().and_then(|n| n.to_str()) else {
-            continue;
-        };
-        let relative = format!("functions/{dir_name}");
-        let manifest = parse_manifest(&manifest);
-        if manifest.package == "inbox-dev" || dir_name == "inbox-dev" {
-            continue;
-        }
-        let mut bins: Vec<String> = manifest.bins.iter().map(|(name, _)| name.clone()).collect();
-        let main_claimed = manifest
-            .bins
-            .iter()
-            .any(|(_, path)| path.as_deref() == Some("src/main.rs"));
-        if dir.join("src/main.rs").is_file() && !main_claimed {
-            bins.push(manifest.package.clone());
-        }
-        if let Ok(extra) = std::fs::read_dir(dir.join("src/bin")) {
-            for e in extra.filter_map(Result::ok) {
-                let p = e.path();
-                let stem = if p.is_dir() && p.join("main.rs").is_file() {
-                    p.file_name().and_then(|n| n.to_str()).map(String::from)
-                } else if p.extension().is_some_and(|x| x == "rs") {
-                    p.file_stem().and_then(|n| n.to_str()).map(String::from)
-                } else {
-                    None
-                };
-                if let Some(stem) = stem {
-                    if !bins.contains(&stem) {
-                        bins.push(stem);
-                    }
-                }
-            }
-        }
-        for bin in bins {
-            out.insert(bin, relative.clone());
-        }
-    }
-    out
-}
-
-struct Manifest {
-    package: String,
-    bins: Vec<(String, Option<String>)>,
-}
-
-// Just enough TOML for `[package] name` and `[[bin]] name / path`.
-fn parse_manifest(text: &str) -> Manifest {
-    let mut section = String::new();
-    let mut package = String::new();
-    let mut bins: Vec<(String, Option<String>)> = Vec::new();
-    for line in text.lines() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if line.starts_with('[') {
-            section = line.to_string();
-            if section == "[[bin]]" {
-                bins.push((String::new(), None));
-            }
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        let key = key.trim();
-        let value = value.trim().trim_matches('"').to_string();
-        match (section.as_str(), key) {
-            ("[package]", "name") => package = value,
-            ("[[bin]]", "name") => {
-                if let Some(last) = bins.last_mut() {
-                    last.0 = value;
-                }
-            }
-            ("[[bin]]", "path") => {
-                if let Some(last) = bins.last_mut() {
-                    last.1 = Some(value);
-                }
-            }
-            _ => {}
-        }
-    }
-    bins.retain(|(name, _)| !name.is_empty());
-    Manifest { package, bins }
-}
-
-/// The generated block, markers included, for the functions in the catalogue
-/// and the crates found under `root/functions`.
-pub fn render(root: &Path) -> String {
-    let binaries = function_binaries(root);
+/// The generated block, markers included, for the functions in the catalogue.
+pub fn render() -> String {
     let mut out = String::new();
     out.push_str(BEGIN_MARKER);
     out.push('\n');
@@ -145,15 +46,12 @@ pub fn render(root: &Path) -> String {
          \x20 #   worker 256/30: 10 timers per batch; the queue's visibility timeout is six times this.\n\
          \x20 #   publisher 256/60: up to 100 stream records, sent to EventBridge 10 per call.\n\
          \x20 # Each function has its own role: logs to its own log group, and only the\n\
-         \x20 # table actions, queues and bus it uses.\n",
+         \x20 # table actions, queues and bus it uses. All run the one binary (Globals'\n\
+         \x20 # CodeUri); INBOX_FUNCTION names the catalogue entry each one runs.\n",
     );
     for f in functions() {
-        let crate_dir = binaries
-            .get(&f.name)
-            .cloned()
-            .unwrap_or_else(|| format!("functions/{}", f.name));
         out.push('\n');
-        render_function(&mut out, &f, &crate_dir);
+        render_function(&mut out, &f);
         render_log_group(&mut out, &f);
         render_role(&mut out, &f);
         if f.critical {
@@ -165,18 +63,13 @@ pub fn render(root: &Path) -> String {
     out
 }
 
-fn render_function(out: &mut String, f: &FunctionSpec, crate_dir: &str) {
+fn render_function(out: &mut String, f: &FunctionSpec) {
     let id = function_id(&f.name);
     let s = f.sizing;
     let _ = writeln!(out, "  {id}:");
     let _ = writeln!(out, "    Type: AWS::Serverless::Function");
-    let _ = writeln!(out, "    Metadata:");
-    let _ = writeln!(out, "      BuildMethod: rust-cargolambda");
-    let _ = writeln!(out, "      BuildProperties:");
-    let _ = writeln!(out, "        Binary: {}", f.name);
     let _ = writeln!(out, "    Properties:");
     let _ = writeln!(out, "      Description: {}", yaml_str(&f.description));
-    let _ = writeln!(out, "      CodeUri: ../{crate_dir}");
     let _ = writeln!(out, "      Role: !GetAtt {}.Arn", role_id(&f.name));
     let _ = writeln!(
         out,
@@ -186,7 +79,7 @@ fn render_function(out: &mut String, f: &FunctionSpec, crate_dir: &str) {
     let _ = writeln!(out, "      Timeout: {}", s.timeout);
     let _ = writeln!(out, "      LoggingConfig:");
     let _ = writeln!(out, "        LogGroup: !Ref {}", log_group_id(&f.name));
-    let mut env: Vec<(String, String)> = Vec::new();
+    let mut env: Vec<(String, String)> = vec![(FUNCTION_ENV.into(), f.name.clone())];
     if f.sends_autoclose {
         env.push((
             "INBOX_AUTOCLOSE_QUEUE_URL".into(),
@@ -202,12 +95,10 @@ fn render_function(out: &mut String, f: &FunctionSpec, crate_dir: &str) {
             "!If [HasPublicBaseUrl, !Ref PublicBaseUrl, !Ref AWS::NoValue]".into(),
         ));
     }
-    if !env.is_empty() {
-        let _ = writeln!(out, "      Environment:");
-        let _ = writeln!(out, "        Variables:");
-        for (k, v) in env {
-            let _ = writeln!(out, "          {k}: {v}");
-        }
+    let _ = writeln!(out, "      Environment:");
+    let _ = writeln!(out, "        Variables:");
+    for (k, v) in env {
+        let _ = writeln!(out, "          {k}: {v}");
     }
     match &f.trigger {
         Trigger::Schedule => {
@@ -522,5 +413,5 @@ pub fn expected_template() -> Result<String, String> {
     let root = workspace_root();
     let path = root.join("infra").join("template.yaml");
     let current = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    splice(&current, &render(&root))
+    splice(&current, &render())
 }

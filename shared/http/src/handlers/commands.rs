@@ -2,7 +2,7 @@
 //! the domain decide, commit, render.
 
 use super::conversation_response;
-use crate::app::{App, Request, as_agent, as_member};
+use crate::app::{App, Request, as_agent, as_member, run_command};
 use crate::problem::ApiError;
 use crate::response::ApiResponse;
 use crate::routes::Action;
@@ -16,7 +16,7 @@ use inbox_domain::{Command, Timestamp, render};
 use inbox_store::{CommandContext, LookupKey, Store};
 
 /// Builds the command from the context read (re-run on every retry).
-type Build = Box<dyn FnMut(&CommandContext) -> Result<Command, ApiError> + Send>;
+type Build = Box<dyn FnMut(&CommandContext) -> Command + Send>;
 
 /// A command to build from the context read, and the ids it needs looked up.
 struct Plan {
@@ -28,7 +28,7 @@ impl Plan {
     fn fixed(cmd: Command) -> Plan {
         Plan {
             lookups: Vec::new(),
-            build: Box::new(move |_| Ok(cmd.clone())),
+            build: Box::new(move |_| cmd.clone()),
         }
     }
 }
@@ -39,10 +39,8 @@ fn plan(cx: &Request) -> Result<Plan, ApiError> {
             let id = cx.json::<AssignIn>()?.member_id;
             Plan {
                 lookups: vec![LookupKey::Person(id.clone())],
-                build: Box::new(move |c| {
-                    Ok(Command::Assign {
-                        target: as_member(c, &id),
-                    })
+                build: Box::new(move |c| Command::Assign {
+                    target: as_member(c, &id),
                 }),
             }
         }
@@ -68,7 +66,7 @@ fn plan(cx: &Request) -> Result<Plan, ApiError> {
                         Some(t) => Lookup::Found(t.clone()),
                         None => Lookup::Unknown(id.clone()),
                     };
-                    Ok(Command::SetTeam { team: Some(team) })
+                    Command::SetTeam { team: Some(team) }
                 }),
             },
         },
@@ -78,11 +76,9 @@ fn plan(cx: &Request) -> Result<Plan, ApiError> {
             let send_initial_message = body.send_initial_message;
             Plan {
                 lookups: vec![LookupKey::Person(id.clone())],
-                build: Box::new(move |c| {
-                    Ok(Command::HandToAgent {
-                        agent: as_agent(c, &id),
-                        send_initial_message,
-                    })
+                build: Box::new(move |c| Command::HandToAgent {
+                    agent: as_agent(c, &id),
+                    send_initial_message,
                 }),
             }
         }
@@ -147,7 +143,7 @@ fn plan(cx: &Request) -> Result<Plan, ApiError> {
                         Some(ch) => Lookup::Found(ch.clone()),
                         None => Lookup::Unknown(id.clone()),
                     };
-                    Ok(Command::TransferChannel { channel })
+                    Command::TransferChannel { channel }
                 }),
             }
         }
@@ -164,15 +160,17 @@ fn plan(cx: &Request) -> Result<Plan, ApiError> {
 pub(crate) async fn run<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     let if_match = cx.if_match()?;
     let Plan { lookups, build } = plan(&cx)?;
-    let done = app
-        .run_command(&cx.who, cx.id(), &if_match, &lookups, build)
-        .await?;
+    let done = run_command(app, &cx.who, cx.id(), if_match, lookups, build).await?;
+    let caller = done
+        .caller()
+        .cloned()
+        .unwrap_or_else(|| cx.who.token_caller());
     let conv = &done.outcome.conversation;
     Ok(match cx.action {
         Action::ConversationTakeover => ApiResponse::json(
             StatusCode::OK,
             &TakeoverOut {
-                conversation: render(conv, &done.caller),
+                conversation: render(conv, &caller),
                 notice: TAKEOVER_NOTICE,
             },
         )
@@ -180,10 +178,10 @@ pub(crate) async fn run<S: Store>(app: &App<S>, cx: Request) -> Result<ApiRespon
         Action::ConversationMessagePost => {
             let body = MessagePostedOut {
                 message: &done.outcome.message,
-                conversation: render(conv, &done.caller),
+                conversation: render(conv, &caller),
             };
             ApiResponse::json(StatusCode::CREATED, &body).with_etag(conv.version)
         }
-        _ => conversation_response(StatusCode::OK, conv, &done.caller),
+        _ => conversation_response(StatusCode::OK, conv, &caller),
     })
 }

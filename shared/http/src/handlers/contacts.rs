@@ -1,7 +1,6 @@
 //! Contacts and their notes.
 
-use super::directory::{MAX_EMAIL_CHARS, MAX_NAME_CHARS, clean_text};
-use crate::app::{App, MAX_ATTEMPTS, Request};
+use crate::app::{App, Request};
 use crate::problem::ApiError;
 use crate::response::ApiResponse;
 use crate::wire::{BodyIn, ContactIn, ContactOut, ContactPatchIn, ListPage};
@@ -9,13 +8,8 @@ use http::StatusCode;
 use inbox_domain::commands::{actor_ref, validate_body};
 use inbox_domain::ids::IdKind;
 use inbox_domain::model::{Contact, ContactNote};
-use inbox_domain::{Actor, Command};
-use inbox_store::{CommandContext, Commit, Store, StoreError};
-
-/// The longest phone number we keep.
-pub const MAX_PHONE_CHARS: usize = 64;
-/// How many of a contact's conversations a contact change refreshes (newest first).
-pub const CONTACT_CONVERSATIONS: usize = 100;
+use inbox_domain::{Actor, DisplayName, Email, Phone};
+use inbox_store::Store;
 
 fn contact_response(status: StatusCode, c: &Contact) -> ApiResponse {
     ApiResponse::json(status, &ContactOut::from(c))
@@ -34,13 +28,13 @@ pub(crate) async fn create<S: Store>(app: &App<S>, cx: Request) -> Result<ApiRes
     let mut ids = app.new_ids();
     let contact = Contact {
         id: ids.new_id(IdKind::Contact),
-        name: clean_text("name", body.name, MAX_NAME_CHARS)?,
-        email: clean_text("email", body.email, MAX_EMAIL_CHARS)?,
-        phone: clean_text("phone", body.phone, MAX_PHONE_CHARS)?,
+        name: DisplayName::parse_opt(body.name.as_deref())?.map(String::from),
+        email: Email::parse_opt(body.email.as_deref())?.map(String::from),
+        phone: Phone::parse_opt(body.phone.as_deref())?.map(String::from),
         blocked: false,
         created_at: app.clock().now(),
     };
-    app.ensure_provisioned(&cx.who).await?;
+    app.provision(cx.who.ws(), &cx.who.token).await?;
     app.store().create_contact(cx.who.ws(), &contact).await?;
     Ok(contact_response(StatusCode::CREATED, &contact)
         .with_location(&format!("/contacts/{}", contact.id)))
@@ -55,18 +49,22 @@ pub(crate) async fn get<S: Store>(app: &App<S>, cx: Request) -> Result<ApiRespon
 /// `PATCH /contacts/{id}`: absent keeps, null clears.
 pub(crate) async fn patch<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     let body: ContactPatchIn = cx.json()?;
+    // Absent keeps a field; null or blank clears it.
     let name = body
         .name
-        .map(|v| clean_text("name", v, MAX_NAME_CHARS))
-        .transpose()?;
+        .map(|v| DisplayName::parse_opt(v.as_deref()))
+        .transpose()?
+        .map(|v| v.map(String::from));
     let email = body
         .email
-        .map(|v| clean_text("email", v, MAX_EMAIL_CHARS))
-        .transpose()?;
+        .map(|v| Email::parse_opt(v.as_deref()))
+        .transpose()?
+        .map(|v| v.map(String::from));
     let phone = body
         .phone
-        .map(|v| clean_text("phone", v, MAX_PHONE_CHARS))
-        .transpose()?;
+        .map(|v| Phone::parse_opt(v.as_deref()))
+        .transpose()?
+        .map(|v| v.map(String::from));
     change(app, &cx, |c| {
         if let Some(v) = &name {
             c.name = v.clone();
@@ -92,62 +90,16 @@ pub(crate) async fn set_blocked<S: Store>(
 }
 
 /// Changes a contact and refreshes the snapshot on its conversations in one
-/// atomic write; a lost race on any conversation re-reads and re-decides.
+/// atomic write (through the application layer).
 async fn change<S: Store>(
     app: &App<S>,
     cx: &Request,
-    edit: impl Fn(&mut Contact),
+    edit: impl Fn(&mut Contact) + Send + Sync,
 ) -> Result<ApiResponse, ApiError> {
-    let ws = cx.who.ws();
-    for _ in 0..MAX_ATTEMPTS {
-        let before = load(app, cx).await?;
-        let mut after = before.clone();
-        edit(&mut after);
-        if after == before {
-            // Nothing changes (e.g. blocking a blocked contact): 200, no event.
-            return Ok(contact_response(StatusCode::OK, &after));
-        }
-        let entry = app.store().get_person(ws, cx.who.sub()).await?;
-        let caller = cx.who.caller(entry.as_ref());
-        let provision = cx.who.provision(entry.as_ref());
-        let convs = app
-            .store()
-            .conversations_of_contact(ws, &after.id, CONTACT_CONVERSATIONS)
-            .await?;
-        let settings = CommandContext {
-            settings: app.store().get_settings(ws).await?,
-            ..CommandContext::default()
-        };
-        let mut writes = Vec::new();
-        for conv in &convs {
-            let cmd = Command::ContactChanged {
-                contact: after.clone(),
-            };
-            writes.extend(app.decide_now(conv, cmd, &caller, &settings)?.writes);
-        }
-        // With no conversation to refresh, the member is provisioned on its own.
-        let provision = if writes.is_empty() {
-            let only = Commit {
-                provision,
-                ..Commit::default()
-            };
-            app.commit_in(ws, only).await?;
-            None
-        } else {
-            provision
-        };
-        let commit = Commit {
-            writes,
-            dedupe: None,
-            provision,
-        };
-        match app.store().update_contact(ws, &after, commit).await {
-            Ok(()) => return Ok(contact_response(StatusCode::OK, &after)),
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::Contended)
+    let done = app
+        .change_contact(cx.who.ws(), &cx.who.token, cx.id(), edit)
+        .await?;
+    Ok(contact_response(StatusCode::OK, &done.contact))
 }
 
 /// `POST /contacts/{id}/notes` (201).
@@ -158,7 +110,7 @@ pub(crate) async fn note_create<S: Store>(
     let body: BodyIn = cx.json()?;
     let text = validate_body(&body.body)?.to_string();
     let contact = load(app, &cx).await?;
-    let caller = app.caller_of(&cx.who).await?;
+    let caller = app.caller(cx.who.ws(), &cx.who.token).await?;
     let mut ids = app.new_ids();
     let note = ContactNote {
         id: ids.new_id(IdKind::Note),
@@ -167,7 +119,7 @@ pub(crate) async fn note_create<S: Store>(
         author: actor_ref(&Actor::Caller(caller)),
         created_at: app.clock().now(),
     };
-    app.ensure_provisioned(&cx.who).await?;
+    app.provision(cx.who.ws(), &cx.who.token).await?;
     app.store().add_contact_note(cx.who.ws(), &note).await?;
     Ok(ApiResponse::json(StatusCode::CREATED, &note))
 }

@@ -2,19 +2,18 @@
 //! summaries and the caller's own flags.
 
 use super::conversation_response;
-use crate::app::{App, MAX_ATTEMPTS, RECENT_MESSAGES, Request};
+use crate::app::{App, RECENT_MESSAGES, Request};
 use crate::problem::ApiError;
 use crate::response::ApiResponse;
 use crate::routes::Action;
 use crate::wire::{ConversationIn, ListPage, SummaryOut};
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
+use inbox_app::{Decision, Target};
+use inbox_domain::model::Lookup;
 use inbox_domain::model::{Message, SenderKind};
-use inbox_domain::{
-    Actor, Caller, Conversation, Ctx, FlagChange, ListQuery, change_flags, create_conversation,
-    render,
-};
-use inbox_store::{CommandContext, Commit, LookupKey, PageRequest, Store, StoreError};
+use inbox_domain::{Conversation, FlagChange, ListQuery, create_conversation_on, render};
+use inbox_store::{CommandContext, LookupKey, PageRequest, Store, StoreError};
 use std::collections::HashMap;
 
 /// The page size used to read every page (export, transcript).
@@ -66,56 +65,39 @@ pub(crate) async fn create<S: Store>(app: &App<S>, cx: Request) -> Result<ApiRes
         .get_contact(ws, &body.contact_id)
         .await?
         .ok_or_else(|| ApiError::not_found("contact"))?;
-    let mut keys = vec![LookupKey::Person(cx.who.sub().to_string())];
-    if let Some(ch) = &body.channel_id {
-        keys.push(LookupKey::Channel(ch.clone()));
-    }
-    for _ in 0..MAX_ATTEMPTS {
-        let lx = app.store().load_context(ws, None, &keys).await?;
-        if let Some(ch) = body
-            .channel_id
-            .as_ref()
-            .filter(|ch| !lx.channels.contains_key(*ch))
-        {
-            return Err(inbox_domain::DomainError::UnknownChannel(ch.clone()).into());
-        }
-        let entry = lx.people.get(cx.who.sub());
-        let caller = cx.who.caller(entry);
-        let provision = cx.who.provision(entry);
-        let actor = Actor::Caller(caller.clone());
-        let mut ids = app.new_ids();
-        let outcome = {
-            let mut ctx = Ctx {
-                now: app.clock().now(),
-                actor: &actor,
-                settings: &lx.settings,
-                ids: ids.as_mut(),
-                notes: app.notes(),
-            };
-            create_conversation(ws, &contact, body.channel_id.clone(), &mut ctx)?
-        };
-        let commit = Commit {
-            writes: outcome.writes,
-            dedupe: None,
-            provision,
-        };
-        match app.store().commit(commit).await {
-            Ok(()) => {
-                let conv = outcome.conversation;
-                return Ok(conversation_response(StatusCode::CREATED, &conv, &caller)
-                    .with_location(&format!("/conversations/{}", conv.id)));
-            }
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::Contended)
+    let lookups: Vec<LookupKey> = body
+        .channel_id
+        .iter()
+        .map(|ch| LookupKey::Channel(ch.clone()))
+        .collect();
+    let plan = cx.who.plan(Target::New).with_lookups(lookups);
+    let done = app
+        .execute(plan, |loaded, ctx| {
+            let channel =
+                body.channel_id
+                    .as_ref()
+                    .map(|id| match loaded.context.channels.get(id) {
+                        Some(ch) => Lookup::Found(ch.clone()),
+                        None => Lookup::Unknown(id.clone()),
+                    });
+            Ok(Decision::Decided(create_conversation_on(
+                ws, &contact, channel, ctx,
+            )?))
+        })
+        .await?;
+    let caller = done
+        .caller()
+        .cloned()
+        .unwrap_or_else(|| cx.who.token_caller());
+    let conv = done.outcome.conversation;
+    Ok(conversation_response(StatusCode::CREATED, &conv, &caller)
+        .with_location(&format!("/conversations/{}", conv.id)))
 }
 
 /// `GET /conversations/{id}`.
 pub(crate) async fn get<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     let ctx = load(app, &cx).await?;
-    let caller = cx.who.caller(None);
+    let caller = cx.who.token_caller();
     Ok(conversation_response(
         StatusCode::OK,
         conversation_of(&ctx)?,
@@ -127,7 +109,7 @@ pub(crate) async fn get<S: Store>(app: &App<S>, cx: Request) -> Result<ApiRespon
 pub(crate) async fn list<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     let query = ListQuery::parse(cx.query.pairs())?;
     let page = cx.query.page()?;
-    let caller = cx.who.caller(None);
+    let caller = cx.who.token_caller();
     let found = app
         .store()
         .list_conversations(cx.who.ws(), &query, cx.who.sub(), &page)
@@ -381,32 +363,9 @@ pub(crate) async fn flags<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResp
         _ => FlagChange::Unfavorite,
     };
     let if_match = cx.if_match()?;
-    let ctx = app
-        .store()
-        .load_context(
-            cx.who.ws(),
-            Some(cx.id()),
-            &[LookupKey::Person(cx.who.sub().to_string())],
-        )
+    let (conv, caller) = app
+        .set_flags(cx.who.ws(), &cx.who.token, cx.id(), &if_match, change)
         .await?;
-    let mut conv = conversation_of(&ctx)?.clone();
-    if !if_match.matches(conv.version) {
-        return Err(ApiError::PreconditionFailed);
-    }
-    let entry = ctx.people.get(cx.who.sub());
-    let caller: Caller = cx.who.caller(entry);
-    let flags = change_flags(&conv, &caller, change, app.clock().now())?;
-    if let Some(member) = cx.who.provision(entry) {
-        let commit = Commit {
-            provision: Some(member),
-            ..Commit::default()
-        };
-        app.commit_in(cx.who.ws(), commit).await?;
-    }
-    app.store()
-        .set_member_flags(cx.who.ws(), &conv.id, cx.who.sub(), &flags)
-        .await?;
-    conv.member_flags.insert(cx.who.sub().to_string(), flags);
     Ok(conversation_response(StatusCode::OK, &conv, &caller))
 }
 

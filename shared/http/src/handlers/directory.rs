@@ -1,7 +1,7 @@
 //! Members, teams, AI agents and settings.
 
 use super::page_by_id;
-use crate::app::{App, Request, Who};
+use crate::app::{App, Request, Who, run_command};
 use crate::conventions::IfMatch;
 use crate::problem::ApiError;
 use crate::response::ApiResponse;
@@ -15,14 +15,10 @@ use inbox_domain::directory::{
 };
 use inbox_domain::model::{AiAgent, Member, Team};
 use inbox_domain::views::{Filters, ListQuery, View};
-use inbox_domain::{Command, DomainError, FieldError, Role, Settings};
+use inbox_domain::{Command, DisplayName, DomainError, Email, FieldError, Role, Settings};
 use inbox_store::{DirectoryEntry, PageRequest, Store, StoreError};
 use std::collections::HashSet;
 
-/// The longest display name of a member, team or agent.
-pub const MAX_NAME_CHARS: usize = 200;
-/// The longest email we keep.
-pub const MAX_EMAIL_CHARS: usize = 254;
 /// The most members a team may list.
 pub const MAX_TEAM_MEMBERS: usize = 1000;
 /// The page size used when sweeping conversations after a removal.
@@ -34,24 +30,6 @@ fn invalid(field: &str, message: &str) -> ApiError {
         errors: vec![FieldError::new(field, message)],
     }
     .into()
-}
-
-/// Trims an optional text field; blank becomes absent; longer than `max` is 422.
-pub(crate) fn clean_text(
-    field: &str,
-    value: Option<String>,
-    max: usize,
-) -> Result<Option<String>, ApiError> {
-    let v = value
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
-    if v.as_ref().is_some_and(|s| s.chars().count() > max) {
-        return Err(invalid(field, &format!("must be at most {max} characters")));
-    }
-    if v.as_ref().is_some_and(|s| s.chars().any(char::is_control)) {
-        return Err(invalid(field, "must not contain control characters"));
-    }
-    Ok(v)
 }
 
 /// A path id that the caller chooses: 400 unless `[a-z0-9][a-z0-9_-]{0,63}`.
@@ -67,8 +45,10 @@ pub(crate) async fn member_put<S: Store>(
 ) -> Result<ApiResponse, ApiError> {
     let id = chosen_id(&cx)?;
     let body: MemberIn = cx.json()?;
-    let name = clean_text("name", Some(body.name), MAX_NAME_CHARS)?.unwrap_or_default();
-    let email = clean_text("email", body.email, MAX_EMAIL_CHARS)?;
+    let name = DisplayName::parse(&body.name)?
+        .map(String::from)
+        .unwrap_or_default();
+    let email = Email::parse_opt(body.email.as_deref())?.map(String::from);
     let role = match body.role.as_deref() {
         None => Role::Agent,
         Some(r) => match Role::parse(r) {
@@ -83,7 +63,7 @@ pub(crate) async fn member_put<S: Store>(
     };
     check_id_free_for_member(&id, agent)?;
     if id != cx.who.sub() {
-        app.ensure_provisioned(&cx.who).await?;
+        app.provision(cx.who.ws(), &cx.who.token).await?;
     }
     let member = Member {
         id: id.clone(),
@@ -156,9 +136,10 @@ async fn sweep<S: Store>(
         }
         for id in todo {
             let cmd = cmd.clone();
-            match app
-                .run_command(who, &id, &IfMatch::Absent, &[], move |_| Ok(cmd.clone()))
-                .await
+            match run_command(app, who, &id, IfMatch::Absent, Vec::new(), move |_| {
+                cmd.clone()
+            })
+            .await
             {
                 // Deleted meanwhile: nothing to clean.
                 Ok(_) | Err(ApiError::NotFound(_)) => {}
@@ -179,7 +160,7 @@ pub(crate) async fn member_delete<S: Store>(
         return Err(ApiError::not_found("member"));
     }
     if id != cx.who.sub() {
-        app.ensure_provisioned(&cx.who).await?;
+        app.provision(cx.who.ws(), &cx.who.token).await?;
     }
     // Removed first, so nobody can be assigned to them while the sweep runs;
     // a retried DELETE finishes a sweep that failed half-way.
@@ -205,7 +186,7 @@ pub(crate) async fn member_delete<S: Store>(
 pub(crate) async fn team_put<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     let id = chosen_id(&cx)?;
     let body: TeamIn = cx.json()?;
-    let Some(name) = clean_text("name", Some(body.name), MAX_NAME_CHARS)? else {
+    let Some(name) = DisplayName::parse(&body.name)?.map(String::from) else {
         return Err(invalid("name", "is required"));
     };
     if body.member_ids.len() > MAX_TEAM_MEMBERS {
@@ -221,7 +202,7 @@ pub(crate) async fn team_put<S: Store>(app: &App<S>, cx: Request) -> Result<ApiR
             member_ids.push(m);
         }
     }
-    app.ensure_provisioned(&cx.who).await?;
+    app.provision(cx.who.ws(), &cx.who.token).await?;
     let team = Team {
         id,
         name,
@@ -252,7 +233,7 @@ pub(crate) async fn team_delete<S: Store>(
     cx: Request,
 ) -> Result<ApiResponse, ApiError> {
     let id = cx.id().to_string();
-    app.ensure_provisioned(&cx.who).await?;
+    app.provision(cx.who.ws(), &cx.who.token).await?;
     app.store().delete_team(cx.who.ws(), &id).await?;
     let query = ListQuery {
         view: View::All,
@@ -280,7 +261,7 @@ pub(crate) async fn agent_put<S: Store>(
 ) -> Result<ApiResponse, ApiError> {
     let id = chosen_id(&cx)?;
     let body: AgentIn = cx.json()?;
-    let Some(name) = clean_text("name", Some(body.name), MAX_NAME_CHARS)? else {
+    let Some(name) = DisplayName::parse(&body.name)?.map(String::from) else {
         return Err(invalid("name", "is required"));
     };
     let existing = app.store().get_person(cx.who.ws(), &id).await?;
@@ -289,7 +270,7 @@ pub(crate) async fn agent_put<S: Store>(
         _ => None,
     };
     check_id_free_for_agent(&id, member)?;
-    app.ensure_provisioned(&cx.who).await?;
+    app.provision(cx.who.ws(), &cx.who.token).await?;
     let agent = AiAgent {
         id: id.clone(),
         name,
@@ -328,7 +309,7 @@ pub(crate) async fn agent_delete<S: Store>(
     if let Some(DirectoryEntry::Member(_)) = app.store().get_person(cx.who.ws(), &id).await? {
         return Err(ApiError::not_found("AI agent"));
     }
-    app.ensure_provisioned(&cx.who).await?;
+    app.provision(cx.who.ws(), &cx.who.token).await?;
     app.store().delete_agent(cx.who.ws(), &id).await?;
     // No view is keyed by agent, so every conversation is paged through (by
     // cursor: conversations stay in `all` once changed); only those the agent
@@ -352,11 +333,15 @@ pub(crate) async fn agent_delete<S: Store>(
             let cmd = Command::AgentRemoved {
                 agent_id: id.clone(),
             };
-            match app
-                .run_command(&cx.who, &conv.id, &IfMatch::Absent, &[], move |_| {
-                    Ok(cmd.clone())
-                })
-                .await
+            match run_command(
+                app,
+                &cx.who,
+                &conv.id,
+                IfMatch::Absent,
+                Vec::new(),
+                move |_| cmd.clone(),
+            )
+            .await
             {
                 Ok(_) | Err(ApiError::NotFound(_)) => {}
                 Err(e) => return Err(e),
@@ -386,7 +371,7 @@ pub(crate) async fn settings_put<S: Store>(
     // Any JSON value parses here; the domain reports every invalid field at once (422).
     let doc: serde_json::Value = cx.json()?;
     let settings = Settings::from_document(&doc)?;
-    app.ensure_provisioned(&cx.who).await?;
+    app.provision(cx.who.ws(), &cx.who.token).await?;
     app.store().put_settings(cx.who.ws(), &settings).await?;
     Ok(ApiResponse::json(StatusCode::OK, &settings))
 }

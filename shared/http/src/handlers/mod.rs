@@ -1,9 +1,11 @@
 //! The handler of every action, generic over the store port.
 
+mod channels;
 mod commands;
 mod contacts;
 mod conversations;
 mod directory;
+pub(crate) mod webhooks;
 
 use crate::app::{App, Request};
 use crate::problem::ApiError;
@@ -49,6 +51,17 @@ pub(crate) async fn dispatch<S: Store>(app: &App<S>, cx: Request) -> Result<ApiR
         ConversationRead | ConversationUnread | ConversationFavorite | ConversationUnfavorite => {
             conversations::flags(app, cx).await
         }
+        ChannelPut => channels::put(app, cx).await,
+        ChannelsList => channels::list(app, cx).await,
+        // Served before identity is looked at (see `handle_action`).
+        WebhookTwilio
+        | WebhookWhatsappHandshake
+        | WebhookWhatsapp
+        | WebhookTelegram
+        | WebhookGeneric => Err(ApiError::NotFound(format!(
+            "{} is a webhook",
+            cx.action.function_name()
+        ))),
         ConversationAssign
         | ConversationTakeover
         | ConversationUnassign
