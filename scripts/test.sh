@@ -39,7 +39,10 @@ export INBOX_TEST_AWS_ENDPOINT="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
 export PATH="$venv/bin:$PATH"
 
-# Build every binary (the Lambda functions and the dev server) once, in the
-# profile the tests use: the end-to-end tests start the dev server's binary.
-cargo build --workspace --bins --locked
+# Build every target once, with the features the tests resolve (a plain
+# `--bins` build would resolve others and compile the workspace twice): the
+# Lambda binary, the dev server the end-to-end tests start (INBOX_DEV_BIN, so
+# they do not build it a third way), the examples and every test.
+cargo build --workspace --all-targets --locked
+export INBOX_DEV_BIN="$root/target/debug/inbox-dev"
 cargo test --workspace --locked "$@"

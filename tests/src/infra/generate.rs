@@ -100,14 +100,11 @@ fn render_function(out: &mut String, f: &FunctionSpec) {
     for (k, v) in env {
         let _ = writeln!(out, "          {k}: {v}");
     }
-    match &f.trigger {
-        Trigger::Schedule => {
-            // A missed minute is covered by the next sweep: no retries, no backlog.
-            let _ = writeln!(out, "      EventInvokeConfig:");
-            let _ = writeln!(out, "        MaximumEventAgeInSeconds: 60");
-            let _ = writeln!(out, "        MaximumRetryAttempts: 0");
-        }
-        _ => {}
+    if f.trigger == Trigger::Schedule {
+        // A missed minute is covered by the next sweep: no retries, no backlog.
+        let _ = writeln!(out, "      EventInvokeConfig:");
+        let _ = writeln!(out, "        MaximumEventAgeInSeconds: 60");
+        let _ = writeln!(out, "        MaximumRetryAttempts: 0");
     }
     let _ = writeln!(out, "      Events:");
     match &f.trigger {

@@ -1,10 +1,10 @@
 //! Contacts (`WS#<ws>#CONTACT#<id>`), their notes, and sender identities
 //! (`WS#<ws>#SENDER#<channel>#<sender>`).
 
-use super::conversations::Transaction;
 use super::error;
 use super::items::{from_item, get_s, key, to_item};
 use super::table::{PK, SK, keys};
+use super::transaction::Transaction;
 use super::{DynamoStore, QuerySpec};
 use crate::port::{Commit, ContactStore, Page, PageRequest, StoreError};
 use async_trait::async_trait;

@@ -16,6 +16,8 @@ pub mod metrics;
 mod outbox;
 pub mod table;
 pub mod testing;
+mod transaction;
+mod views;
 
 pub use items::{
     Item, MAX_ITEM_BYTES, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS, conversation_item,

@@ -24,20 +24,23 @@
 //! exactly once, in order; the last page has no cursor.
 
 mod commands;
+mod conflicts;
 mod delivery;
 mod directory;
 mod fixtures;
+mod ordering;
+mod outbox;
 mod views;
 
-pub use commands::{
-    check_concurrent_commits, check_conflicts, check_duplicates, check_outbox, check_round_trip,
-    check_timeline_and_messages,
-};
+pub use commands::check_round_trip;
+pub use conflicts::{check_concurrent_commits, check_conflicts, check_duplicates};
 pub use delivery::check_delivery_status;
 pub use directory::{
     check_contact_for_sender_race, check_contacts, check_directory, check_tenant_isolation,
 };
 pub use fixtures::SharedIds;
+pub use ordering::check_timeline_and_messages;
+pub use outbox::check_outbox;
 pub use views::{check_cursors, check_due_timers, check_member_flags, check_views};
 
 use crate::port::{Outbox, Store};

@@ -1,0 +1,38 @@
+//! The end-to-end flows. Each takes the base URL of a running `inbox-dev`,
+//! works in a workspace of its own, and goes through real HTTP only; the same
+//! functions run against every storage backend (see [`crate::e2e_suite`]).
+
+use super::client::{ADA, BOB, CAROL, MAX, VIC, Ws, ZAP, enc};
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const TAKEOVER_NOTICE: &str = "You have taken over this conversation. AI will stop responding.";
+
+async fn ready(base: &str, flow: &str) -> Ws {
+    let ws = Ws::new(base, flow);
+    ws.setup().await;
+    ws
+}
+
+fn last<'a>(timeline: &'a [Value], kind: &str) -> &'a Value {
+    timeline
+        .iter()
+        .rev()
+        .find(|e| e["type"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} event in {timeline:?}"))
+}
+
+mod ai;
+mod assignment;
+mod channels;
+mod directory;
+mod failures;
+mod status;
+
+pub use ai::*;
+pub use assignment::*;
+pub use channels::*;
+pub use directory::*;
+pub use failures::*;
+pub use status::*;
