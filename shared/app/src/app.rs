@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::execute::Token;
 use crate::retry::RetryPolicy;
 use inbox_domain::ids::IdGen;
-use inbox_domain::{Caller, ExtractiveNotes, NoteGenerator, directory};
+use inbox_domain::{Actor, Caller, Ctx, ExtractiveNotes, NoteGenerator, Settings, directory};
 use inbox_store::{
     Clock, Commit, ConversationStore, DirectoryStore, StoreError, SystemClock, UlidIds,
 };
@@ -103,6 +103,22 @@ impl<S> App<S> {
     /// The configured public base URL, if any.
     pub fn public_base_url(&self) -> Option<&str> {
         self.public_base_url.as_deref()
+    }
+
+    /// What the domain decides with, now, as `actor`.
+    pub(crate) fn ctx<'a>(
+        &'a self,
+        actor: &'a Actor,
+        settings: &'a Settings,
+        ids: &'a mut dyn IdGen,
+    ) -> Ctx<'a> {
+        Ctx {
+            now: self.clock.now(),
+            actor,
+            settings,
+            ids,
+            notes: self.notes.as_ref(),
+        }
     }
 }
 

@@ -312,13 +312,7 @@ impl<S: ConversationStore> App<S> {
     {
         let context = loaded.context;
         let mut ids = self.new_ids();
-        let mut ctx = Ctx {
-            now: self.clock().now(),
-            actor,
-            settings: &context.settings,
-            ids: ids.as_mut(),
-            notes: self.notes(),
-        };
+        let mut ctx = self.ctx(actor, &context.settings, ids.as_mut());
         let cmd = match decide_on(loaded, &mut ctx)? {
             Decision::Decided(outcome) => return Ok(Decided::Done(outcome)),
             Decision::Command(cmd) => cmd,
@@ -349,13 +343,7 @@ impl<S: ConversationStore> App<S> {
         actor: &Actor,
     ) -> Result<Outcome, AppError> {
         let mut ids = self.new_ids();
-        let mut ctx = Ctx {
-            now: self.clock().now(),
-            actor,
-            settings: &context.settings,
-            ids: ids.as_mut(),
-            notes: self.notes(),
-        };
+        let mut ctx = self.ctx(actor, &context.settings, ids.as_mut());
         Ok(decide(conv, cmd, &mut ctx)?)
     }
 }

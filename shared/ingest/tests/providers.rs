@@ -344,3 +344,27 @@ async fn whatsapp_handshake() {
     .await;
     assert_eq!(other_ws.status, 403);
 }
+
+/// A provider's profile follows the API's limits but is never refused: a
+/// 300-character name with line breaks is cleaned and cut at a character
+/// boundary, and the message is stored.
+#[tokio::test]
+async fn a_long_profile_name_is_cut_not_refused() {
+    let h = Harness::new().await;
+    let long = format!("Ada\nLovelace {}", "é".repeat(300));
+    let body = serde_json::json!({
+        "message_id": "m-long",
+        "from": {"id": "cust-long", "name": long},
+        "text": "Hello"
+    })
+    .to_string()
+    .into_bytes();
+    let reply = h.deliver(ChannelKind::Generic, &body).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let convs = h.conversations().await;
+    assert_eq!(convs.len(), 1);
+    let name = convs[0].contact.name.clone().expect("a name");
+    assert_eq!(name.chars().count(), inbox_domain::DisplayName::MAX_CHARS);
+    assert!(name.starts_with("Ada Lovelace é"), "{name}");
+    assert_eq!(h.messages(&convs[0].id).await.len(), 1);
+}

@@ -28,6 +28,7 @@ contract!(
     check_delivery_status,
     check_conflicts,
     check_duplicates,
+    check_commit_workspace,
     check_member_flags,
     check_tenant_isolation,
     check_contacts,

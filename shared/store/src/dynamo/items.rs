@@ -9,6 +9,7 @@ use super::table::{
 use crate::port::StoreError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use inbox_domain::model::{AiAgent, Conversation, Member, Status};
+use keys::ViewPartition;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -86,29 +87,38 @@ pub(crate) fn index_attributes(conv: &Conversation) -> Vec<(&'static str, Option
             ACTIVITY_SK,
             Some(keys::time_sk(conv.last_activity_at, &conv.id)),
         ),
-        (BY_ACTIVITY.pk, Some(keys::view_pk(ws, "ALL"))),
+        (BY_ACTIVITY.pk, Some(keys::view_pk(ws, ViewPartition::All))),
         (
             BY_STATE.pk,
-            Some(keys::view_pk(ws, if open { "OPEN" } else { "CLOSED" })),
+            Some(keys::view_pk(
+                ws,
+                if open {
+                    ViewPartition::Open
+                } else {
+                    ViewPartition::Closed
+                },
+            )),
         ),
         (
             BY_ASSIGNEE.pk,
-            assignee.map(|m| keys::view_pk(ws, &format!("ASSIGNEE#{m}"))),
+            assignee.map(|m| keys::view_pk(ws, ViewPartition::Assignee(m))),
         ),
         (
             BY_QUEUE.pk,
             open.then(|| match assignee {
-                Some(m) => keys::view_pk(ws, &format!("MINE#{m}")),
-                None => keys::view_pk(ws, "UNASSIGNED"),
+                Some(m) => keys::view_pk(ws, ViewPartition::Mine(m)),
+                None => keys::view_pk(ws, ViewPartition::Unassigned),
             }),
         ),
         (
             BY_PENDING.pk,
-            (open && conv.human_handoff).then(|| keys::view_pk(ws, "PENDING_HUMAN")),
+            (open && conv.human_handoff).then(|| keys::view_pk(ws, ViewPartition::PendingHuman)),
         ),
         (
             BY_LEAD.pk,
-            conv.contact.has_lead.then(|| keys::view_pk(ws, "HAS_LEAD")),
+            conv.contact
+                .has_lead
+                .then(|| keys::view_pk(ws, ViewPartition::HasLead)),
         ),
         (
             BY_CONTACT.pk,

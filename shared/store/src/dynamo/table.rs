@@ -197,8 +197,46 @@ pub mod keys {
         format!("WS#{ws}#CHMSG#{channel}#{provider_message_id}")
     }
     /// `WS#<ws>#VIEW#<name>`: a view index partition.
-    pub fn view_pk(ws: &str, view: &str) -> String {
-        format!("WS#{ws}#VIEW#{view}")
+    pub fn view_pk(ws: &str, partition: ViewPartition<'_>) -> String {
+        format!("WS#{ws}#VIEW#{}", partition.name())
+    }
+
+    /// The view index partitions: the one place their names are spelled,
+    /// used both to write a conversation's index keys and to read a view.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum ViewPartition<'a> {
+        /// Every conversation (`by_activity`).
+        All,
+        /// Not closed (`by_state`).
+        Open,
+        /// Closed (`by_state`).
+        Closed,
+        /// Not closed, assigned to this member (`by_queue`).
+        Mine(&'a str),
+        /// Not closed, nobody assigned (`by_queue`).
+        Unassigned,
+        /// Assigned to this member, any status (`by_assignee`).
+        Assignee(&'a str),
+        /// Waiting for a human, not closed (`by_pending`).
+        PendingHuman,
+        /// The contact left a lead (`by_lead`).
+        HasLead,
+    }
+
+    impl ViewPartition<'_> {
+        /// The partition's name in the key.
+        pub fn name(self) -> String {
+            match self {
+                ViewPartition::All => "ALL".into(),
+                ViewPartition::Open => "OPEN".into(),
+                ViewPartition::Closed => "CLOSED".into(),
+                ViewPartition::Mine(m) => format!("MINE#{m}"),
+                ViewPartition::Unassigned => "UNASSIGNED".into(),
+                ViewPartition::Assignee(m) => format!("ASSIGNEE#{m}"),
+                ViewPartition::PendingHuman => "PENDING_HUMAN".into(),
+                ViewPartition::HasLead => "HAS_LEAD".into(),
+            }
+        }
     }
     /// `WS#<ws>#CONTACT#<id>#CONVS`: the contact's conversations on `by_contact`.
     pub fn contact_conversations_pk(ws: &str, contact_id: &str) -> String {

@@ -11,6 +11,7 @@ use crate::port::{PageRequest, StoreError};
 use inbox_domain::model::{Conversation, ResponderKind, Status};
 use inbox_domain::views::MAX_LIMIT;
 use inbox_domain::{Filters, ListQuery, View};
+use keys::ViewPartition;
 
 /// A filtered view evaluates this many times the page size per `Query` (the
 /// filter runs after `Limit`), so dense filters still take one request.
@@ -118,28 +119,25 @@ pub(super) fn plan(ws: &str, q: &ListQuery, caller: &str) -> ViewPlan {
     let (index, partition) = match q.view {
         // A status filter on `all` is served by the state index.
         View::All => match status {
-            Some(Status::Closed) => (BY_STATE, keys::view_pk(ws, "CLOSED")),
-            Some(_) => (BY_STATE, keys::view_pk(ws, "OPEN")),
-            None => (BY_ACTIVITY, keys::view_pk(ws, "ALL")),
+            Some(Status::Closed) => (BY_STATE, ViewPartition::Closed),
+            Some(_) => (BY_STATE, ViewPartition::Open),
+            None => (BY_ACTIVITY, ViewPartition::All),
         },
-        View::Mine => (BY_QUEUE, keys::view_pk(ws, &format!("MINE#{caller}"))),
-        View::AssignedToMe => (
-            BY_ASSIGNEE,
-            keys::view_pk(ws, &format!("ASSIGNEE#{caller}")),
-        ),
-        View::Unassigned => (BY_QUEUE, keys::view_pk(ws, "UNASSIGNED")),
-        View::Unresolved => (BY_STATE, keys::view_pk(ws, "OPEN")),
-        View::Resolved => (BY_STATE, keys::view_pk(ws, "CLOSED")),
-        View::PendingHuman => (BY_PENDING, keys::view_pk(ws, "PENDING_HUMAN")),
-        View::HasLead => (BY_LEAD, keys::view_pk(ws, "HAS_LEAD")),
+        View::Mine => (BY_QUEUE, ViewPartition::Mine(caller)),
+        View::AssignedToMe => (BY_ASSIGNEE, ViewPartition::Assignee(caller)),
+        View::Unassigned => (BY_QUEUE, ViewPartition::Unassigned),
+        View::Unresolved => (BY_STATE, ViewPartition::Open),
+        View::Resolved => (BY_STATE, ViewPartition::Closed),
+        View::PendingHuman => (BY_PENDING, ViewPartition::PendingHuman),
+        View::HasLead => (BY_LEAD, ViewPartition::HasLead),
     };
     // The CLOSED partition holds only closed conversations: the filter is the key.
-    if status == Some(Status::Closed) && partition.ends_with("#VIEW#CLOSED") {
+    if status == Some(Status::Closed) && partition == ViewPartition::Closed {
         filters.status = None;
     }
     ViewPlan {
         index,
-        partition,
+        partition: keys::view_pk(ws, partition),
         filters,
         empty,
     }

@@ -369,3 +369,76 @@ pub async fn check_concurrent_commits<S: Store + ?Sized>(store: &S, cfg: &SuiteC
         "no timeline event is stored twice"
     );
 }
+
+/// A commit names its workspace, and every adapter treats it alike: one that
+/// only provisions a member adds them to that workspace's directory (and is
+/// `Conflict` when the id is taken); one whose conversation, dedupe key or
+/// member belongs elsewhere is `InvalidCommit` and writes nothing.
+pub async fn check_commit_workspace<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) {
+    let ws = Ws::new(store, "commit-ws").await;
+    let other = Ws::new(store, "commit-ws-other").await;
+    let w = ws.id.as_str();
+
+    let mut only = crate::port::Commit::new(w);
+    only.provision = Some(member("fresh", "Fresh Face"));
+    store
+        .commit(only.clone())
+        .await
+        .expect("a provision-only commit");
+    assert!(
+        matches!(
+            store.get_person(w, "fresh").await.expect("get_person"),
+            Some(DirectoryEntry::Member(m)) if m.name == "Fresh Face"
+        ),
+        "the member is in the commit's workspace"
+    );
+    assert_eq!(
+        store
+            .get_person(&other.id, "fresh")
+            .await
+            .expect("get_person"),
+        None,
+        "and only there"
+    );
+    assert!(
+        matches!(store.commit(only).await, Err(StoreError::Conflict)),
+        "provisioning a listed id again is a conflict"
+    );
+
+    // A conversation of another workspace in this workspace's commit.
+    let theirs = other.create(None, T0);
+    let mut strayed = crate::port::Commit::new(w).with_writes(theirs.writes.clone());
+    strayed.provision = Some(member("stray", "Stray"));
+    assert!(
+        matches!(
+            store.commit(strayed).await,
+            Err(StoreError::InvalidCommit(_))
+        ),
+        "a commit into another workspace is refused"
+    );
+    assert_eq!(
+        store
+            .load_context(&other.id, Some(&theirs.conversation.id), &[])
+            .await
+            .expect("load_context")
+            .conversation,
+        None,
+        "nothing of a refused commit is written"
+    );
+    assert_eq!(
+        store.get_person(w, "stray").await.expect("get_person"),
+        None
+    );
+
+    let mut foreign_key = crate::port::Commit::new(w).with_writes(ws.create(None, T0).writes);
+    foreign_key.dedupe = Some(DedupeKey {
+        workspace_id: other.id.clone(),
+        channel_id: "sms-main".into(),
+        message_id: "stray-1".into(),
+        expires_at: secs(86_400),
+    });
+    assert!(matches!(
+        store.commit(foreign_key).await,
+        Err(StoreError::InvalidCommit(_))
+    ));
+}

@@ -33,7 +33,9 @@ mod outbox;
 mod views;
 
 pub use commands::check_round_trip;
-pub use conflicts::{check_concurrent_commits, check_conflicts, check_duplicates};
+pub use conflicts::{
+    check_commit_workspace, check_concurrent_commits, check_conflicts, check_duplicates,
+};
 pub use delivery::check_delivery_status;
 pub use directory::{
     check_contact_for_sender_race, check_contacts, check_directory, check_tenant_isolation,
@@ -87,6 +89,7 @@ pub async fn run_all<S: Store>(store: &S, cfg: &SuiteConfig) {
     check_delivery_status(store, cfg).await;
     check_conflicts(store, cfg).await;
     check_duplicates(store, cfg).await;
+    check_commit_workspace(store, cfg).await;
     check_member_flags(store, cfg).await;
     check_tenant_isolation(store, cfg).await;
     check_contacts(store, cfg).await;
