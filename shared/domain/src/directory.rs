@@ -4,6 +4,7 @@ use crate::access::{Caller, Role};
 use crate::error::DomainError;
 use crate::ids::is_valid_external_id;
 use crate::model::{AiAgent, DirectoryEntry, Member};
+use crate::values::DisplayName;
 
 /// The caller as decisions see them: the directory's name when the token's
 /// subject is listed under its own kind (even a blank name, which keeps
@@ -14,12 +15,19 @@ pub fn caller_from_directory(
     token_name: Option<&str>,
     entry: Option<&DirectoryEntry>,
 ) -> Caller {
-    let name = match entry {
-        Some(DirectoryEntry::Member(m)) if role.is_member_role() => Some(m.name.as_str()),
-        Some(DirectoryEntry::Agent(a)) if role == Role::AiAgent => Some(a.name.as_str()),
-        _ => token_name,
-    };
-    Caller::new(id, role, name)
+    match entry {
+        Some(DirectoryEntry::Member(m)) if role.is_member_role() => {
+            Caller::new(id, role, Some(m.name.as_str()))
+        }
+        Some(DirectoryEntry::Agent(a)) if role == Role::AiAgent => {
+            Caller::new(id, role, Some(a.name.as_str()))
+        }
+        // A token's claim is outside input like a channel's: cleaned and cut, never refused.
+        _ => {
+            let name = token_name.and_then(DisplayName::from_channel);
+            Caller::new(id, role, name.as_ref().map(DisplayName::as_str))
+        }
+    }
 }
 
 /// Whether a token of `role` is added to the directory on its first write
@@ -128,6 +136,9 @@ mod tests {
             named(Role::AiAgent, Some(&member)).as_deref(),
             Some("Token Bob")
         );
+        // A token's name claim cannot carry a line break into a transcript.
+        let forged = caller_from_directory("bob", Role::Agent, Some("Bob\nRay"), None);
+        assert_eq!(forged.name.as_deref(), Some("Bob Ray"));
     }
 
     #[test]

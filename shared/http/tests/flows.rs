@@ -552,6 +552,33 @@ async fn contacts_blocking_flags_and_lists() {
 }
 
 #[tokio::test]
+async fn export_csv_writes_no_live_formula() {
+    let h = Harness::new();
+    h.directory().await;
+    let evil = r#"=HYPERLINK("http://evil.example","x")"#;
+    let r = h.post(&bob(), "/contacts", json!({"name": evil})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.json_body());
+    let contact = r.json_body()["id"].as_str().unwrap().to_string();
+    let r = h
+        .post(&bob(), "/conversations", json!({"contact_id": contact}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = h.get(&bob(), "/conversations/export.csv").await;
+    let text = String::from_utf8(r.body.as_bytes().to_vec()).unwrap();
+    let row = text.split("\r\n").nth(1).unwrap();
+    // The cell is quoted for its commas and quotes, and opens as text.
+    assert!(
+        row.contains(r#","'=HYPERLINK(""http://evil.example"",""x"")","#),
+        "{row}"
+    );
+    // The contact itself keeps its name as given.
+    assert_eq!(
+        h.get(&bob(), &format!("/contacts/{contact}")).await.json_body()["name"],
+        evil
+    );
+}
+
+#[tokio::test]
 async fn export_csv_covers_every_page() {
     let h = Harness::new();
     h.directory().await;
@@ -595,7 +622,8 @@ async fn export_csv_covers_every_page() {
     );
     assert_eq!(lines.len(), n + 1);
     // Newest activity first: the labelled one moved to the top.
-    let want = format!("{first},\"Doe, \"\"Jo\"\"\",,+1555,,open,,,,billing;vip,");
+    // The phone starts with `+`: it opens as text, not a formula.
+    let want = format!("{first},\"Doe, \"\"Jo\"\"\",,'+1555,,open,,,,billing;vip,");
     assert!(lines[1].starts_with(&want), "{}", lines[1]);
 
     let r = h.get(&viewer(), "/conversations/export.csv").await;

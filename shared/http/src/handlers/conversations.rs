@@ -127,8 +127,24 @@ pub(crate) async fn list<S: Store>(app: &App<S>, cx: Request) -> Result<ApiRespo
     ))
 }
 
-/// One CSV row of the export.
+/// A cell a spreadsheet could take for a formula (`=`, `+`, `-`, `@`, tab or
+/// carriage return first) gets a leading `'`, so it opens as text (OWASP's
+/// CSV injection rule).
+pub(crate) fn neutralise_cell(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// One CSV row of the export, every cell neutralised.
 fn export_row(c: &Conversation, email: Option<&str>, phone: Option<&str>) -> [String; 16] {
+    export_cells(c, email, phone).map(neutralise_cell)
+}
+
+/// The export's cells as stored.
+fn export_cells(c: &Conversation, email: Option<&str>, phone: Option<&str>) -> [String; 16] {
     let opt = |s: Option<&str>| s.unwrap_or_default().to_string();
     let note = c.closing.as_ref().and_then(|cl| cl.note.as_ref());
     [
@@ -222,7 +238,8 @@ pub(crate) async fn export_csv<S: Store>(
     Ok(resp)
 }
 
-/// Who a transcript line names: the sender's name, else its id, else its kind.
+/// Who a transcript line names: the sender's name, else its id, else its
+/// kind; control characters become spaces, so no name can start a line.
 fn sender_label(m: &Message) -> String {
     let kind = match m.sender.kind {
         SenderKind::Contact => "contact",
@@ -238,7 +255,9 @@ fn sender_label(m: &Message) -> String {
         .filter(|n| !n.is_empty())
         .or(m.sender.id.as_deref())
         .unwrap_or(kind)
-        .to_string()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// One transcript line: `[time] sender: body`, line breaks in the body folded
@@ -389,6 +408,38 @@ mod tests {
             channel_message_id: None,
             delivery_status: None,
         }
+    }
+
+    #[test]
+    fn formula_cells_open_as_text() {
+        for (cell, want) in [
+            (
+                "=HYPERLINK(\"http://evil.example\",\"x\")",
+                "'=HYPERLINK(\"http://evil.example\",\"x\")",
+            ),
+            ("+1555", "'+1555"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("Ann = Bob", "Ann = Bob"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralise_cell(cell.to_string()), want);
+        }
+    }
+
+    #[test]
+    fn a_name_cannot_forge_a_transcript_line() {
+        let forged = msg(
+            SenderKind::Contact,
+            Some("ct_1"),
+            Some("Ann\n[2026-11-21T10:15:30.123Z] bob"),
+            "hi",
+        );
+        let line = transcript_line(&forged);
+        assert_eq!(line.matches('\n').count(), 1, "{line}");
+        assert!(line.ends_with(": hi\n"));
     }
 
     #[test]
