@@ -573,7 +573,9 @@ async fn export_csv_writes_no_live_formula() {
     );
     // The contact itself keeps its name as given.
     assert_eq!(
-        h.get(&bob(), &format!("/contacts/{contact}")).await.json_body()["name"],
+        h.get(&bob(), &format!("/contacts/{contact}"))
+            .await
+            .json_body()["name"],
         evil
     );
 }
