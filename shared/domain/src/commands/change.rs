@@ -24,6 +24,24 @@ impl<'c, 'a, 'x> Change<'c, 'a, 'x> {
         }
     }
 
+    /// A change that creates `fresh`, its `conversation_created` event first.
+    pub(super) fn created(fresh: Conversation, ctx: &'x mut Ctx<'a>) -> Self {
+        let mut ch = Change {
+            before: None,
+            after: fresh,
+            timeline: Vec::new(),
+            messages: Vec::new(),
+            events: Vec::new(),
+            ctx,
+        };
+        let created = EventKind::ConversationCreated {
+            channel_id: ch.after.channel_id.clone(),
+            contact_id: ch.after.contact.id.clone(),
+        };
+        ch.event(created);
+        ch
+    }
+
     pub(super) fn event(&mut self, kind: EventKind) {
         let id = self.ctx.ids.new_id(IdKind::Event);
         self.timeline.push(TimelineEvent {

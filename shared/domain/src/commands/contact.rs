@@ -65,19 +65,7 @@ pub fn create_conversation(
 ) -> Result<Outcome, DomainError> {
     require(ctx, Capability::CreateContactsAndConversations)?;
     let fresh = new_conversation(workspace_id, contact.snapshot(), channel_id, ctx);
-    let mut ch = Change {
-        before: None,
-        after: fresh,
-        timeline: Vec::new(),
-        messages: Vec::new(),
-        events: Vec::new(),
-        ctx,
-    };
-    let created = EventKind::ConversationCreated {
-        channel_id: ch.after.channel_id.clone(),
-        contact_id: contact.id.clone(),
-    };
-    ch.event(created);
+    let ch = Change::created(fresh, ctx);
     let w = ch.finish();
     let conversation = w.as_ref().map(|w| w.conversation.clone());
     match conversation {
@@ -171,19 +159,7 @@ pub(super) fn contact_message_in_new(
     ctx: &mut Ctx<'_>,
 ) -> Result<Outcome, DomainError> {
     let fresh = new_conversation(workspace_id, contact, channel_id, ctx);
-    let mut ch = Change {
-        before: None,
-        after: fresh,
-        timeline: Vec::new(),
-        messages: Vec::new(),
-        events: Vec::new(),
-        ctx,
-    };
-    let created = EventKind::ConversationCreated {
-        channel_id: ch.after.channel_id.clone(),
-        contact_id: ch.after.contact.id.clone(),
-    };
-    ch.event(created);
+    let mut ch = Change::created(fresh, ctx);
     let msg = apply_contact_message(&mut ch, body, channel_message_id);
     Ok(one_write(ch, msg))
 }

@@ -109,19 +109,7 @@ pub(super) fn human_reply(
                 conv.channel_id.clone(),
                 ctx,
             );
-            let mut ch = Change {
-                before: None,
-                after: fresh,
-                timeline: Vec::new(),
-                messages: Vec::new(),
-                events: Vec::new(),
-                ctx,
-            };
-            let created = EventKind::ConversationCreated {
-                channel_id: ch.after.channel_id.clone(),
-                contact_id: ch.after.contact.id.clone(),
-            };
-            ch.event(created);
+            let mut ch = Change::created(fresh, ctx);
             let msg = apply(&mut ch);
             Ok(one_write(ch, msg))
         }
