@@ -48,20 +48,31 @@ pub fn check_json_content_type(headers: &HeaderMap, body: &[u8]) -> Result<(), A
     }
 }
 
-/// Parses a JSON body into `T` (whose struct denies unknown fields). An empty
-/// body is read as `{}`, so bodies whose fields are all optional may be omitted.
+/// Parses the JSON object body of a route that takes one into `T` (whose
+/// struct denies unknown fields). An empty body, `null`, an array or a scalar
+/// is 400: serde would otherwise read a struct from an array (`[null, null]`).
 pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, ApiError> {
     check_json_content_type(headers, body)?;
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        body
-    };
-    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(json_error_detail(&e)))
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest(
+            "this route takes a JSON object body".into(),
+        ));
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::BadRequest(json_error_detail(&e)))?;
+    if !value.is_object() {
+        return Err(ApiError::BadRequest(
+            "the body must be a JSON object".into(),
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::BadRequest(json_error_detail(&e)))
 }
 
 /// A body-less command accepts nothing, whitespace or `{}`.
 pub fn expect_no_body(headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return check_json_content_type(headers, body);
+    }
     parse_json::<Empty>(headers, body).map(|_| ())
 }
 

@@ -930,3 +930,63 @@ async fn a_new_member_token_is_added_to_the_directory_on_its_first_write() {
             .any(|m| m["id"] == "gina")
     );
 }
+
+/// A route that takes a body takes a JSON object: no body, `null`, an array
+/// or a scalar is 400 and writes nothing (serde alone would read a contact
+/// from `[null, null]`). A body-less command still takes nothing or `{}`.
+#[tokio::test]
+async fn bodies_are_json_objects() {
+    let h = Harness::new();
+    h.directory().await;
+    let r = h.post(&bob(), "/contacts", json!({"name": "Ann"})).await;
+    let contact = r.json_body()["id"].as_str().unwrap().to_string();
+    for body in [json!([null, null]), json!(null), json!("Ann"), json!(7)] {
+        let r = h.post(&bob(), "/contacts", body.clone()).await;
+        assert_problem(&r, 400, "bad_request");
+        let r = h
+            .call(
+                &bob(),
+                Method::PATCH,
+                &format!("/contacts/{contact}"),
+                Some(body.clone()),
+            )
+            .await;
+        assert_problem(&r, 400, "bad_request");
+        let r = h
+            .call(&admin(), Method::PUT, "/members/carol", Some(body))
+            .await;
+        assert_problem(&r, 400, "bad_request");
+    }
+    let r = h.call(&bob(), Method::POST, "/contacts", None).await;
+    assert_problem(&r, 400, "bad_request");
+    let r = h
+        .call(&bob(), Method::PATCH, &format!("/contacts/{contact}"), None)
+        .await;
+    assert_problem(&r, 400, "bad_request");
+    let r = h.call(&admin(), Method::PUT, "/members/carol", None).await;
+    assert_problem(&r, 400, "bad_request");
+    // Nothing was written: the one contact, unchanged; Carol as she was.
+    assert_eq!(
+        h.get(&bob(), &format!("/contacts/{contact}"))
+            .await
+            .json_body()["name"],
+        "Ann"
+    );
+    let members = h.get(&bob(), "/members?q=carol").await.json_body();
+    assert_eq!(members["items"][0]["role"], "agent", "{members}");
+    // A body-less command: nothing, or `{}`.
+    let conv = h.conversation("Ann").await;
+    let r = h
+        .call(
+            &bob(),
+            Method::POST,
+            &format!("/conversations/{conv}/read"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = h
+        .post(&bob(), &format!("/conversations/{conv}/read"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
