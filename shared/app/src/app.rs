@@ -123,9 +123,20 @@ impl<S> App<S> {
 }
 
 impl<S: ConversationStore + DirectoryStore> App<S> {
-    /// The caller as decisions see them, with the directory's name applied (one read).
-    pub async fn caller(&self, workspace_id: &str, token: &Token) -> Result<Caller, AppError> {
+    /// The caller as decisions see them, with the directory's name applied,
+    /// provisioned first if this is a member-role token's first write: one
+    /// read, and one write only for a new member.
+    pub async fn provisioned_caller(
+        &self,
+        workspace_id: &str,
+        token: &Token,
+    ) -> Result<Caller, AppError> {
         let entry = self.store.get_person(workspace_id, &token.sub).await?;
+        if let Some(member) = token.provision(entry.as_ref()) {
+            let mut commit = Commit::new(workspace_id);
+            commit.provision = Some(member);
+            self.commit(commit).await?;
+        }
         Ok(token.caller(entry.as_ref()))
     }
 
@@ -135,13 +146,9 @@ impl<S: ConversationStore + DirectoryStore> App<S> {
         if !directory::is_provisioned_role(token.role) {
             return Ok(());
         }
-        let entry = self.store.get_person(workspace_id, &token.sub).await?;
-        let Some(member) = token.provision(entry.as_ref()) else {
-            return Ok(());
-        };
-        let mut commit = Commit::new(workspace_id);
-        commit.provision = Some(member);
-        self.commit(commit).await.map_err(AppError::from)
+        self.provisioned_caller(workspace_id, token)
+            .await
+            .map(|_| ())
     }
 }
 

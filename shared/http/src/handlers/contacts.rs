@@ -110,7 +110,7 @@ pub(crate) async fn note_create<S: Store>(
     let body: BodyIn = cx.json()?;
     let text = validate_body(&body.body)?.to_string();
     let contact = load(app, &cx).await?;
-    let caller = app.caller(cx.who.ws(), &cx.who.token).await?;
+    let caller = app.provisioned_caller(cx.who.ws(), &cx.who.token).await?;
     let mut ids = app.new_ids();
     let note = ContactNote {
         id: ids.new_id(IdKind::Note),
@@ -119,7 +119,6 @@ pub(crate) async fn note_create<S: Store>(
         author: actor_ref(&Actor::Caller(caller)),
         created_at: app.clock().now(),
     };
-    app.provision(cx.who.ws(), &cx.who.token).await?;
     app.store().add_contact_note(cx.who.ws(), &note).await?;
     Ok(ApiResponse::json(StatusCode::CREATED, &note))
 }
