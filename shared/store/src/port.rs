@@ -308,6 +308,18 @@ pub trait DirectoryStore: Send + Sync {
     }
     /// Removes a member (no-op when absent).
     async fn delete_member(&self, workspace_id: &str, id: &str) -> Result<(), StoreError>;
+    /// Replaces member `id` with `member` (`Some`) or removes it (`None`),
+    /// atomically with a check that member `owner` is still an owner:
+    /// `Conflict` when it is not (or when `id` is an AI agent's), and nothing
+    /// is written. How an owner is demoted or removed without two such
+    /// changes at once leaving the workspace with no owner.
+    async fn change_member_while_owner(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        member: Option<&Member>,
+        owner: &str,
+    ) -> Result<(), StoreError>;
     /// All members, by id.
     async fn list_members(&self, workspace_id: &str) -> Result<Vec<Member>, StoreError>;
 
@@ -522,6 +534,17 @@ impl<T: DirectoryStore + ?Sized> DirectoryStore for &T {
     }
     async fn delete_member(&self, workspace_id: &str, id: &str) -> Result<(), StoreError> {
         (**self).delete_member(workspace_id, id).await
+    }
+    async fn change_member_while_owner(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        member: Option<&Member>,
+        owner: &str,
+    ) -> Result<(), StoreError> {
+        (**self)
+            .change_member_while_owner(workspace_id, id, member, owner)
+            .await
     }
     async fn list_members(&self, workspace_id: &str) -> Result<Vec<Member>, StoreError> {
         (**self).list_members(workspace_id).await

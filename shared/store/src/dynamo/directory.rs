@@ -6,6 +6,7 @@ use super::table::keys;
 use super::{DynamoStore, QuerySpec};
 use crate::port::{DirectoryEntry, DirectoryStore, StoreError};
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
 use inbox_domain::Settings;
 use inbox_domain::model::{AiAgent, Channel, Member, Team};
 use serde::Serialize;
@@ -201,6 +202,70 @@ impl DirectoryStore for DynamoStore {
 
     async fn delete_member(&self, workspace_id: &str, id: &str) -> Result<(), StoreError> {
         self.delete_person(workspace_id, id, "member").await
+    }
+
+    async fn change_member_while_owner(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        member: Option<&Member>,
+        owner: &str,
+    ) -> Result<(), StoreError> {
+        // One transaction: the change, and a check that the other owner is
+        // still one. Two owners demoting each other at once conflict here.
+        let pk = keys::directory_pk(workspace_id);
+        // The id must not be an AI agent's.
+        let kind_cond = "attribute_not_exists(#pk) OR #kind = :member";
+        let change = match member {
+            Some(m) => {
+                let item = to_item(
+                    &PersonRecord::Member(m.clone()),
+                    pk.clone(),
+                    person_sk(id),
+                    "person",
+                )?;
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .condition_expression(kind_cond)
+                    .expression_attribute_names("#pk", super::table::PK)
+                    .expression_attribute_names("#kind", "kind")
+                    .expression_attribute_values(":member", s("member"))
+                    .build()
+                    .map_err(|e| error::corrupt("member put", e))?;
+                TransactWriteItem::builder().put(put).build()
+            }
+            None => {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(pk.clone(), &person_sk(id))))
+                    .condition_expression(kind_cond)
+                    .expression_attribute_names("#pk", super::table::PK)
+                    .expression_attribute_names("#kind", "kind")
+                    .expression_attribute_values(":member", s("member"))
+                    .build()
+                    .map_err(|e| error::corrupt("member delete", e))?;
+                TransactWriteItem::builder().delete(delete).build()
+            }
+        };
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, &person_sk(owner))))
+            .condition_expression("#kind = :member AND #role = :owner")
+            .expression_attribute_names("#kind", "kind")
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":member", s("member"))
+            .expression_attribute_values(":owner", s("owner"))
+            .build()
+            .map_err(|e| error::corrupt("owner check", e))?;
+        self.client
+            .transact_write_items()
+            .transact_items(change)
+            .transact_items(TransactWriteItem::builder().condition_check(check).build())
+            .send()
+            .await
+            .map_err(|e| error::transaction(e, None))?;
+        Ok(())
     }
 
     async fn list_members(&self, workspace_id: &str) -> Result<Vec<Member>, StoreError> {

@@ -249,6 +249,54 @@ impl DirectoryStore for SqliteStore {
         self.delete_person(workspace_id, id, "member").await
     }
 
+    async fn change_member_while_owner(
+        &self,
+        workspace_id: &str,
+        id: &str,
+        member: Option<&Member>,
+        owner: &str,
+    ) -> Result<(), StoreError> {
+        let (ws, id, owner) = (workspace_id.to_string(), id.to_string(), owner.to_string());
+        let doc = member.map(to_doc).transpose()?;
+        self.run(move |conn| {
+            let tx = conn.transaction().map_err(db)?;
+            let still_owner: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM people WHERE workspace_id = ?1 AND id = ?2
+                     AND kind = 'member' AND json_extract(doc, '$.role') = 'owner')",
+                    params![ws, owner],
+                    |row| row.get(0),
+                )
+                .map_err(db)?;
+            if !still_owner {
+                return Err(StoreError::Conflict);
+            }
+            let changed = match &doc {
+                Some(doc) => tx
+                    .execute(
+                        "INSERT INTO people (workspace_id, id, kind, doc) VALUES (?1, ?2, 'member', ?3)
+                         ON CONFLICT (workspace_id, id) DO UPDATE SET doc = excluded.doc
+                         WHERE people.kind = excluded.kind",
+                        params![ws, id, doc],
+                    )
+                    .map_err(db)?,
+                None => {
+                    tx.execute(
+                        "DELETE FROM people WHERE workspace_id = ?1 AND id = ?2 AND kind = 'member'",
+                        params![ws, id],
+                    )
+                    .map_err(db)?;
+                    1
+                }
+            };
+            if changed == 0 {
+                return Err(StoreError::Conflict);
+            }
+            tx.commit().map_err(db)
+        })
+        .await
+    }
+
     async fn list_members(&self, workspace_id: &str) -> Result<Vec<Member>, StoreError> {
         let ws = workspace_id.to_string();
         self.run(move |conn| {

@@ -650,3 +650,95 @@ pub async fn check_tenant_isolation<S: Store + ?Sized>(store: &S, _cfg: &SuiteCo
             .is_empty()
     );
 }
+
+/// `change_member_while_owner` writes only while the named member is still
+/// an owner, and is atomic: of two owners demoting (or removing) each other
+/// at once, at most one succeeds, so the workspace never loses its last
+/// owner; a failed change writes nothing; an AI agent's id is a `Conflict`.
+pub async fn check_owner_guard<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) {
+    let w = format!("ws-owners-{}", run_tag());
+    let w = w.as_str();
+    let owner = |id: &str| inbox_domain::model::Member {
+        role: Role::Owner,
+        ..member(id, id)
+    };
+    let demoted = |id: &str| inbox_domain::model::Member {
+        role: Role::Admin,
+        ..member(id, id)
+    };
+    let role_of = |m: Option<DirectoryEntry>| match m {
+        Some(DirectoryEntry::Member(m)) => Some(m.role),
+        _ => None,
+    };
+    for round in 0..5 {
+        let (a, b) = (format!("ann{round}"), format!("ben{round}"));
+        store.put_member(w, &owner(&a)).await.expect("put owner");
+        store.put_member(w, &owner(&b)).await.expect("put owner");
+        // Each demotes the other, guarded by themselves, at once.
+        let (da, db) = (demoted(&b), demoted(&a));
+        let (ra, rb) = futures::join!(
+            store.change_member_while_owner(w, &b, Some(&da), &a),
+            store.change_member_while_owner(w, &a, Some(&db), &b),
+        );
+        let roles = (
+            role_of(store.get_person(w, &a).await.expect("get")),
+            role_of(store.get_person(w, &b).await.expect("get")),
+        );
+        assert!(
+            roles.0 == Some(Role::Owner) || roles.1 == Some(Role::Owner),
+            "both owners were demoted at once: {ra:?} {rb:?}"
+        );
+        assert!(ra.is_ok() || rb.is_ok() || roles == (Some(Role::Owner), Some(Role::Owner)));
+        for r in [ra, rb] {
+            assert!(matches!(r, Ok(()) | Err(StoreError::Conflict)), "{r:?}");
+        }
+    }
+    // A guard that does not hold writes nothing, for a removal too.
+    store
+        .put_member(w, &owner("olga"))
+        .await
+        .expect("put owner");
+    store.put_member(w, &demoted("nobody")).await.expect("put");
+    assert!(matches!(
+        store
+            .change_member_while_owner(w, "olga", None, "nobody")
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(matches!(
+        store
+            .change_member_while_owner(w, "olga", Some(&demoted("olga")), "absent")
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        role_of(store.get_person(w, "olga").await.expect("get")),
+        Some(Role::Owner)
+    );
+    store
+        .put_member(w, &owner("oleg"))
+        .await
+        .expect("put owner");
+    store
+        .change_member_while_owner(w, "olga", None, "oleg")
+        .await
+        .expect("removed while another owner stays");
+    assert_eq!(store.get_person(w, "olga").await.expect("get"), None);
+    // An AI agent's id is never written as a member.
+    store
+        .put_agent(
+            w,
+            &AiAgent {
+                id: "max".into(),
+                name: "Max".into(),
+            },
+        )
+        .await
+        .expect("put_agent");
+    assert!(matches!(
+        store
+            .change_member_while_owner(w, "max", Some(&owner("max")), "oleg")
+            .await,
+        Err(StoreError::Conflict)
+    ));
+}

@@ -38,7 +38,8 @@ pub use conflicts::{
 };
 pub use delivery::check_delivery_status;
 pub use directory::{
-    check_contact_for_sender_race, check_contacts, check_directory, check_tenant_isolation,
+    check_contact_for_sender_race, check_contacts, check_directory, check_owner_guard,
+    check_tenant_isolation,
 };
 pub use fixtures::SharedIds;
 pub use ordering::check_timeline_and_messages;
@@ -84,6 +85,7 @@ impl SuiteConfig {
 /// Runs every check of the port's contract except the outbox.
 pub async fn run_all<S: Store>(store: &S, cfg: &SuiteConfig) {
     check_directory(store, cfg).await;
+    check_owner_guard(store, cfg).await;
     check_round_trip(store, cfg).await;
     check_timeline_and_messages(store, cfg).await;
     check_delivery_status(store, cfg).await;
