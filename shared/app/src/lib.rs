@@ -16,6 +16,7 @@ mod contact;
 mod error;
 mod execute;
 mod flags;
+mod members;
 mod precondition;
 mod retry;
 

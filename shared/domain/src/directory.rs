@@ -6,9 +6,11 @@ use crate::ids::is_valid_external_id;
 use crate::model::{AiAgent, DirectoryEntry, Member};
 use crate::values::DisplayName;
 
-/// The caller as decisions see them: the directory's name when the token's
-/// subject is listed under its own kind (even a blank name, which keeps
-/// `profile_incomplete` meaningful), else the token's `name` claim.
+/// The caller as decisions see them. A member-role token whose subject the
+/// directory lists as a member acts with the directory's role and name (even
+/// a blank name, which keeps `profile_incomplete` meaningful): the token's
+/// role only provisions. An AI agent listed as one gets the directory's name.
+/// Anyone else acts with the token's role and `name` claim.
 pub fn caller_from_directory(
     id: &str,
     role: Role,
@@ -17,7 +19,7 @@ pub fn caller_from_directory(
 ) -> Caller {
     match entry {
         Some(DirectoryEntry::Member(m)) if role.is_member_role() => {
-            Caller::new(id, role, Some(m.name.as_str()))
+            Caller::new(id, m.role, Some(m.name.as_str()))
         }
         Some(DirectoryEntry::Agent(a)) if role == Role::AiAgent => {
             Caller::new(id, role, Some(a.name.as_str()))
@@ -49,6 +51,52 @@ pub fn provision(caller: &Caller, listed: Option<&DirectoryEntry>) -> Option<Mem
         email: None,
         role: caller.role,
     })
+}
+
+/// What a directory write does to a member, for the owner rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberChange {
+    /// `PUT /members/{id}` with this role.
+    Put(Role),
+    /// `DELETE /members/{id}`.
+    Remove,
+}
+
+/// What the owner rules require of a member change that is allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnerGuard {
+    /// Nothing: no owner loses the role.
+    None,
+    /// An owner loses the role: the write must land only while this other
+    /// member is still an owner (so two owners demoting each other at once
+    /// cannot leave the workspace with none).
+    StillOwner(String),
+}
+
+/// The owner rules of a member change by `actor_role` (the directory's role
+/// of the caller): only an owner may create, change or remove an owner, or
+/// make someone one (`forbidden`); the last owner cannot be removed or
+/// demoted (`last_owner`). `owners` are the workspace's owners now.
+pub fn check_member_change(
+    actor_role: Role,
+    target: Option<&Member>,
+    change: MemberChange,
+    owners: &[&Member],
+) -> Result<OwnerGuard, DomainError> {
+    let was_owner = target.is_some_and(|m| m.role == Role::Owner);
+    let makes_owner = change == MemberChange::Put(Role::Owner);
+    if (was_owner || makes_owner) && actor_role != Role::Owner {
+        return Err(DomainError::Forbidden);
+    }
+    let stays_owner = makes_owner;
+    let Some(target) = target.filter(|_| was_owner && !stays_owner) else {
+        return Ok(OwnerGuard::None);
+    };
+    owners
+        .iter()
+        .find(|o| o.id != target.id && o.role == Role::Owner)
+        .map(|o| OwnerGuard::StillOwner(o.id.clone()))
+        .ok_or(DomainError::LastOwner)
 }
 
 /// Checks a caller-chosen id for a member, team, AI agent or channel.
@@ -139,6 +187,88 @@ mod tests {
         // A token's name claim cannot carry a line break into a transcript.
         let forged = caller_from_directory("bob", Role::Agent, Some("Bob\nRay"), None);
         assert_eq!(forged.name.as_deref(), Some("Bob Ray"));
+    }
+
+    fn m(id: &str, role: Role) -> Member {
+        Member {
+            id: id.into(),
+            name: id.into(),
+            email: None,
+            role,
+        }
+    }
+
+    #[test]
+    fn the_directory_role_decides_for_members() {
+        let viewer = DirectoryEntry::Member(m("bob", Role::Viewer));
+        let c = caller_from_directory("bob", Role::Admin, None, Some(&viewer));
+        assert_eq!(c.role, Role::Viewer);
+        let promoted = DirectoryEntry::Member(m("bob", Role::Owner));
+        let c = caller_from_directory("bob", Role::Agent, None, Some(&promoted));
+        assert_eq!(c.role, Role::Owner);
+        // Unlisted: the token's role. Machine tokens never take a member's role.
+        assert_eq!(
+            caller_from_directory("bob", Role::Agent, None, None).role,
+            Role::Agent
+        );
+        let c = caller_from_directory("bob", Role::Integration, None, Some(&promoted));
+        assert_eq!(c.role, Role::Integration);
+    }
+
+    #[test]
+    fn only_owners_touch_owners_and_the_last_one_stays() {
+        use MemberChange::{Put, Remove};
+        let (olivia, oscar, ada) = (
+            m("olivia", Role::Owner),
+            m("oscar", Role::Owner),
+            m("ada", Role::Admin),
+        );
+        let one = [&olivia];
+        let two = [&olivia, &oscar];
+        // An admin may manage non-owners, and nothing about owners.
+        assert_eq!(
+            check_member_change(Role::Admin, Some(&ada), Put(Role::Agent), &one),
+            Ok(OwnerGuard::None)
+        );
+        assert_eq!(
+            check_member_change(Role::Admin, None, Put(Role::Agent), &one),
+            Ok(OwnerGuard::None)
+        );
+        for (target, change) in [
+            (Some(&ada), Put(Role::Owner)),
+            (None, Put(Role::Owner)),
+            (Some(&olivia), Put(Role::Admin)),
+            (Some(&olivia), Put(Role::Owner)),
+            (Some(&olivia), Remove),
+        ] {
+            assert_eq!(
+                check_member_change(Role::Admin, target, change, &one),
+                Err(DomainError::Forbidden),
+                "{target:?} {change:?}"
+            );
+        }
+        // An owner may, except to leave no owner.
+        assert_eq!(
+            check_member_change(Role::Owner, Some(&ada), Put(Role::Owner), &one),
+            Ok(OwnerGuard::None)
+        );
+        assert_eq!(
+            check_member_change(Role::Owner, Some(&olivia), Put(Role::Owner), &one),
+            Ok(OwnerGuard::None)
+        );
+        assert_eq!(
+            check_member_change(Role::Owner, Some(&olivia), Remove, &one),
+            Err(DomainError::LastOwner)
+        );
+        assert_eq!(
+            check_member_change(Role::Owner, Some(&olivia), Put(Role::Agent), &one),
+            Err(DomainError::LastOwner)
+        );
+        assert_eq!(
+            check_member_change(Role::Owner, Some(&olivia), Remove, &two),
+            Ok(OwnerGuard::StillOwner("oscar".into()))
+        );
+        assert_eq!(DomainError::LastOwner.status(), 409);
     }
 
     #[test]

@@ -94,6 +94,11 @@ pub enum DomainError {
     /// The id is already used by a member or an AI agent.
     #[error("id {0} is already taken by a member or an AI agent")]
     IdTaken(String),
+    /// The change would leave the workspace with no owner.
+    #[error(
+        "the workspace's last owner cannot be removed or demoted: make another member owner first"
+    )]
+    LastOwner,
     /// The input failed validation.
     #[error("{message}")]
     Validation {
@@ -132,6 +137,7 @@ impl DomainError {
             DomainError::AiPaused => "ai_paused",
             DomainError::InvalidSettings { .. } => "invalid_settings",
             DomainError::IdTaken(_) => "id_taken",
+            DomainError::LastOwner => "last_owner",
             DomainError::Validation { .. } => "validation_failed",
         }
     }
@@ -147,7 +153,8 @@ impl DomainError {
             | DomainError::ContactBlocked
             | DomainError::ConversationClosed
             | DomainError::AiPaused
-            | DomainError::IdTaken(_) => 409,
+            | DomainError::IdTaken(_)
+            | DomainError::LastOwner => 409,
             _ => 422,
         }
     }

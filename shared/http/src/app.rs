@@ -61,17 +61,55 @@ async fn run<S: Store>(
     let role = claims
         .parsed_role()
         .ok_or(inbox_domain::DomainError::Forbidden)?;
-    authorize(role, capability)?;
+    let mut who = Who::new(claims, role);
+    match RoleSource::of(action, capability, role) {
+        RoleSource::Token => authorize(role, capability)?,
+        RoleSource::Command => {}
+        RoleSource::Directory => {
+            let caller = app.directory_caller(who.ws(), &who.token).await?;
+            authorize(caller.role, capability)?;
+            who.token.role = caller.role;
+        }
+    }
     check_body_size(&req.body)?;
+    let query = Query::parse(&req.query)?;
+    query.only(action.query_parameters())?;
     let cx = Request {
         action,
         params,
-        query: Query::parse(&req.query)?,
+        query,
         headers: req.headers,
         body: req.body,
-        who: Who::new(claims, role),
+        who,
     };
     handlers::dispatch(app, cx).await
+}
+
+/// Where a request's role comes from: the directory decides for a listed
+/// member, so a member-role token's role is final only where every member
+/// role passes anyway.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RoleSource {
+    /// The token's role: an AI agent or integration (never a member), or a
+    /// read (which every member role may do).
+    Token,
+    /// The domain checks it when deciding: the command's one read carries the
+    /// caller's directory entry, whose role it acts with.
+    Command,
+    /// The caller's directory entry, read before the handler runs.
+    Directory,
+}
+
+impl RoleSource {
+    fn of(action: Action, capability: Capability, token_role: Role) -> RoleSource {
+        if !token_role.is_member_role() || capability == Capability::Read {
+            RoleSource::Token
+        } else if action.is_conversation_command() || action == Action::ConversationCreate {
+            RoleSource::Command
+        } else {
+            RoleSource::Directory
+        }
+    }
 }
 
 /// A routed, authenticated request as handlers see it.

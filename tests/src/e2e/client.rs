@@ -24,6 +24,12 @@ pub const ADA: Who = Who {
     role: "admin",
     name: "Ada Admin",
 };
+/// The workspace's owner (set up by flows that need one).
+pub const OLIVIA: Who = Who {
+    sub: "olivia",
+    role: "owner",
+    name: "Olivia Owner",
+};
 /// An agent.
 pub const BOB: Who = Who {
     sub: "bob",

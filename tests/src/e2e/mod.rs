@@ -38,6 +38,9 @@ macro_rules! e2e_suite {
             cross_workspace_is_not_found,
             malformed_requests,
             if_match_precondition,
+            roles_are_the_directory_s,
+            only_owners_touch_owners,
+            strict_puts_and_queries,
         );
     };
     (@flows $start:path; $($flow:ident),* $(,)?) => {

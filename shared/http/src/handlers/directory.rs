@@ -2,7 +2,7 @@
 
 use super::page_by_id;
 use crate::app::{App, Request, Who, run_command};
-use crate::conventions::IfMatch;
+use crate::conventions::{IfMatch, require_fields};
 use crate::problem::ApiError;
 use crate::response::ApiResponse;
 use crate::wire::{
@@ -10,8 +10,7 @@ use crate::wire::{
 };
 use http::StatusCode;
 use inbox_domain::directory::{
-    check_external_id, check_id_free_for_agent, check_id_free_for_member, search_agents,
-    search_members,
+    check_external_id, check_id_free_for_agent, search_agents, search_members,
 };
 use inbox_domain::model::{AiAgent, Member, Team};
 use inbox_domain::views::{Filters, ListQuery, View};
@@ -38,44 +37,35 @@ fn chosen_id(cx: &Request) -> Result<String, ApiError> {
     Ok(cx.id().to_string())
 }
 
-/// `PUT /members/{id}`: create or replace a member.
+/// `PUT /members/{id}`: create or replace a member, under the owner rules.
 pub(crate) async fn member_put<S: Store>(
     app: &App<S>,
     cx: Request,
 ) -> Result<ApiResponse, ApiError> {
     let id = chosen_id(&cx)?;
     let body: MemberIn = cx.json()?;
-    let name = DisplayName::parse(&body.name)?
+    require_fields(&[("name", body.name.is_some()), ("role", body.role.is_some())])?;
+    let name = DisplayName::parse(body.name.as_deref().unwrap_or_default())?
         .map(String::from)
         .unwrap_or_default();
     let email = Email::parse_opt(body.email.as_deref())?.map(String::from);
-    let role = match body.role.as_deref() {
-        None => Role::Agent,
-        Some(r) => match Role::parse(r) {
-            Some(role) if role.is_member_role() => role,
-            _ => return Err(invalid("role", "must be viewer, agent, admin or owner")),
-        },
+    let role = match body.role.as_deref().and_then(Role::parse) {
+        Some(role) if role.is_member_role() => role,
+        _ => return Err(invalid("role", "must be viewer, agent, admin or owner")),
     };
-    let existing = app.store().get_person(cx.who.ws(), &id).await?;
-    let agent = match &existing {
-        Some(DirectoryEntry::Agent(a)) => Some(a),
-        _ => None,
-    };
-    check_id_free_for_member(&id, agent)?;
-    if id != cx.who.sub() {
-        app.provision(cx.who.ws(), &cx.who.token).await?;
-    }
     let member = Member {
         id: id.clone(),
         name,
         email,
         role,
     };
-    match app.store().put_member(cx.who.ws(), &member).await {
-        Ok(()) => Ok(ApiResponse::json(StatusCode::OK, &MemberOut::from(&member))),
-        Err(StoreError::Conflict) => Err(DomainError::IdTaken(id).into()),
-        Err(e) => Err(e.into()),
+    let actor = cx.who.token_caller();
+    app.change_member(cx.who.ws(), &actor, &id, Some(&member))
+        .await?;
+    if id != cx.who.sub() {
+        app.provision(cx.who.ws(), &cx.who.token).await?;
     }
+    Ok(ApiResponse::json(StatusCode::OK, &MemberOut::from(&member)))
 }
 
 /// `GET /members?q=`: matching members (paged) and AI agents.
@@ -83,7 +73,6 @@ pub(crate) async fn members_list<S: Store>(
     app: &App<S>,
     cx: Request,
 ) -> Result<ApiResponse, ApiError> {
-    cx.query.only(&["q", "limit", "cursor"])?;
     let page = cx.query.page()?;
     let q = cx.query.get("q").unwrap_or_default();
     let members = app.store().list_members(cx.who.ws()).await?;
@@ -156,15 +145,13 @@ pub(crate) async fn member_delete<S: Store>(
     cx: Request,
 ) -> Result<ApiResponse, ApiError> {
     let id = cx.id().to_string();
-    if let Some(DirectoryEntry::Agent(_)) = app.store().get_person(cx.who.ws(), &id).await? {
-        return Err(ApiError::not_found("member"));
-    }
+    // Removed first, so nobody can be assigned to them while the sweep runs;
+    // a retried DELETE finishes a sweep that failed half-way.
+    let actor = cx.who.token_caller();
+    app.change_member(cx.who.ws(), &actor, &id, None).await?;
     if id != cx.who.sub() {
         app.provision(cx.who.ws(), &cx.who.token).await?;
     }
-    // Removed first, so nobody can be assigned to them while the sweep runs;
-    // a retried DELETE finishes a sweep that failed half-way.
-    app.store().delete_member(cx.who.ws(), &id).await?;
     let query = ListQuery {
         view: View::AssignedToMe,
         filters: Filters::default(),
@@ -186,7 +173,10 @@ pub(crate) async fn member_delete<S: Store>(
 pub(crate) async fn team_put<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     let id = chosen_id(&cx)?;
     let body: TeamIn = cx.json()?;
-    let Some(name) = DisplayName::parse(&body.name)?.map(String::from) else {
+    require_fields(&[("name", body.name.is_some())])?;
+    let Some(name) =
+        DisplayName::parse(body.name.as_deref().unwrap_or_default())?.map(String::from)
+    else {
         return Err(invalid("name", "is required"));
     };
     if body.member_ids.len() > MAX_TEAM_MEMBERS {
@@ -217,7 +207,6 @@ pub(crate) async fn teams_list<S: Store>(
     app: &App<S>,
     cx: Request,
 ) -> Result<ApiResponse, ApiError> {
-    cx.query.only(&["limit", "cursor"])?;
     let page = cx.query.page()?;
     let teams = app.store().list_teams(cx.who.ws()).await?;
     let (items, next_cursor) = page_by_id(teams, |t| &t.id, &page)?;
@@ -261,7 +250,10 @@ pub(crate) async fn agent_put<S: Store>(
 ) -> Result<ApiResponse, ApiError> {
     let id = chosen_id(&cx)?;
     let body: AgentIn = cx.json()?;
-    let Some(name) = DisplayName::parse(&body.name)?.map(String::from) else {
+    require_fields(&[("name", body.name.is_some())])?;
+    let Some(name) =
+        DisplayName::parse(body.name.as_deref().unwrap_or_default())?.map(String::from)
+    else {
         return Err(invalid("name", "is required"));
     };
     let existing = app.store().get_person(cx.who.ws(), &id).await?;
@@ -287,7 +279,6 @@ pub(crate) async fn agents_list<S: Store>(
     app: &App<S>,
     cx: Request,
 ) -> Result<ApiResponse, ApiError> {
-    cx.query.only(&["limit", "cursor"])?;
     let page = cx.query.page()?;
     let agents = app.store().list_agents(cx.who.ws()).await?;
     let (items, next_cursor) = page_by_id(agents, |a| &a.id, &page)?;

@@ -2,7 +2,7 @@
 //! works in a workspace of its own, and goes through real HTTP only; the same
 //! functions run against every storage backend (see [`crate::e2e_suite`]).
 
-use super::client::{ADA, BOB, CAROL, MAX, VIC, Ws, ZAP, enc};
+use super::client::{ADA, BOB, CAROL, MAX, OLIVIA, VIC, Ws, ZAP, enc};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -28,6 +28,7 @@ mod assignment;
 mod channels;
 mod directory;
 mod failures;
+mod roles;
 mod status;
 
 pub use ai::*;
@@ -35,4 +36,5 @@ pub use assignment::*;
 pub use channels::*;
 pub use directory::*;
 pub use failures::*;
+pub use roles::*;
 pub use status::*;
