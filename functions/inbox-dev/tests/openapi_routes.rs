@@ -126,3 +126,49 @@ fn document_is_openapi_3_1_with_problem_responses_and_resolvable_refs() {
         }
     }
 }
+
+/// The query parameters an operation documents, in order (`$ref`s resolved).
+fn documented_query(doc: &Value, op: &Value) -> Vec<(String, Value)> {
+    op["parameters"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|p| match p["$ref"].as_str() {
+            Some(r) => doc
+                .pointer(r.trim_start_matches('#'))
+                .cloned()
+                .unwrap_or_default(),
+            None => p.clone(),
+        })
+        .filter(|p| p["in"] == "query")
+        .map(|p| (p["name"].as_str().unwrap_or_default().to_string(), p))
+        .collect()
+}
+
+#[test]
+fn query_parameters_are_exactly_the_served_ones_and_never_empty() {
+    let doc = document();
+    for &a in Action::ALL {
+        let method = a.method().as_str().to_lowercase();
+        let op = &doc["paths"][a.path()][method.as_str()];
+        let documented = documented_query(&doc, op);
+        let names: BTreeSet<&str> = documented.iter().map(|(n, _)| n.as_str()).collect();
+        let served: BTreeSet<&str> = a.query_parameters().iter().copied().collect();
+        assert_eq!(names, served, "{} {}", a.method(), a.path());
+        // The server refuses an empty value: a free-text parameter says so
+        // (a webhook answers its provider's way instead).
+        for (name, p) in documented.iter().filter(|_| a.capability().is_some()) {
+            let schema = &p["schema"];
+            if schema["type"] == "string" && schema.get("enum").is_none() {
+                assert_eq!(
+                    schema["minLength"],
+                    1,
+                    "{} {} ?{name}= lacks minLength 1",
+                    a.method(),
+                    a.path()
+                );
+            }
+        }
+    }
+}

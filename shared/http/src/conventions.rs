@@ -4,6 +4,7 @@
 use crate::problem::ApiError;
 use http::{HeaderMap, header};
 use inbox_domain::views::parse_limit;
+use inbox_domain::{DomainError, FieldError};
 use inbox_store::PageRequest;
 use serde::de::DeserializeOwned;
 
@@ -68,6 +69,26 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Resu
     serde_json::from_value(value).map_err(|e| ApiError::BadRequest(json_error_detail(&e)))
 }
 
+/// Checks that a `PUT` body, which replaces the whole resource, carries
+/// each of its required fields (`(name, present)`): 422 `validation_failed`
+/// naming every missing one, before anything is read or written.
+pub fn require_fields(fields: &[(&str, bool)]) -> Result<(), ApiError> {
+    let errors: Vec<FieldError> = fields
+        .iter()
+        .filter(|(_, present)| !present)
+        .map(|(name, _)| FieldError::new(*name, "is required"))
+        .collect();
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    Err(DomainError::Validation {
+        message: format!("missing required field(s): {}", names.join(", ")),
+        errors,
+    }
+    .into())
+}
+
 /// A body-less command accepts nothing, whitespace or `{}`.
 pub fn expect_no_body(headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -126,10 +147,11 @@ impl Query {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
-    /// Refuses any parameter not in `allowed`, and any given twice.
+    /// Refuses any parameter not in `allowed`, any given twice, and any
+    /// empty value (`?team=`): each is 400 `bad_request`.
     pub fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
         let mut seen = std::collections::HashSet::new();
-        for (k, _) in self.pairs() {
+        for (k, v) in self.pairs() {
             if !allowed.contains(&k) {
                 return Err(ApiError::BadRequest(format!("unknown parameter {k:?}")));
             }
@@ -137,6 +159,9 @@ impl Query {
                 return Err(ApiError::BadRequest(format!(
                     "parameter {k} is given more than once"
                 )));
+            }
+            if v.is_empty() {
+                return Err(ApiError::BadRequest(format!("parameter {k} is empty")));
             }
         }
         Ok(())
@@ -287,5 +312,6 @@ mod tests {
         assert!(Query::parse("q=a").unwrap().only(&["q"]).is_ok());
         assert!(Query::parse("q=a&z=1").unwrap().only(&["q"]).is_err());
         assert!(Query::parse("q=a&q=b").unwrap().only(&["q"]).is_err());
+        assert!(Query::parse("q=").unwrap().only(&["q"]).is_err());
     }
 }

@@ -313,6 +313,43 @@ impl Action {
         }
     }
 
+    /// The query parameters the action takes; any other, any given twice
+    /// and any empty value is 400 (`Query::only`).
+    pub fn query_parameters(self) -> &'static [&'static str] {
+        use Action::*;
+        match self {
+            MembersList => &["q", "limit", "cursor"],
+            TeamsList
+            | AgentsList
+            | ContactNotesList
+            | ConversationMessagesList
+            | ConversationTimeline => &["limit", "cursor"],
+            ConversationsList => &[
+                "view",
+                "team",
+                "label",
+                "channel_id",
+                "agent_type",
+                "responded_by",
+                "status",
+                "limit",
+                "cursor",
+            ],
+            // Every page, always: no paging parameters.
+            ConversationsExport => &[
+                "view",
+                "team",
+                "label",
+                "channel_id",
+                "agent_type",
+                "responded_by",
+                "status",
+            ],
+            WebhookWhatsappHandshake => &["hub.mode", "hub.verify_token", "hub.challenge"],
+            _ => &[],
+        }
+    }
+
     /// Whether the action changes state (GETs never do).
     pub fn is_write(self) -> bool {
         self.method() != Method::GET

@@ -124,13 +124,13 @@ where
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MemberIn {
-    /// Display name (blank allowed: such a member may read but not reply).
+    /// Display name, required (blank allowed: such a member may read but not reply).
     #[serde(default)]
-    pub name: String,
+    pub name: Option<String>,
     /// Email.
     #[serde(default)]
     pub email: Option<String>,
-    /// Role: viewer, agent, admin or owner (default agent).
+    /// Role, required: viewer, agent, admin or owner.
     #[serde(default)]
     pub role: Option<String>,
 }
@@ -139,8 +139,9 @@ pub struct MemberIn {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TeamIn {
-    /// Display name.
-    pub name: String,
+    /// Display name, required.
+    #[serde(default)]
+    pub name: Option<String>,
     /// Members of the team.
     #[serde(default)]
     pub member_ids: Vec<String>,
@@ -150,8 +151,9 @@ pub struct TeamIn {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentIn {
-    /// Display name.
-    pub name: String,
+    /// Display name, required.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// `POST /contacts`.

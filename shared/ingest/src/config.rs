@@ -22,9 +22,13 @@ const MAX_TELEGRAM_SECRET_BYTES: usize = 256;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ChannelInput {
-    kind: ChannelKind,
-    name: String,
-    secret: String,
+    // Required; absent ones are named together in one 422.
+    #[serde(default)]
+    kind: Option<ChannelKind>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    secret: Option<String>,
     #[serde(default)]
     verify_token: Option<String>,
 }
@@ -143,8 +147,13 @@ where
         });
     }
     check_external_id(id)?;
-    let input: ChannelInput = serde_json::from_slice(body)
-        .map_err(|e| DomainError::BadRequest(format!("invalid channel: {e}")))?;
+    let bad = |e: serde_json::Error| DomainError::BadRequest(format!("invalid channel: {e}"));
+    // An object only: serde would read a struct from an array too.
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(bad)?;
+    if !value.is_object() {
+        return Err(DomainError::BadRequest("the body must be a JSON object".into()).into());
+    }
+    let input: ChannelInput = serde_json::from_value(value).map_err(bad)?;
     let channel = validate(id, input)?;
     store.put_channel(workspace_id, &channel).await?;
     Ok(ChannelView::of(workspace_id, &channel))
@@ -173,8 +182,23 @@ where
 
 /// Checks every field and gathers all problems into one 422.
 fn validate(id: &str, input: ChannelInput) -> Result<Channel, DomainError> {
+    let missing: Vec<FieldError> = [
+        ("kind", input.kind.is_some()),
+        ("name", input.name.is_some()),
+        ("secret", input.secret.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, present)| !present)
+    .map(|(field, _)| FieldError::new(field, "is required"))
+    .collect();
+    let (Some(kind), Some(name), Some(secret)) = (input.kind, input.name, input.secret) else {
+        return Err(DomainError::Validation {
+            message: "a channel needs kind, name and secret".into(),
+            errors: missing,
+        });
+    };
     let mut errors = Vec::new();
-    let name = input.name.trim().to_string();
+    let name = name.trim().to_string();
     if name.is_empty()
         || name.chars().count() > MAX_NAME_CHARS
         || name.chars().any(char::is_control)
@@ -185,7 +209,6 @@ fn validate(id: &str, input: ChannelInput) -> Result<Channel, DomainError> {
         ));
     }
     // Secrets are used byte for byte: no trimming, but blank is as good as none.
-    let secret = input.secret;
     if secret.trim().is_empty() {
         errors.push(FieldError::new("secret", "must not be empty"));
     } else if secret.len() > MAX_SECRET_BYTES {
@@ -193,7 +216,7 @@ fn validate(id: &str, input: ChannelInput) -> Result<Channel, DomainError> {
             "secret",
             format!("must be at most {MAX_SECRET_BYTES} bytes"),
         ));
-    } else if input.kind == ChannelKind::Telegram && !is_telegram_secret(&secret) {
+    } else if kind == ChannelKind::Telegram && !is_telegram_secret(&secret) {
         errors.push(FieldError::new(
             "secret",
             format!(
@@ -203,7 +226,7 @@ fn validate(id: &str, input: ChannelInput) -> Result<Channel, DomainError> {
     }
     let verify_token = match input.verify_token {
         None => None,
-        Some(_) if input.kind != ChannelKind::Whatsapp => {
+        Some(_) if kind != ChannelKind::Whatsapp => {
             errors.push(FieldError::new(
                 "verify_token",
                 "only whatsapp channels have a verify token",
@@ -221,13 +244,13 @@ fn validate(id: &str, input: ChannelInput) -> Result<Channel, DomainError> {
     };
     if !errors.is_empty() {
         return Err(DomainError::Validation {
-            message: format!("the {} channel is invalid", kind_name(input.kind)),
+            message: format!("the {} channel is invalid", kind_name(kind)),
             errors,
         });
     }
     Ok(Channel {
         id: id.to_string(),
-        kind: input.kind,
+        kind,
         name,
         secret,
         verify_token,
@@ -247,9 +270,9 @@ mod tests {
 
     fn input(kind: ChannelKind, name: &str, secret: &str, token: Option<&str>) -> ChannelInput {
         ChannelInput {
-            kind,
-            name: name.into(),
-            secret: secret.into(),
+            kind: Some(kind),
+            name: Some(name.into()),
+            secret: Some(secret.into()),
             verify_token: token.map(str::to_string),
         }
     }

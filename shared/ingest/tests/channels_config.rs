@@ -107,15 +107,28 @@ async fn malformed_requests_are_400() {
     for body in [
         json!({"kind": "generic", "name": "Web", "secret": "s", "colour": "red"}),
         json!({"kind": "fax", "name": "Web", "secret": "s"}),
-        json!({"kind": "generic", "name": "Web"}),
         json!({"kind": "generic", "name": 7, "secret": "s"}),
         json!([]),
+        json!([{"kind": "generic", "name": "Web", "secret": "s"}]),
+        json!(null),
     ] {
         let err = put(&store, Role::Admin, "web", body.clone())
             .await
             .unwrap_err();
         assert_eq!(status_and_code(&err), (400, "bad_request"), "{body}");
     }
+    // A PUT replaces the whole channel: each missing required field is named in one 422.
+    let err = put(&store, Role::Admin, "web", json!({"name": "Web"}))
+        .await
+        .unwrap_err();
+    assert_eq!(status_and_code(&err), (422, "validation_failed"));
+    let fields: Vec<String> = err.extra()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(fields, ["kind", "secret"]);
     let err = put_channel(&store, Role::Admin, WS, "web", b"{nope")
         .await
         .unwrap_err();

@@ -128,7 +128,6 @@ pub(crate) async fn notes_list<S: Store>(
     app: &App<S>,
     cx: Request,
 ) -> Result<ApiResponse, ApiError> {
-    cx.query.only(&["limit", "cursor"])?;
     let page = cx.query.page()?;
     let contact = load(app, &cx).await?;
     let notes = app
