@@ -6,7 +6,8 @@ use inbox_http::Action;
 use inbox_runtime::{FUNCTION_ENV, Function};
 use inbox_store::dynamo::table::{TIMERS, TTL_ATTRIBUTE, create_table_input, keys::OUTBOX_PREFIX};
 use inbox_tests::infra::catalogue::{
-    PUBLISHER_FUNCTION, READ_ONLY_POSTS, SWEEP_FUNCTION, WORKER_FUNCTION, all_routes,
+    PUBLISHER_FUNCTION, READ_ONLY_POSTS, REPLAY_FUNCTION, SWEEP_FUNCTION, WORKER_FUNCTION,
+    all_routes,
 };
 use inbox_tests::infra::generate::{TABLE_READ_ACTIONS, expected_template};
 use inbox_tests::infra::template::{as_list, load, referenced_ids, resources, resources_of_type};
@@ -471,6 +472,9 @@ fn allowed_resource_ids(binary: &str, log_group: &str) -> BTreeSet<String> {
                 "EventsDeadLetterQueue".to_string(),
             ]);
         }
+        REPLAY_FUNCTION => {
+            ids.extend(["EventBus".to_string(), "EventsDeadLetterQueue".to_string()]);
+        }
         _ => {
             ids.insert("Table".to_string());
         }
@@ -633,7 +637,22 @@ fn queues_and_the_bus_are_used_only_by_their_functions() {
     );
     assert_eq!(
         who("sqs:", "EventsDeadLetterQueue"),
-        [PUBLISHER_FUNCTION.to_string()].into()
+        [PUBLISHER_FUNCTION.to_string(), REPLAY_FUNCTION.to_string()].into()
+    );
+    // The publisher only adds to its dead-letter queue; only the replay reads it.
+    assert_eq!(
+        actions_of(PUBLISHER_FUNCTION, "sqs:"),
+        ["sqs:SendMessage".to_string()].into()
+    );
+    assert_eq!(
+        actions_of(REPLAY_FUNCTION, "sqs:"),
+        [
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ReceiveMessage"
+        ]
+        .map(String::from)
+        .into()
     );
     assert_eq!(
         who("sqs:", "AutoCloseDeadLetterQueue"),
@@ -642,7 +661,7 @@ fn queues_and_the_bus_are_used_only_by_their_functions() {
     );
     assert_eq!(
         who("events:", "EventBus"),
-        [PUBLISHER_FUNCTION.to_string()].into()
+        [PUBLISHER_FUNCTION.to_string(), REPLAY_FUNCTION.to_string()].into()
     );
     assert_eq!(
         actions_of(PUBLISHER_FUNCTION, "events:"),
@@ -655,9 +674,14 @@ fn queues_and_the_bus_are_used_only_by_their_functions() {
         .collect();
     assert_eq!(
         all_sqs_or_events,
-        [SWEEP_FUNCTION, WORKER_FUNCTION, PUBLISHER_FUNCTION]
-            .map(String::from)
-            .into(),
+        [
+            SWEEP_FUNCTION,
+            WORKER_FUNCTION,
+            PUBLISHER_FUNCTION,
+            REPLAY_FUNCTION
+        ]
+        .map(String::from)
+        .into(),
         "no API or webhook function touches a queue or the bus"
     );
 
@@ -770,6 +794,21 @@ fn auto_close_and_event_plumbing() {
     assert_eq!(
         publisher_fn["Properties"]["Environment"]["Variables"]["INBOX_EVENT_BUS_NAME"],
         json!({"Ref": "EventBus"})
+    );
+    // Nothing is dropped: the stream retries until the batch is published
+    // or kept in the dead-letter queue, which both functions name.
+    assert_eq!(stream["MaximumRetryAttempts"], json!(-1));
+    for f in [PUBLISHER_FUNCTION, REPLAY_FUNCTION] {
+        assert_eq!(
+            function(&deployed, f)["Properties"]["Environment"]["Variables"]["INBOX_EVENTS_DLQ_URL"],
+            json!({"Ref": "EventsDeadLetterQueue"}),
+            "{f}"
+        );
+    }
+    let replay = function(&deployed, REPLAY_FUNCTION);
+    assert!(
+        replay["Properties"].get("Events").is_none(),
+        "the replay runs only when invoked"
     );
 }
 

@@ -7,10 +7,16 @@ use inbox_domain::model::DomainEvent;
 use inbox_store::{Outbox, StoreError};
 use std::sync::Mutex;
 
+pub mod dead_letters;
 pub mod eventbridge;
+mod sqs_dead_letters;
 pub mod stream;
 
+pub use dead_letters::{
+    DeadLetter, DeadLetters, MemoryDeadLetters, ReplayReport, replay_dead_letters,
+};
 pub use eventbridge::EventBridgeBus;
+pub use sqs_dead_letters::SqsDeadLetters;
 
 /// The `source` of every event the inbox publishes.
 pub const EVENT_SOURCE: &str = "inbox";

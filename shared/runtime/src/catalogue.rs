@@ -18,6 +18,8 @@ pub enum Function {
     AutocloseWorker,
     /// Publishes outbox items from the table's stream to the event bus.
     EventPublisher,
+    /// Invoked by hand: re-publishes what the events dead-letter queue holds.
+    EventReplay,
 }
 
 impl Function {
@@ -31,6 +33,7 @@ impl Function {
             Function::AutocloseSweep,
             Function::AutocloseWorker,
             Function::EventPublisher,
+            Function::EventReplay,
         ]);
         all
     }
@@ -42,6 +45,7 @@ impl Function {
             Function::AutocloseSweep => "autoclose-sweep",
             Function::AutocloseWorker => "autoclose-worker",
             Function::EventPublisher => "event-publisher",
+            Function::EventReplay => "event-replay",
         }
     }
 

@@ -11,6 +11,8 @@ pub struct Config {
     pub event_bus_name: Option<String>,
     /// `INBOX_PUBLIC_BASE_URL`: the API's public URL, for webhook signatures that cover it (Twilio).
     pub public_base_url: Option<String>,
+    /// `INBOX_EVENTS_DLQ_URL`: the events dead-letter queue (publisher and replay).
+    pub events_dlq_url: Option<String>,
 }
 
 /// A required setting is missing.
@@ -33,6 +35,7 @@ impl Config {
             event_bus_name: non_empty("INBOX_EVENT_BUS_NAME"),
             public_base_url: non_empty("INBOX_PUBLIC_BASE_URL")
                 .map(|u| u.trim_end_matches('/').to_string()),
+            events_dlq_url: non_empty("INBOX_EVENTS_DLQ_URL"),
         })
     }
 
@@ -41,6 +44,13 @@ impl Config {
         self.autoclose_queue_url
             .as_deref()
             .ok_or(ConfigError("INBOX_AUTOCLOSE_QUEUE_URL"))
+    }
+
+    /// The events dead-letter queue's URL, or an error naming the variable.
+    pub fn require_events_dlq(&self) -> Result<&str, ConfigError> {
+        self.events_dlq_url
+            .as_deref()
+            .ok_or(ConfigError("INBOX_EVENTS_DLQ_URL"))
     }
 
     /// The bus name, or an error naming the variable.

@@ -71,6 +71,7 @@ pub async fn run(function: Function) -> Result<(), Error> {
         Function::AutocloseSweep => run_autoclose_sweep().await,
         Function::AutocloseWorker => run_autoclose_worker().await,
         Function::EventPublisher => run_event_publisher().await,
+        Function::EventReplay => run_event_replay().await,
     }
 }
 
@@ -129,10 +130,46 @@ async fn run_event_publisher() -> Result<(), Error> {
         aws_sdk_eventbridge::Client::new(&sdk),
         cfg.require_bus()?,
     );
-    let bus = &bus;
+    let dead_letters = inbox_events::SqsDeadLetters::new(
+        aws_sdk_sqs::Client::new(&sdk),
+        cfg.require_events_dlq()?,
+    );
+    let (bus, dead_letters) = (&bus, &dead_letters);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |ev: LambdaEvent<StreamEvent>| async move {
-            Ok::<_, Error>(inbox_events::stream::publish_stream_batch(ev.payload, bus).await)
+            Ok::<_, Error>(
+                inbox_events::stream::publish_stream_batch(ev.payload, bus, dead_letters).await,
+            )
+        },
+    ))
+    .await
+}
+
+/// Runs the replay (invoked by hand, any payload): re-publishes every event
+/// in the events dead-letter queue and answers what it did.
+async fn run_event_replay() -> Result<(), Error> {
+    use lambda_runtime::LambdaEvent;
+    init_tracing();
+    let cfg = Config::from_env()?;
+    let sdk = aws_config().await;
+    let bus = inbox_events::EventBridgeBus::new(
+        aws_sdk_eventbridge::Client::new(&sdk),
+        cfg.require_bus()?,
+    );
+    let dead_letters = inbox_events::SqsDeadLetters::new(
+        aws_sdk_sqs::Client::new(&sdk),
+        cfg.require_events_dlq()?,
+    );
+    let (bus, dead_letters) = (&bus, &dead_letters);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |_: LambdaEvent<serde_json::Value>| async move {
+            let report = inbox_events::replay_dead_letters(dead_letters, bus).await?;
+            tracing::info!(
+                replayed = report.replayed,
+                left = report.left,
+                "replay done"
+            );
+            Ok::<_, Error>(report)
         },
     ))
     .await

@@ -42,6 +42,19 @@ pub enum Trigger {
     AutoCloseQueue,
     /// The table's stream.
     TableStream,
+    /// Nothing: an operator invokes it by hand.
+    Manual,
+}
+
+/// What a function does with the events dead-letter queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DlqAccess {
+    /// Nothing.
+    None,
+    /// Keeps events there (the publisher).
+    Send,
+    /// Reads and deletes them (the replay).
+    Consume,
 }
 
 /// Memory, timeout, and why.
@@ -99,6 +112,13 @@ pub const PUBLISHER: Sizing = Sizing {
     memory: 256,
     timeout: 60,
 };
+/// The replay drains the events dead-letter queue ten messages a call; a
+/// queue longer than its timeout allows is finished by invoking it again.
+pub const REPLAY: Sizing = Sizing {
+    profile: "replay",
+    memory: 256,
+    timeout: 300,
+};
 
 /// One Lambda function of the product.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +135,8 @@ pub struct FunctionSpec {
     pub sends_autoclose: bool,
     /// Whether it publishes to the event bus.
     pub publishes_events: bool,
+    /// What it does with the events dead-letter queue.
+    pub events_dlq: DlqAccess,
     /// Whether it needs the public base URL (webhooks rebuild the URL a provider signed).
     pub public_base_url: bool,
     /// Memory and timeout.
@@ -136,6 +158,8 @@ pub const SWEEP_FUNCTION: &str = Function::AutocloseSweep.name();
 pub const WORKER_FUNCTION: &str = Function::AutocloseWorker.name();
 /// The stream publisher's function name.
 pub const PUBLISHER_FUNCTION: &str = Function::EventPublisher.name();
+/// The dead-letter replay's function name.
+pub const REPLAY_FUNCTION: &str = Function::EventReplay.name();
 
 /// Whether an action's route is guarded by the JWT authorizer (webhooks are
 /// authenticated by their channel's signature instead).
@@ -189,6 +213,7 @@ fn http_function(name: &str, actions: &[Action]) -> FunctionSpec {
         },
         sends_autoclose: false,
         publishes_events: false,
+        events_dlq: DlqAccess::None,
         public_base_url: webhook,
         sizing: if actions.contains(&Action::ConversationsExport) {
             EXPORT
@@ -214,6 +239,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 table: TableAccess::QueryTimers,
                 sends_autoclose: true,
                 publishes_events: false,
+                events_dlq: DlqAccess::None,
                 public_base_url: false,
                 sizing: SWEEP,
                 critical: true,
@@ -225,6 +251,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 table: TableAccess::ReadWrite,
                 sends_autoclose: false,
                 publishes_events: false,
+                events_dlq: DlqAccess::None,
                 public_base_url: false,
                 sizing: WORKER,
                 critical: true,
@@ -237,9 +264,22 @@ pub fn functions() -> Vec<FunctionSpec> {
                 table: TableAccess::None,
                 sends_autoclose: false,
                 publishes_events: true,
+                events_dlq: DlqAccess::Send,
                 public_base_url: false,
                 sizing: PUBLISHER,
                 critical: true,
+            },
+            Function::EventReplay => FunctionSpec {
+                name: f.name().to_string(),
+                description: "Invoked by hand: re-publish the events dead-letter queue".to_string(),
+                trigger: Trigger::Manual,
+                table: TableAccess::None,
+                sends_autoclose: false,
+                publishes_events: true,
+                events_dlq: DlqAccess::Consume,
+                public_base_url: false,
+                sizing: REPLAY,
+                critical: false,
             },
         })
         .collect()

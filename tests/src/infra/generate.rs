@@ -4,7 +4,7 @@
 //! critical ones, error and throttle alarms. The rest of the template is
 //! written by hand; the generated block sits between two marker lines.
 
-use super::catalogue::{FunctionSpec, TableAccess, Trigger, functions};
+use super::catalogue::{DlqAccess, FunctionSpec, TableAccess, Trigger, functions};
 use super::{function_id, log_group_id, logical_stem, role_id, workspace_root};
 use inbox_runtime::FUNCTION_ENV;
 use inbox_store::dynamo::table::{TIMERS, keys::OUTBOX_PREFIX};
@@ -45,6 +45,7 @@ pub fn render() -> String {
          \x20 #   sweep 256/55: must end inside its one-minute schedule.\n\
          \x20 #   worker 256/30: 10 timers per batch; the queue's visibility timeout is six times this.\n\
          \x20 #   publisher 256/60: up to 100 stream records, sent to EventBridge 10 per call.\n\
+         \x20 #   replay 256/300: invoked by hand; drains the events dead-letter queue 10 a call.\n\
          \x20 # Each function has its own role: logs to its own log group, and only the\n\
          \x20 # table actions, queues and bus it uses. All run the one binary (Globals'\n\
          \x20 # CodeUri); INBOX_FUNCTION names the catalogue entry each one runs.\n",
@@ -89,6 +90,12 @@ fn render_function(out: &mut String, f: &FunctionSpec) {
     if f.publishes_events {
         env.push(("INBOX_EVENT_BUS_NAME".into(), "!Ref EventBus".into()));
     }
+    if f.events_dlq != DlqAccess::None {
+        env.push((
+            "INBOX_EVENTS_DLQ_URL".into(),
+            "!Ref EventsDeadLetterQueue".into(),
+        ));
+    }
     if f.public_base_url {
         env.push((
             "INBOX_PUBLIC_BASE_URL".into(),
@@ -106,8 +113,12 @@ fn render_function(out: &mut String, f: &FunctionSpec) {
         let _ = writeln!(out, "        MaximumEventAgeInSeconds: 60");
         let _ = writeln!(out, "        MaximumRetryAttempts: 0");
     }
+    if f.trigger == Trigger::Manual {
+        return;
+    }
     let _ = writeln!(out, "      Events:");
     match &f.trigger {
+        Trigger::Manual => {}
         Trigger::Api(routes) => {
             for r in routes {
                 let _ = writeln!(out, "        {}:", event_name(&r.method));
@@ -181,7 +192,15 @@ fn render_function(out: &mut String, f: &FunctionSpec) {
                 "            FunctionResponseTypes: [ReportBatchItemFailures]"
             );
             let _ = writeln!(out, "            BisectBatchOnFunctionError: true");
-            let _ = writeln!(out, "            MaximumRetryAttempts: 10");
+            let _ = writeln!(
+                out,
+                "            # Retried until it succeeds: the function dead-letters what it"
+            );
+            let _ = writeln!(
+                out,
+                "            # cannot publish, so only an outage of the queue too fails a batch."
+            );
+            let _ = writeln!(out, "            MaximumRetryAttempts: -1");
             let _ = writeln!(
                 out,
                 "            # Only new outbox items are events; every other write is state."
@@ -308,14 +327,28 @@ fn render_role(out: &mut String, f: &FunctionSpec) {
                 &["dynamodb:ListStreams"],
                 &["!Sub \"${Table.Arn}/stream/*\"".to_string()],
             );
-            statement(
-                out,
-                "DeadLetterFailedBatches",
-                &["sqs:SendMessage"],
-                &["!GetAtt EventsDeadLetterQueue.Arn".to_string()],
-            );
         }
         _ => {}
+    }
+    match f.events_dlq {
+        DlqAccess::None => {}
+        // The function's own dead letters, and the stream mapping's failure destination.
+        DlqAccess::Send => statement(
+            out,
+            "DeadLetterEvents",
+            &["sqs:SendMessage"],
+            &["!GetAtt EventsDeadLetterQueue.Arn".to_string()],
+        ),
+        DlqAccess::Consume => statement(
+            out,
+            "ReplayDeadLetters",
+            &[
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+            ],
+            &["!GetAtt EventsDeadLetterQueue.Arn".to_string()],
+        ),
     }
     if f.publishes_events {
         statement(
