@@ -256,4 +256,28 @@ pub async fn strict_puts_and_queries(base: &str) {
     ws.get(ADA, "/conversations?view=all&team=support&limit=5")
         .await
         .expect(200);
+
+    // If-Match is exactly "<version>" or *: every other form is 400 and writes nothing.
+    let labels = format!("/conversations/{conv}/labels");
+    for form in ["1", "W/\"1\"", "\"1\", \"2\"", "\"one\"", ""] {
+        ws.call_with(
+            ADA,
+            Method::POST,
+            &labels,
+            Some(json!({"add": ["x"]})),
+            &[("if-match", form)],
+        )
+        .await
+        .problem(400, "bad_request");
+    }
+    ws.unchanged(&conv, &before).await;
+    ws.call_with(
+        ADA,
+        Method::POST,
+        &labels,
+        Some(json!({"add": ["x"]})),
+        &[("if-match", "*")],
+    )
+    .await
+    .expect(200);
 }
