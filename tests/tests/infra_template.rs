@@ -928,3 +928,48 @@ fn identity_and_outputs() {
         assert!(outputs.contains_key(name), "no output {name}");
     }
 }
+
+#[test]
+fn only_the_invitation_function_creates_users_and_only_with_the_pool() {
+    let t = template();
+    let resources = t["Resources"].as_object().expect("Resources");
+    let policies: Vec<(&String, &Value)> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::IAM::Policy")
+        .collect();
+    assert_eq!(
+        policies.len(),
+        1,
+        "one stand-alone policy: the invitation's"
+    );
+    let (_, policy) = policies[0];
+    assert_eq!(policy["Condition"], "UseCognito");
+    assert_eq!(
+        policy["Properties"]["Roles"],
+        json!([{"Ref": "MemberInviteRole"}])
+    );
+    let statement = &policy["Properties"]["PolicyDocument"]["Statement"][0];
+    assert_eq!(statement["Action"], json!(["cognito-idp:AdminCreateUser"]));
+    assert_eq!(
+        statement["Resource"],
+        json!([{"Fn::GetAtt": ["UserPool", "Arn"]}])
+    );
+    // No role's own policy names Cognito.
+    for (id, r) in resources
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::IAM::Role")
+    {
+        assert!(
+            !r["Properties"]["Policies"]
+                .to_string()
+                .contains("cognito-idp"),
+            "{id} may not touch Cognito"
+        );
+    }
+    let deployed = functions_by_binary(&t);
+    let invite = function(&deployed, "member-invite");
+    assert_eq!(
+        invite["Properties"]["Environment"]["Variables"]["INBOX_USER_POOL_ID"],
+        json!({"Fn::If": ["UseCognito", {"Ref": "UserPool"}, {"Ref": "AWS::NoValue"}]})
+    );
+}

@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod invitations;
 pub mod server;
 pub mod workers;
 
@@ -136,7 +137,11 @@ where
         .public_base_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
-    let app = Arc::new(App::new(store).with_public_base_url(Some(public_base_url)));
+    let app = Arc::new(
+        App::new(store)
+            .with_public_base_url(Some(public_base_url))
+            .with_invitations(invitations::DevInvitations::new(secret.as_bytes())),
+    );
     println!("inbox-dev: JWT secret for dev tokens (INBOX_DEV_JWT_SECRET): {secret}");
     if args.demo {
         let seeded = demo::seed(&app).await?;

@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use crate::execute::Token;
+use crate::invitations::{Invitations, NoInvitations};
 use crate::retry::RetryPolicy;
 use inbox_domain::ids::IdGen;
 use inbox_domain::{Actor, Caller, Ctx, ExtractiveNotes, NoteGenerator, Settings, directory};
@@ -22,6 +23,7 @@ pub struct App<S> {
     notes: Arc<dyn NoteGenerator>,
     retry: RetryPolicy,
     public_base_url: Option<String>,
+    invitations: Arc<dyn Invitations>,
 }
 
 impl<S> App<S> {
@@ -35,6 +37,7 @@ impl<S> App<S> {
             notes: Arc::new(ExtractiveNotes),
             retry: RetryPolicy::default(),
             public_base_url: None,
+            invitations: Arc::new(NoInvitations),
         }
     }
 
@@ -73,6 +76,17 @@ impl<S> App<S> {
     pub fn with_public_base_url(mut self, url: Option<String>) -> Self {
         self.public_base_url = url.map(|u| u.trim_end_matches('/').to_string());
         self
+    }
+
+    /// With an identity provider that can invite members.
+    pub fn with_invitations(mut self, invitations: impl Invitations + 'static) -> Self {
+        self.invitations = Arc::new(invitations);
+        self
+    }
+
+    /// The identity provider that invites members.
+    pub fn invitations(&self) -> &dyn Invitations {
+        self.invitations.as_ref()
     }
 
     /// The store, for reads (writes go through [`App::execute`]).

@@ -24,6 +24,9 @@ pub enum AppError {
     /// The store failed.
     #[error(transparent)]
     Store(StoreError),
+    /// This deployment does not offer the feature (`"invitations"`).
+    #[error("this deployment does not offer {0}")]
+    Unsupported(&'static str),
 }
 
 impl From<StoreError> for AppError {

@@ -16,6 +16,7 @@ mod contact;
 mod error;
 mod execute;
 mod flags;
+mod invitations;
 mod members;
 mod precondition;
 mod retry;
@@ -27,6 +28,7 @@ pub use error::AppError;
 pub use execute::{
     CONTACT_CONVERSATIONS_SEARCHED, Decision, Executed, Loaded, Plan, Principal, Target, Token,
 };
+pub use invitations::{Invitation, Invitations, InviteError, NoInvitations};
 pub use precondition::IfMatch;
 pub use retry::RetryPolicy;
 

@@ -46,6 +46,9 @@ pub enum ApiError {
     /// The store failed; the message is logged, never shown.
     #[error("the service is temporarily unavailable")]
     Store(#[from] StoreError),
+    /// This deployment does not offer the feature.
+    #[error("this deployment does not offer {0}")]
+    NotImplemented(&'static str),
 }
 
 impl From<inbox_app::AppError> for ApiError {
@@ -59,6 +62,7 @@ impl From<inbox_app::AppError> for ApiError {
             AppError::Store(s) => ApiError::Store(s),
             // No HTTP action carries a dedupe key; a webhook answers it itself.
             AppError::Duplicate => ApiError::Store(StoreError::Duplicate),
+            AppError::Unsupported(what) => ApiError::NotImplemented(what),
         }
     }
 }
@@ -77,6 +81,7 @@ impl ApiError {
             ApiError::PreconditionFailed => "precondition_failed",
             ApiError::Contended => "service_unavailable",
             ApiError::Store(e) => store_code(e).1,
+            ApiError::NotImplemented(_) => "not_implemented",
         }
     }
 
@@ -95,6 +100,7 @@ impl ApiError {
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::Contended => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(e) => store_code(e).0,
+            ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
         }
     }
 

@@ -96,6 +96,8 @@ macro_rules! actions {
 }
 
 actions! {
+    /// `POST /members/invite`: invite a member by email (their sign-in is created).
+    MemberInvite => POST "/members/invite" "member-invite" ManageWorkspace;
     /// `PUT /members/{id}`: create or replace a member.
     MemberPut => PUT "/members/{id}" "member-put" ManageWorkspace;
     /// `GET /members`: the "Search members…" list (members and AI agents).

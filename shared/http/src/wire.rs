@@ -135,6 +135,31 @@ pub struct MemberIn {
     pub role: Option<String>,
 }
 
+/// `POST /members/invite`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InviteIn {
+    /// Email, required: where the invitation goes.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Display name, required.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Role, required: viewer, agent, admin or owner.
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// An invited member: the member, and `invited: true`.
+#[derive(Debug, Serialize)]
+pub struct InvitedOut {
+    /// The member as listed.
+    #[serde(flatten)]
+    pub member: MemberOut,
+    /// Always true: their sign-in was created and they were told.
+    pub invited: bool,
+}
+
 /// `PUT /teams/{id}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -64,6 +64,10 @@ impl From<inbox_app::AppError> for IngestError {
                 "{what} vanished during ingestion"
             ))),
             AppError::PreconditionFailed => IngestError::Store(StoreError::Conflict),
+            // Ingestion uses no optional feature.
+            AppError::Unsupported(what) => {
+                IngestError::Store(StoreError::Unavailable(format!("{what} unavailable")))
+            }
         }
     }
 }

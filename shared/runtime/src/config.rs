@@ -13,6 +13,9 @@ pub struct Config {
     pub public_base_url: Option<String>,
     /// `INBOX_EVENTS_DLQ_URL`: the events dead-letter queue (publisher and replay).
     pub events_dlq_url: Option<String>,
+    /// `INBOX_USER_POOL_ID`: the Cognito user pool invitations create users in
+    /// (member-invite only; absent with an external identity provider).
+    pub user_pool_id: Option<String>,
 }
 
 /// A required setting is missing.
@@ -36,6 +39,7 @@ impl Config {
             public_base_url: non_empty("INBOX_PUBLIC_BASE_URL")
                 .map(|u| u.trim_end_matches('/').to_string()),
             events_dlq_url: non_empty("INBOX_EVENTS_DLQ_URL"),
+            user_pool_id: non_empty("INBOX_USER_POOL_ID"),
         })
     }
 

@@ -6,6 +6,7 @@
 
 pub mod apigw;
 pub mod catalogue;
+pub mod cognito;
 pub mod config;
 
 pub use catalogue::{FUNCTION_ENV, Function};
@@ -77,8 +78,14 @@ pub async fn run(function: Function) -> Result<(), Error> {
 
 /// Runs an HTTP function: the routes of the table that `name` serves.
 async fn run_http(name: &'static str) -> Result<(), Error> {
-    let (cfg, _, store) = start().await?;
-    let app = App::new(store).with_public_base_url(cfg.public_base_url.clone());
+    let (cfg, sdk, store) = start().await?;
+    let mut app = App::new(store).with_public_base_url(cfg.public_base_url.clone());
+    if let Some(pool) = &cfg.user_pool_id {
+        app = app.with_invitations(cognito::CognitoInvitations::new(
+            aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+            pool,
+        ));
+    }
     let app = &app;
     lambda_http::run(service_fn(move |req: Request| async move {
         Ok::<Response<Body>, Error>(serve(app, name, req).await)

@@ -41,6 +41,7 @@ macro_rules! e2e_suite {
             roles_are_the_directory_s,
             only_owners_touch_owners,
             strict_puts_and_queries,
+            invite_a_member,
         );
     };
     (@flows $start:path; $($flow:ident),* $(,)?) => {

@@ -137,6 +137,8 @@ pub struct FunctionSpec {
     pub publishes_events: bool,
     /// What it does with the events dead-letter queue.
     pub events_dlq: DlqAccess,
+    /// Whether it creates users in the Cognito user pool (invitations).
+    pub invites: bool,
     /// Whether it needs the public base URL (webhooks rebuild the URL a provider signed).
     pub public_base_url: bool,
     /// Memory and timeout.
@@ -214,6 +216,7 @@ fn http_function(name: &str, actions: &[Action]) -> FunctionSpec {
         sends_autoclose: false,
         publishes_events: false,
         events_dlq: DlqAccess::None,
+        invites: actions.contains(&Action::MemberInvite),
         public_base_url: webhook,
         sizing: if actions.contains(&Action::ConversationsExport) {
             EXPORT
@@ -240,6 +243,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 sends_autoclose: true,
                 publishes_events: false,
                 events_dlq: DlqAccess::None,
+                invites: false,
                 public_base_url: false,
                 sizing: SWEEP,
                 critical: true,
@@ -252,6 +256,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 sends_autoclose: false,
                 publishes_events: false,
                 events_dlq: DlqAccess::None,
+                invites: false,
                 public_base_url: false,
                 sizing: WORKER,
                 critical: true,
@@ -265,6 +270,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 sends_autoclose: false,
                 publishes_events: true,
                 events_dlq: DlqAccess::Send,
+                invites: false,
                 public_base_url: false,
                 sizing: PUBLISHER,
                 critical: true,
@@ -277,6 +283,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 sends_autoclose: false,
                 publishes_events: true,
                 events_dlq: DlqAccess::Consume,
+                invites: false,
                 public_base_url: false,
                 sizing: REPLAY,
                 critical: false,

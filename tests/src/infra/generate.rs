@@ -55,6 +55,9 @@ pub fn render() -> String {
         render_function(&mut out, &f);
         render_log_group(&mut out, &f);
         render_role(&mut out, &f);
+        if f.invites {
+            render_invite_policy(&mut out, &f);
+        }
         if f.critical {
             render_alarms(&mut out, &f);
         }
@@ -89,6 +92,12 @@ fn render_function(out: &mut String, f: &FunctionSpec) {
     }
     if f.publishes_events {
         env.push(("INBOX_EVENT_BUS_NAME".into(), "!Ref EventBus".into()));
+    }
+    if f.invites {
+        env.push((
+            "INBOX_USER_POOL_ID".into(),
+            "!If [UseCognito, !Ref UserPool, !Ref AWS::NoValue]".into(),
+        ));
     }
     if f.events_dlq != DlqAccess::None {
         env.push((
@@ -239,6 +248,26 @@ fn statement(out: &mut String, sid: &str, actions: &[&str], resources: &[String]
     for r in resources {
         let _ = writeln!(out, "                  - {r}");
     }
+}
+
+/// The invitation function's right to create users: a policy of its own,
+/// present only when the stack has its Cognito user pool.
+fn render_invite_policy(out: &mut String, f: &FunctionSpec) {
+    let _ = writeln!(out, "  {}CreateUsersPolicy:", logical_stem(&f.name));
+    let _ = writeln!(out, "    Type: AWS::IAM::Policy");
+    let _ = writeln!(out, "    Condition: UseCognito");
+    let _ = writeln!(out, "    Properties:");
+    let _ = writeln!(out, "      PolicyName: {}-create-users", f.name);
+    let _ = writeln!(out, "      Roles: [!Ref {}]", role_id(&f.name));
+    let _ = writeln!(out, "      PolicyDocument:");
+    let _ = writeln!(out, "        Version: \"2012-10-17\"");
+    let _ = writeln!(out, "        Statement:");
+    let _ = writeln!(out, "          - Sid: InviteMembers");
+    let _ = writeln!(out, "            Effect: Allow");
+    let _ = writeln!(out, "            Action:");
+    let _ = writeln!(out, "              - cognito-idp:AdminCreateUser");
+    let _ = writeln!(out, "            Resource:");
+    let _ = writeln!(out, "              - !GetAtt UserPool.Arn");
 }
 
 fn render_role(out: &mut String, f: &FunctionSpec) {

@@ -6,9 +6,11 @@ use crate::conventions::{IfMatch, require_fields};
 use crate::problem::ApiError;
 use crate::response::ApiResponse;
 use crate::wire::{
-    AgentIn, AgentOut, ListPage, MemberIn, MemberOut, MemberSearchOut, SearchAgentOut, TeamIn,
+    AgentIn, AgentOut, InviteIn, InvitedOut, ListPage, MemberIn, MemberOut, MemberSearchOut,
+    SearchAgentOut, TeamIn,
 };
 use http::StatusCode;
+use inbox_app::Invitation;
 use inbox_domain::directory::{
     check_external_id, check_id_free_for_agent, search_agents, search_members,
 };
@@ -37,6 +39,52 @@ fn chosen_id(cx: &Request) -> Result<String, ApiError> {
     Ok(cx.id().to_string())
 }
 
+/// The role of a member body: one of the member roles, else 422.
+fn member_role(role: Option<&str>) -> Result<Role, ApiError> {
+    match role.and_then(Role::parse) {
+        Some(role) if role.is_member_role() => Ok(role),
+        _ => Err(invalid("role", "must be viewer, agent, admin or owner")),
+    }
+}
+
+/// `POST /members/invite`: create the member's sign-in and list them.
+pub(crate) async fn member_invite<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    let body: InviteIn = cx.json()?;
+    require_fields(&[
+        ("email", body.email.is_some()),
+        ("name", body.name.is_some()),
+        ("role", body.role.is_some()),
+    ])?;
+    let Some(email) = Email::parse_opt(body.email.as_deref())?.map(String::from) else {
+        return Err(invalid("email", "is required"));
+    };
+    let Some(name) =
+        DisplayName::parse(body.name.as_deref().unwrap_or_default())?.map(String::from)
+    else {
+        return Err(invalid("name", "is required"));
+    };
+    let invitation = Invitation {
+        workspace_id: cx.who.ws().to_string(),
+        email,
+        name,
+        role: member_role(body.role.as_deref())?,
+    };
+    let member = app
+        .invite_member(&cx.who.token_caller(), &invitation)
+        .await?;
+    app.provision(cx.who.ws(), &cx.who.token).await?;
+    Ok(ApiResponse::json(
+        StatusCode::CREATED,
+        &InvitedOut {
+            member: MemberOut::from(&member),
+            invited: true,
+        },
+    ))
+}
+
 /// `PUT /members/{id}`: create or replace a member, under the owner rules.
 pub(crate) async fn member_put<S: Store>(
     app: &App<S>,
@@ -49,10 +97,7 @@ pub(crate) async fn member_put<S: Store>(
         .map(String::from)
         .unwrap_or_default();
     let email = Email::parse_opt(body.email.as_deref())?.map(String::from);
-    let role = match body.role.as_deref().and_then(Role::parse) {
-        Some(role) if role.is_member_role() => role,
-        _ => return Err(invalid("role", "must be viewer, agent, admin or owner")),
-    };
+    let role = member_role(body.role.as_deref())?;
     let member = Member {
         id: id.clone(),
         name,

@@ -21,6 +21,7 @@ use inbox_store::{PageRequest, Store};
 pub(crate) async fn dispatch<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     use Action::*;
     match cx.action {
+        MemberInvite => directory::member_invite(app, cx).await,
         MemberPut => directory::member_put(app, cx).await,
         MembersList => directory::members_list(app, cx).await,
         MemberDelete => directory::member_delete(app, cx).await,

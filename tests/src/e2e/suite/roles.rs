@@ -6,7 +6,9 @@ use super::*;
 
 /// The member `id` as the directory lists it (`Null` when absent).
 async fn member(ws: &Ws, id: &str) -> Value {
-    let r = ws.get(VIC, &format!("/members?q={id}")).await.expect(200);
+    // Search matches names and emails; every id here starts with the first name.
+    let q = id.split('-').next().unwrap_or(id);
+    let r = ws.get(VIC, &format!("/members?q={q}")).await.expect(200);
     r["items"]
         .as_array()
         .and_then(|items| items.iter().find(|m| m["id"] == id).cloned())
@@ -280,4 +282,49 @@ pub async fn strict_puts_and_queries(base: &str) {
     )
     .await
     .expect(200);
+}
+
+/// `POST /members/invite` lists the member (locally under an id made from
+/// the email) and answers `invited: true`; the invited member's first
+/// request acts with the invited role; an admin cannot invite an owner.
+pub async fn invite_a_member(base: &str) {
+    let ws = ready(base, "invite").await;
+    let m = ws
+        .post(
+            ADA,
+            "/members/invite",
+            json!({"email": "Zoe.Quinn@example.com", "name": "Zoe Quinn", "role": "viewer"}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(m["invited"], true);
+    assert_eq!(m["id"], "zoe-quinn");
+    assert_eq!(member(&ws, "zoe-quinn").await["role"], "viewer");
+    ws.post(
+        ADA,
+        "/members/invite",
+        json!({"email": "zoe.quinn@example.com", "name": "Zoe", "role": "agent"}),
+    )
+    .await
+    .problem(409, "id_taken");
+    ws.post(
+        ADA,
+        "/members/invite",
+        json!({"email": "olga@example.com", "name": "Olga", "role": "owner"}),
+    )
+    .await
+    .problem(403, "forbidden");
+    assert_eq!(member(&ws, "olga").await, Value::Null);
+    let p = ws
+        .post(ADA, "/members/invite", json!({"email": "x@example.com"}))
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(p["errors"].as_array().map(Vec::len), Some(2));
+    ws.post(
+        VIC,
+        "/members/invite",
+        json!({"email": "y@example.com", "name": "Y", "role": "agent"}),
+    )
+    .await
+    .problem(403, "forbidden");
 }
