@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
 # The project's one test command. It makes a Python virtual environment with a
-# pinned moto server (the local stand-in for DynamoDB, SQS and EventBridge),
-# starts it on a free loopback port, runs every test of the workspace against
-# it, and stops it. Extra arguments go to `cargo test`.
+# pinned moto server (the local stand-in for DynamoDB, SQS, EventBridge and
+# Cognito), cfn-lint and schemathesis, starts moto on a free loopback port,
+# runs every test of the workspace against it, stops it, and then fuzzes the
+# API with schemathesis against the dev server (scripts/fuzz-api.sh). Extra
+# arguments go to `cargo test`; INBOX_SKIP_FUZZ=1 skips the fuzz run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 MOTO_VERSION="5.1.22"
 CFN_LINT_VERSION="1.41.0"
+SCHEMATHESIS_VERSION="4.32.5"
 venv="$root/.venv"
 mkdir -p "$root/target"
 
-if [ ! -x "$venv/bin/moto_server" ] || ! "$venv/bin/python" -c "import moto,sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
-  echo "test: installing moto[server]==$MOTO_VERSION into .venv"
+pinned_ok() {
+  "$venv/bin/python" - "$MOTO_VERSION" "$SCHEMATHESIS_VERSION" <<'PY' 2>/dev/null
+import sys
+from importlib.metadata import version
+sys.exit(not (version("moto") == sys.argv[1] and version("schemathesis") == sys.argv[2]))
+PY
+}
+if [ ! -x "$venv/bin/moto_server" ] || ! pinned_ok; then
+  echo "test: installing moto[server]==$MOTO_VERSION, cfn-lint==$CFN_LINT_VERSION and schemathesis==$SCHEMATHESIS_VERSION into .venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION" "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -46,3 +57,8 @@ export PATH="$venv/bin:$PATH"
 cargo build --workspace --all-targets --locked
 export INBOX_DEV_BIN="$root/target/debug/inbox-dev"
 cargo test --workspace --locked "$@"
+cleanup
+
+if [ "${INBOX_SKIP_FUZZ:-0}" != "1" ]; then
+  bash "$root/scripts/fuzz-api.sh"
+fi

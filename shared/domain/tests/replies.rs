@@ -227,7 +227,7 @@ fn integrations_post_broadcasts_and_workflow_messages() {
             integration_post("x", SenderKind::Broadcast)
         )
         .code(),
-        "bad_request"
+        "validation_failed"
     );
     // Viewers post nothing.
     assert_eq!(

@@ -1,6 +1,7 @@
 //! Messages from members, AI agents and integrations, and internal notes.
 
 use super::*;
+use crate::error::FieldError;
 
 pub(super) fn post_message(
     conv: &Conversation,
@@ -38,7 +39,10 @@ pub(super) fn post_message(
         }
         _ => {
             if sender.is_some() {
-                return Err(DomainError::BadRequest("sender is for integrations".into()));
+                return Err(DomainError::Validation {
+                    message: "sender is for integrations".into(),
+                    errors: vec![FieldError::new("sender", "only integrations name a sender")],
+                });
             }
             human_reply(conv, body, on_closed, &c, ctx)
         }

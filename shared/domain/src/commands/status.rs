@@ -1,6 +1,7 @@
 //! Status and closing: the status menu, closing notes, snooze, and the auto-close timer.
 
 use super::*;
+use crate::error::FieldError;
 
 /// When a timer armed now is due: `max(now, snoozed_until) + after_seconds`.
 pub fn timer_due(
@@ -89,9 +90,13 @@ pub(super) fn set_status(
         return Err(DomainError::ContactBlocked);
     }
     if closing_note.is_some() && status != Status::Closed {
-        return Err(DomainError::BadRequest(
-            "closing_note is accepted only when closing".into(),
-        ));
+        return Err(DomainError::Validation {
+            message: "closing_note is accepted only when closing".into(),
+            errors: vec![FieldError::new(
+                "closing_note",
+                "is accepted only with status closed",
+            )],
+        });
     }
     if conv.status == status {
         return Ok(Outcome::unchanged(conv));
