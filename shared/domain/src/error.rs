@@ -94,6 +94,9 @@ pub enum DomainError {
     /// The id is already used by a member or an AI agent.
     #[error("id {0} is already taken by a member or an AI agent")]
     IdTaken(String),
+    /// The export would have more rows than one response carries.
+    #[error("the export has more than {0} rows: narrow the view or the filters")]
+    ExportTooLarge(usize),
     /// The change would leave the workspace with no owner.
     #[error(
         "the workspace's last owner cannot be removed or demoted: make another member owner first"
@@ -138,6 +141,7 @@ impl DomainError {
             DomainError::InvalidSettings { .. } => "invalid_settings",
             DomainError::IdTaken(_) => "id_taken",
             DomainError::LastOwner => "last_owner",
+            DomainError::ExportTooLarge(_) => "export_too_large",
             DomainError::Validation { .. } => "validation_failed",
         }
     }

@@ -190,6 +190,19 @@ impl ListQuery {
     }
 }
 
+/// The most rows `GET /conversations/export.csv` answers directly: about
+/// 3 MB of CSV, inside a Lambda response (6 MB) and its time.
+pub const MAX_EXPORT_ROWS: usize = 10_000;
+
+/// Refuses an export that has reached more than [`MAX_EXPORT_ROWS`] rows.
+pub fn check_export_rows(rows: usize) -> Result<(), DomainError> {
+    if rows > MAX_EXPORT_ROWS {
+        Err(DomainError::ExportTooLarge(MAX_EXPORT_ROWS))
+    } else {
+        Ok(())
+    }
+}
+
 /// Parses `limit` (default 50, 1 to 200).
 pub fn parse_limit(raw: Option<&str>) -> Result<usize, DomainError> {
     match raw {

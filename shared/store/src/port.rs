@@ -363,6 +363,13 @@ pub trait ContactStore: Send + Sync {
         workspace_id: &str,
         id: &str,
     ) -> Result<Option<Contact>, StoreError>;
+    /// The contacts of `ids` that exist, in any order: a batch read (one
+    /// request per 100 ids on DynamoDB), for lists that show many at once.
+    async fn get_contacts(
+        &self,
+        workspace_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<Contact>, StoreError>;
     /// Replaces a contact together with the conversation writes that refresh its snapshots, atomically.
     async fn update_contact(
         &self,
@@ -600,6 +607,13 @@ impl<T: ContactStore + ?Sized> ContactStore for &T {
         id: &str,
     ) -> Result<Option<Contact>, StoreError> {
         (**self).get_contact(workspace_id, id).await
+    }
+    async fn get_contacts(
+        &self,
+        workspace_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<Contact>, StoreError> {
+        (**self).get_contacts(workspace_id, ids).await
     }
     async fn update_contact(
         &self,

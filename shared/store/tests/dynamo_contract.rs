@@ -33,6 +33,7 @@ contract!(
     check_member_flags,
     check_tenant_isolation,
     check_contacts,
+    check_contact_batches,
     check_contact_for_sender_race,
     check_concurrent_commits,
     check_views,

@@ -12,6 +12,7 @@ use http::{HeaderValue, StatusCode, header};
 use inbox_app::{Decision, Target};
 use inbox_domain::model::Lookup;
 use inbox_domain::model::{Message, SenderKind};
+use inbox_domain::views::check_export_rows;
 use inbox_domain::{Conversation, FlagChange, ListQuery, create_conversation_on, render};
 use inbox_store::{CommandContext, LookupKey, PageRequest, Store, StoreError};
 use std::collections::HashMap;
@@ -193,24 +194,26 @@ pub(crate) async fn export_csv<S: Store>(
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     out.write_record(EXPORT_HEADER).map_err(csv_error)?;
-    // Contacts are read once each: many conversations share one.
-    let mut contacts: HashMap<String, (Option<String>, Option<String>)> = HashMap::new();
+    // Memory stays bounded: one page of conversations and its contacts (one
+    // batch read per page) at a time, and at most MAX_EXPORT_ROWS rows.
+    let mut rows = 0usize;
     let mut page = PageRequest::first(FULL_READ_PAGE);
     loop {
         let found = app
             .store()
             .list_conversations(ws, &query, cx.who.sub(), &page)
             .await?;
+        rows += found.items.len();
+        check_export_rows(rows)?;
+        let ids: Vec<String> = found.items.iter().map(|c| c.contact.id.clone()).collect();
+        let contacts: HashMap<String, (Option<String>, Option<String>)> = app
+            .store()
+            .get_contacts(ws, &ids)
+            .await?
+            .into_iter()
+            .map(|ct| (ct.id, (ct.email, ct.phone)))
+            .collect();
         for c in &found.items {
-            if !contacts.contains_key(&c.contact.id) {
-                let lead = app
-                    .store()
-                    .get_contact(ws, &c.contact.id)
-                    .await?
-                    .map(|ct| (ct.email, ct.phone))
-                    .unwrap_or_default();
-                contacts.insert(c.contact.id.clone(), lead);
-            }
             let (email, phone) = contacts
                 .get(&c.contact.id)
                 .map(|(e, p)| (e.as_deref(), p.as_deref()))

@@ -63,6 +63,25 @@ impl ContactStore for DynamoStore {
         }
     }
 
+    async fn get_contacts(
+        &self,
+        workspace_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<Contact>, StoreError> {
+        let mut unique: Vec<&String> = ids.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let keys = unique
+            .into_iter()
+            .map(|id| key(keys::contact_pk(workspace_id, id), keys::CONTACT_SK))
+            .collect();
+        self.batch_get(keys)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
+    }
+
     async fn update_contact(
         &self,
         workspace_id: &str,

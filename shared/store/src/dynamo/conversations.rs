@@ -34,7 +34,7 @@ struct TimerRow {
 
 impl DynamoStore {
     /// One `BatchGetItem` of `keys` (more only if DynamoDB leaves keys unprocessed, or over 100 keys).
-    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+    pub(super) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::new();
         for chunk in keys.chunks(MAX_BATCH_GET) {
             let mut pending = Some(

@@ -53,6 +53,24 @@ impl ContactStore for SqliteStore {
         self.run(move |conn| get_contact(conn, &ws, &id)).await
     }
 
+    async fn get_contacts(
+        &self,
+        workspace_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<Contact>, StoreError> {
+        let (ws, mut ids) = (workspace_id.to_string(), ids.to_vec());
+        ids.sort();
+        ids.dedup();
+        self.run(move |conn| {
+            let mut found = Vec::with_capacity(ids.len());
+            for id in &ids {
+                found.extend(get_contact(conn, &ws, id)?);
+            }
+            Ok(found)
+        })
+        .await
+    }
+
     async fn update_contact(
         &self,
         workspace_id: &str,

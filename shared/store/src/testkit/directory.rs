@@ -742,3 +742,45 @@ pub async fn check_owner_guard<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig)
         Err(StoreError::Conflict)
     ));
 }
+
+/// `get_contacts` returns exactly the contacts of the ids that exist (more
+/// than one DynamoDB batch of 100, duplicates and unknown ids included), and
+/// none of another workspace.
+pub async fn check_contact_batches<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) {
+    let ws = Ws::new(store, "contact-batches").await;
+    let w = ws.id.as_str();
+    let mut ids = ws.ids.clone();
+    let mut made = Vec::new();
+    for i in 0..130 {
+        let c = Contact {
+            id: ids.new_id(IdKind::Contact),
+            name: Some(format!("Batch {i}")),
+            email: None,
+            phone: None,
+            blocked: i % 7 == 0,
+            created_at: T0,
+        };
+        store.create_contact(w, &c).await.expect("create_contact");
+        made.push(c);
+    }
+    let mut wanted: Vec<String> = made.iter().map(|c| c.id.clone()).collect();
+    wanted.push(made[0].id.clone());
+    wanted.push("ct_00000000000000000000000000".into());
+    let mut found = store.get_contacts(w, &wanted).await.expect("get_contacts");
+    found.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut expected = made.clone();
+    expected.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(
+        found, expected,
+        "every existing contact once, unknown ids left out"
+    );
+    assert!(store.get_contacts(w, &[]).await.expect("empty").is_empty());
+    let other = Ws::new(store, "contact-batches-other").await;
+    assert!(
+        store
+            .get_contacts(&other.id, &wanted)
+            .await
+            .expect("other workspace")
+            .is_empty()
+    );
+}

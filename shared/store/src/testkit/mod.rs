@@ -38,8 +38,8 @@ pub use conflicts::{
 };
 pub use delivery::check_delivery_status;
 pub use directory::{
-    check_contact_for_sender_race, check_contacts, check_directory, check_owner_guard,
-    check_tenant_isolation,
+    check_contact_batches, check_contact_for_sender_race, check_contacts, check_directory,
+    check_owner_guard, check_tenant_isolation,
 };
 pub use fixtures::SharedIds;
 pub use ordering::check_timeline_and_messages;
@@ -95,6 +95,7 @@ pub async fn run_all<S: Store>(store: &S, cfg: &SuiteConfig) {
     check_member_flags(store, cfg).await;
     check_tenant_isolation(store, cfg).await;
     check_contacts(store, cfg).await;
+    check_contact_batches(store, cfg).await;
     check_contact_for_sender_race(store, cfg).await;
     check_concurrent_commits(store, cfg).await;
     check_views(store, cfg).await;
