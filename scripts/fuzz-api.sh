@@ -16,18 +16,13 @@ examples="${INBOX_FUZZ_EXAMPLES:-100}"
 seed="${INBOX_FUZZ_SEED:-20261201}"
 secret="fuzz-$(date +%s)-$$"
 
-port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+. "$root/scripts/lib.sh"
+port=$(free_port)
 "$dev" --memory --addr "127.0.0.1:$port" --jwt-secret "$secret" >"$root/target/fuzz-server.log" 2>&1 &
 dev_pid=$!
 cleanup() { kill "$dev_pid" 2>/dev/null || true; wait "$dev_pid" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
-for _ in $(seq 1 100); do
-  if "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/openapi.json')" 2>/dev/null; then
-    break
-  fi
-  kill -0 "$dev_pid" 2>/dev/null || { echo "fuzz: inbox-dev failed to start:"; cat "$root/target/fuzz-server.log"; exit 1; }
-  sleep 0.2
-done
+wait_for_url "http://127.0.0.1:$port/openapi.json" "$dev_pid" "$root/target/fuzz-server.log" "fuzz: inbox-dev"
 
 # An owner whose id no generated value is likely to name, so that the run
 # rarely demotes or removes its own caller (the directory's role decides).

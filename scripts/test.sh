@@ -29,20 +29,15 @@ if [ ! -x "$venv/bin/moto_server" ] || ! pinned_ok; then
     "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION" "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
-port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+. "$root/scripts/lib.sh"
+port=$(free_port)
 # moto's server with DynamoDB requests serialized (conditional writes atomic, as on AWS).
 "$venv/bin/python" "$root/scripts/moto_server.py" 127.0.0.1 "$port" >"$root/target/moto.log" 2>&1 &
 moto_pid=$!
 cleanup() { kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-for _ in $(seq 1 100); do
-  if "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null; then
-    break
-  fi
-  kill -0 "$moto_pid" 2>/dev/null || { echo "test: moto failed to start:"; cat "$root/target/moto.log"; exit 1; }
-  sleep 0.2
-done
+wait_for_url "http://127.0.0.1:$port/moto-api/" "$moto_pid" "$root/target/moto.log" "test: moto"
 echo "test: moto $MOTO_VERSION on http://127.0.0.1:$port"
 
 # The AWS-protocol tests read this endpoint; they fail loudly without it.

@@ -39,6 +39,21 @@ impl Role {
         }
     }
 
+    /// A directory member's role from input: `viewer`, `agent`, `admin` or
+    /// `owner`; anything else (a machine role included) is 422 naming `role`.
+    pub fn parse_member(raw: &str) -> Result<Role, DomainError> {
+        match Role::parse(raw) {
+            Some(role) if role.is_member_role() => Ok(role),
+            _ => Err(DomainError::Validation {
+                message: "role must be viewer, agent, admin or owner".into(),
+                errors: vec![crate::error::FieldError::new(
+                    "role",
+                    "must be viewer, agent, admin or owner",
+                )],
+            }),
+        }
+    }
+
     /// Roles that a directory member may hold.
     pub fn is_member_role(self) -> bool {
         matches!(self, Role::Viewer | Role::Agent | Role::Admin | Role::Owner)
@@ -137,6 +152,18 @@ impl Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn member_roles_from_input() {
+        assert_eq!(Role::parse_member("owner"), Ok(Role::Owner));
+        for bad in ["ai_agent", "integration", "Owner", ""] {
+            assert_eq!(
+                Role::parse_member(bad).map_err(|e| e.code()),
+                Err("validation_failed"),
+                "{bad:?}"
+            );
+        }
+    }
 
     #[test]
     fn role_table() {

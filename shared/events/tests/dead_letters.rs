@@ -77,19 +77,7 @@ async fn memory_dead_letters() {
 
 #[tokio::test]
 async fn sqs_dead_letters_on_moto() {
-    let endpoint = std::env::var("INBOX_TEST_AWS_ENDPOINT").unwrap_or_else(|_| {
-        panic!(
-            "INBOX_TEST_AWS_ENDPOINT is not set: run scripts/test.sh, which starts moto and sets it"
-        )
-    });
-    let cfg = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .load()
-        .await;
+    let cfg = inbox_store::dynamo::testing::sdk_config().await;
     let sqs = aws_sdk_sqs::Client::new(&cfg);
     let queue = sqs
         .create_queue()

@@ -4,23 +4,8 @@ use aws_sdk_eventbridge::types::Target;
 use inbox_domain::model::{DomainEvent, ReplyTrigger};
 use inbox_events::{EventBridgeBus, EventBus};
 
-fn endpoint() -> String {
-    std::env::var("INBOX_TEST_AWS_ENDPOINT").unwrap_or_else(|_| {
-        panic!(
-            "INBOX_TEST_AWS_ENDPOINT is not set: run scripts/test.sh, which starts moto and sets it"
-        )
-    })
-}
-
 async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .load()
-        .await
+    inbox_store::dynamo::testing::sdk_config().await
 }
 
 fn reply_requested(n: usize) -> DomainEvent {

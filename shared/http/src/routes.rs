@@ -326,27 +326,9 @@ impl Action {
             | ContactNotesList
             | ConversationMessagesList
             | ConversationTimeline => &["limit", "cursor"],
-            ConversationsList => &[
-                "view",
-                "team",
-                "label",
-                "channel_id",
-                "agent_type",
-                "responded_by",
-                "status",
-                "limit",
-                "cursor",
-            ],
+            ConversationsList => &CONVERSATION_LIST,
             // Every page, always: no paging parameters.
-            ConversationsExport => &[
-                "view",
-                "team",
-                "label",
-                "channel_id",
-                "agent_type",
-                "responded_by",
-                "status",
-            ],
+            ConversationsExport => &CONVERSATION_LIST[..CONVERSATION_LIST.len() - 2],
             WebhookWhatsappHandshake => &["hub.mode", "hub.verify_token", "hub.challenge"],
             _ => &[],
         }
@@ -367,6 +349,20 @@ impl Action {
             )
     }
 }
+
+/// The query of `GET /conversations`: the view, the filters (the export's
+/// whole query), then paging.
+static CONVERSATION_LIST: [&str; 9] = [
+    "view",
+    "team",
+    "label",
+    "channel_id",
+    "agent_type",
+    "responded_by",
+    "status",
+    "limit",
+    "cursor",
+];
 
 #[cfg(test)]
 mod tests {

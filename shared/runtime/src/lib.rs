@@ -130,17 +130,7 @@ pub async fn serve_api<S: inbox_store::Store>(
 async fn run_event_publisher() -> Result<(), Error> {
     use aws_lambda_events::event::dynamodb::Event as StreamEvent;
     use lambda_runtime::LambdaEvent;
-    init_tracing();
-    let cfg = Config::from_env()?;
-    let sdk = aws_config().await;
-    let bus = inbox_events::EventBridgeBus::new(
-        aws_sdk_eventbridge::Client::new(&sdk),
-        cfg.require_bus()?,
-    );
-    let dead_letters = inbox_events::SqsDeadLetters::new(
-        aws_sdk_sqs::Client::new(&sdk),
-        cfg.require_events_dlq()?,
-    );
+    let (bus, dead_letters) = event_clients().await?;
     let (bus, dead_letters) = (&bus, &dead_letters);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |ev: LambdaEvent<StreamEvent>| async move {
@@ -152,10 +142,9 @@ async fn run_event_publisher() -> Result<(), Error> {
     .await
 }
 
-/// Runs the replay (invoked by hand, any payload): re-publishes every event
-/// in the events dead-letter queue and answers what it did.
-async fn run_event_replay() -> Result<(), Error> {
-    use lambda_runtime::LambdaEvent;
+/// The event bus and the events dead-letter queue, built once (publisher and replay).
+async fn event_clients()
+-> Result<(inbox_events::EventBridgeBus, inbox_events::SqsDeadLetters), Error> {
     init_tracing();
     let cfg = Config::from_env()?;
     let sdk = aws_config().await;
@@ -167,6 +156,14 @@ async fn run_event_replay() -> Result<(), Error> {
         aws_sdk_sqs::Client::new(&sdk),
         cfg.require_events_dlq()?,
     );
+    Ok((bus, dead_letters))
+}
+
+/// Runs the replay (invoked by hand, any payload): re-publishes every event
+/// in the events dead-letter queue and answers what it did.
+async fn run_event_replay() -> Result<(), Error> {
+    use lambda_runtime::LambdaEvent;
+    let (bus, dead_letters) = event_clients().await?;
     let (bus, dead_letters) = (&bus, &dead_letters);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |_: LambdaEvent<serde_json::Value>| async move {

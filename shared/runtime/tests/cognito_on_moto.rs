@@ -15,20 +15,7 @@ use inbox_store::sqlite::SqliteStore;
 use serde_json::{Value, json};
 
 async fn client() -> aws_sdk_cognitoidentityprovider::Client {
-    let endpoint = std::env::var("INBOX_TEST_AWS_ENDPOINT").unwrap_or_else(|_| {
-        panic!(
-            "INBOX_TEST_AWS_ENDPOINT is not set: run scripts/test.sh, which starts moto and sets it"
-        )
-    });
-    let cfg = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_cognitoidentityprovider::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .load()
-        .await;
-    aws_sdk_cognitoidentityprovider::Client::new(&cfg)
+    aws_sdk_cognitoidentityprovider::Client::new(&inbox_store::dynamo::testing::sdk_config().await)
 }
 
 /// A pool shaped like the template's: email is the username, two custom attributes.

@@ -39,12 +39,9 @@ fn chosen_id(cx: &Request) -> Result<String, ApiError> {
     Ok(cx.id().to_string())
 }
 
-/// The role of a member body: one of the member roles, else 422.
+/// The role of a member body (present: `require_fields` ran first).
 fn member_role(role: Option<&str>) -> Result<Role, ApiError> {
-    match role.and_then(Role::parse) {
-        Some(role) if role.is_member_role() => Ok(role),
-        _ => Err(invalid("role", "must be viewer, agent, admin or owner")),
-    }
+    Ok(Role::parse_member(role.unwrap_or_default())?)
 }
 
 /// `POST /members/invite`: create the member's sign-in and list them.

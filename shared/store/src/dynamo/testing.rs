@@ -43,3 +43,18 @@ pub async fn fresh_store(prefix: &str) -> Result<(DynamoStore, OperationCounter)
     counter.reset();
     Ok((DynamoStore::new(client, table), counter))
 }
+
+/// The shared SDK configuration for any AWS client of a test (SQS,
+/// EventBridge, Cognito…) at the test endpoint, with dummy credentials and
+/// region; panics, saying how to get one, when the endpoint is not set.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    let endpoint = test_endpoint().unwrap_or_else(|e| panic!("{e}"));
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await
+}
