@@ -4,7 +4,7 @@
 
 use crate::app::App;
 use crate::error::AppError;
-use crate::execute::Token;
+use crate::execute::{Decision, Plan, Principal, Target, Token};
 use inbox_domain::model::Contact;
 use inbox_domain::{Actor, Command};
 use inbox_store::{Commit, Store, StoreError};
@@ -22,9 +22,12 @@ pub struct ContactChange {
 }
 
 impl<S: Store> App<S> {
-    /// Applies `edit` to contact `contact_id` and refreshes their
-    /// conversations' snapshot in one atomic write; a lost race on any of
-    /// them re-reads and re-decides.
+    /// Applies `edit` to contact `contact_id` and refreshes the snapshot on
+    /// their newest [`CONTACT_CONVERSATIONS_REFRESHED`] conversations. The
+    /// contact is written atomically with as many of those refreshes as fit
+    /// in one transaction (`Commit::packed`), so a lost race on any of them
+    /// re-reads and re-decides the whole change; the rest follow in further
+    /// transactions of their own, each retried through [`App::execute`].
     pub async fn change_contact(
         &self,
         workspace_id: &str,
@@ -57,34 +60,72 @@ impl<S: Store> App<S> {
                 settings: store.get_settings(workspace_id).await?,
                 ..Default::default()
             };
-            let mut commit = Commit::new(workspace_id);
+            let mut writes = Vec::new();
             for conv in &conversations {
                 let cmd = Command::ContactChanged {
                     contact: after.clone(),
                 };
-                let outcome = self.decide_command(conv, cmd, &context, &actor)?;
-                commit.writes.extend(outcome.writes);
+                writes.extend(self.decide_command(conv, cmd, &context, &actor)?.writes);
             }
-            let provision = token.provision(entry.as_ref());
-            if commit.writes.is_empty() {
-                // With no conversation to refresh, the member is provisioned on its own.
-                let mut only = Commit::new(workspace_id);
-                only.provision = provision;
-                self.commit(only).await?;
-            } else {
-                commit.provision = provision;
-            }
-            match store.update_contact(workspace_id, &after, commit).await {
-                Ok(()) => {
-                    return Ok(ContactChange {
-                        contact: after,
-                        changed: true,
-                    });
-                }
+            // The contact and a provisioned member ride in the first transaction.
+            let mut commits = Commit::packed(workspace_id, writes, 2).into_iter();
+            let mut first = commits.next().unwrap_or_else(|| Commit::new(workspace_id));
+            first.provision = token.provision(entry.as_ref());
+            match store.update_contact(workspace_id, &after, first).await {
+                Ok(()) => {}
                 Err(StoreError::Conflict) => continue,
                 Err(e) => return Err(e.into()),
             }
+            for rest in commits {
+                self.commit_or_redecide(workspace_id, token, &after, rest)
+                    .await?;
+            }
+            return Ok(ContactChange {
+                contact: after,
+                changed: true,
+            });
         }
         Err(AppError::Contended(policy.max_attempts))
+    }
+
+    /// Commits refreshes decided after the contact was written; when one of
+    /// their conversations changed meanwhile, each is decided again on its
+    /// own through the one loop.
+    async fn commit_or_redecide(
+        &self,
+        workspace_id: &str,
+        token: &Token,
+        contact: &Contact,
+        commit: Commit,
+    ) -> Result<(), AppError> {
+        let ids: Vec<String> = commit
+            .writes
+            .iter()
+            .map(|w| w.conversation.id.clone())
+            .collect();
+        match self.commit(commit).await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
+        for id in ids {
+            let plan = Plan::new(
+                workspace_id,
+                Principal::Token(token.clone()),
+                Target::Conversation(id),
+            );
+            let cmd = Command::ContactChanged {
+                contact: contact.clone(),
+            };
+            match self
+                .execute(plan, |_, _| Ok(Decision::Command(cmd.clone())))
+                .await
+            {
+                // Deleted meanwhile: nothing to refresh.
+                Ok(_) | Err(AppError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 }

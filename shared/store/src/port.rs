@@ -87,6 +87,11 @@ pub struct DedupeKey {
     pub expires_at: Timestamp,
 }
 
+/// The most items one commit may write: DynamoDB's limit for one
+/// transaction. The embedded store has no such limit; work split by it
+/// (`Commit::packed`) behaves the same on both.
+pub const MAX_COMMIT_ITEMS: usize = 100;
+
 /// Everything one command writes, atomically, in one workspace.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Commit {
@@ -115,6 +120,35 @@ impl Commit {
     pub fn with_writes(mut self, writes: impl IntoIterator<Item = Write>) -> Self {
         self.writes.extend(writes);
         self
+    }
+
+    /// How many stored items one write of a conversation takes: the
+    /// conversation, and each of its timeline events, messages and outgoing
+    /// events (a channel message's pointer rides on its message's count, as
+    /// at most one per message).
+    pub fn items_of(write: &Write) -> usize {
+        1 + write.timeline.len() + 2 * write.messages.len() + write.events.len()
+    }
+
+    /// Splits `writes` into commits that each stay within
+    /// [`MAX_COMMIT_ITEMS`], the first leaving room for `reserved_in_first`
+    /// items of its own (a contact, a provisioned member); never empty.
+    pub fn packed(workspace_id: &str, writes: Vec<Write>, reserved_in_first: usize) -> Vec<Commit> {
+        let mut commits = vec![Commit::new(workspace_id)];
+        let mut used = reserved_in_first;
+        for w in writes {
+            let items = Commit::items_of(&w);
+            let last_has_writes = commits.last().is_some_and(|c| !c.writes.is_empty());
+            if used + items > MAX_COMMIT_ITEMS && last_has_writes {
+                commits.push(Commit::new(workspace_id));
+                used = 0;
+            }
+            used += items;
+            if let Some(c) = commits.last_mut() {
+                c.writes.push(w);
+            }
+        }
+        commits
     }
 
     /// Whether it writes nothing at all.

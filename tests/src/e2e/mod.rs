@@ -25,6 +25,7 @@ macro_rules! e2e_suite {
             closing_note_modes,
             reply_to_closed,
             blocked_contact,
+            contact_with_many_open_conversations,
             hand_back_to_ai,
             end_session_versus_unassign_agent,
             handoff_then_replier_is_assigned,

@@ -19,7 +19,7 @@ pub type Item = HashMap<String, AttributeValue>;
 /// The largest item DynamoDB stores.
 pub const MAX_ITEM_BYTES: usize = 400 * 1024;
 /// The most items in one transaction.
-pub const MAX_TRANSACTION_ITEMS: usize = 100;
+pub const MAX_TRANSACTION_ITEMS: usize = crate::port::MAX_COMMIT_ITEMS;
 /// The largest transaction.
 pub const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
 

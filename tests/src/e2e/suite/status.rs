@@ -247,3 +247,58 @@ pub async fn blocked_contact(base: &str) {
             .contains(&"contact_unblocked".to_string())
     );
 }
+
+/// Blocking, renaming and unblocking a contact with 55 open conversations
+/// refreshes every one of them: blocking writes each with a timeline event,
+/// 111 items with the contact, more than one DynamoDB transaction holds.
+pub async fn contact_with_many_open_conversations(base: &str) {
+    let ws = ready(base, "many_open").await;
+    let first = ws.conversation("Ann").await;
+    let contact = ws.conv(BOB, &first).await["contact"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let mut convs = vec![first];
+    for _ in 0..54 {
+        let c = ws
+            .post(BOB, "/conversations", json!({"contact_id": contact}))
+            .await
+            .expect(201);
+        convs.push(c["id"].as_str().unwrap_or_default().to_string());
+    }
+    ws.post(BOB, &format!("/contacts/{contact}/block"), json!({}))
+        .await
+        .expect(200);
+    ws.call(
+        BOB,
+        Method::PATCH,
+        &format!("/contacts/{contact}"),
+        Some(json!({"name": "Ann Lee"})),
+    )
+    .await
+    .expect(200);
+    for conv in &convs {
+        let c = ws.conv(BOB, conv).await;
+        assert_eq!(c["contact"]["blocked"], true, "{conv}");
+        assert_eq!(c["contact"]["name"], "Ann Lee", "{conv}");
+        assert!(
+            ws.timeline_types(conv)
+                .await
+                .contains(&"contact_blocked".to_string()),
+            "{conv}"
+        );
+    }
+    ws.act(BOB, &convs[0], "messages", json!({"body": "hello?"}))
+        .await
+        .problem(409, "contact_blocked");
+    ws.post(BOB, &format!("/contacts/{contact}/unblock"), json!({}))
+        .await
+        .expect(200);
+    for conv in &convs {
+        assert_eq!(
+            ws.conv(BOB, conv).await["contact"]["blocked"],
+            false,
+            "{conv}"
+        );
+    }
+}
