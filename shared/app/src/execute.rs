@@ -9,7 +9,9 @@ use inbox_domain::model::{DirectoryEntry, Member};
 use inbox_domain::{
     Actor, Caller, Command, Conversation, Ctx, Outcome, Role, decide, directory, routing,
 };
-use inbox_store::{CommandContext, Commit, ConversationStore, DedupeKey, LookupKey, StoreError};
+use inbox_store::{
+    CommandContext, Commit, ContactStore, ConversationStore, DedupeKey, LookupKey, StoreError,
+};
 
 /// How many of a contact's newest conversations are searched for the one
 /// their message continues (contacts are keyed per channel and sender, so
@@ -165,7 +167,7 @@ impl Executed {
     }
 }
 
-impl<S: ConversationStore> App<S> {
+impl<S: ConversationStore + ContactStore> App<S> {
     /// Runs one command: reads the target conversation, the settings and the
     /// lookups in one request; checks `If-Match`; lets `decide` choose what to
     /// do on what was read; decides in the domain (reading the latest messages
@@ -212,16 +214,8 @@ impl<S: ConversationStore> App<S> {
             };
             let outcome = match self.decide_once(&loaded, &actor, &mut decide_on)? {
                 Decided::Done(outcome) => outcome,
-                Decided::NeedsMessages(cmd) => {
-                    let conv = context
-                        .conversation
-                        .as_ref()
-                        .ok_or(AppError::NotFound("conversation"))?;
-                    let recent = self
-                        .store()
-                        .latest_messages(ws, &conv.id, RECENT_MESSAGES)
-                        .await?;
-                    self.decide_command(conv, cmd.with_recent_messages(recent), &context, &actor)?
+                Decided::NeedsReads(cmd) => {
+                    self.decide_with_reads(ws, cmd, &context, &actor).await?
                 }
             };
             let mut commit = Commit::new(ws).with_writes(outcome.writes.iter().cloned());
@@ -321,17 +315,56 @@ impl<S: ConversationStore> App<S> {
             .conversation
             .as_ref()
             .ok_or(AppError::NotFound("conversation"))?;
-        if !cmd.wants_recent_messages(&context.settings) {
+        if !cmd.wants_recent_messages(&context.settings) && !cmd.depends_on_contact_state() {
             return Ok(Decided::Done(decide(conv, cmd, &mut ctx)?));
         }
         // A refusal here may be for want of the messages (a required note
-        // they would generate): only the decision with them is authoritative.
+        // they would generate) or of the contact's own state: only the
+        // decision with them is authoritative.
         let mut scratch = SequentialIds::default();
         ctx.ids = &mut scratch;
         match decide(conv, cmd.clone(), &mut ctx) {
             Ok(trial) if trial.is_noop() => Ok(Decided::Done(trial)),
-            _ => Ok(Decided::NeedsMessages(cmd)),
+            _ => Ok(Decided::NeedsReads(cmd)),
         }
+    }
+
+    /// Decides `cmd` after the reads it needs: the contact, when a rule of
+    /// the command looks at whether they are blocked (a snapshot the contact
+    /// changed since is refreshed first, in the same write, with its timeline
+    /// event), and the latest messages, when it generates a note from them.
+    async fn decide_with_reads(
+        &self,
+        ws: &str,
+        cmd: Command,
+        context: &CommandContext,
+        actor: &Actor,
+    ) -> Result<Outcome, AppError> {
+        let store = self.store();
+        let read = context
+            .conversation
+            .as_ref()
+            .ok_or(AppError::NotFound("conversation"))?;
+        let mut refresh = None;
+        if cmd.depends_on_contact_state()
+            && let Some(contact) = store.get_contact(ws, &read.contact.id).await?
+            && contact.blocked != read.contact.blocked
+        {
+            let changed = Command::ContactChanged { contact };
+            refresh = Some(self.decide_command(read, changed, context, actor)?);
+        }
+        let conv = refresh.as_ref().map_or(read, |r| &r.conversation);
+        let cmd = if cmd.wants_recent_messages(&context.settings) {
+            let recent = store.latest_messages(ws, &conv.id, RECENT_MESSAGES).await?;
+            cmd.with_recent_messages(recent)
+        } else {
+            cmd
+        };
+        let outcome = self.decide_command(conv, cmd, context, actor)?;
+        Ok(match &refresh {
+            Some(earlier) => outcome.after(earlier),
+            None => outcome,
+        })
     }
 
     /// Decides `cmd` on `conv` now, as `actor`.
@@ -351,5 +384,6 @@ impl<S: ConversationStore> App<S> {
 #[allow(clippy::large_enum_variant)]
 enum Decided {
     Done(Outcome),
-    NeedsMessages(Command),
+    /// The command needs the contact or the latest messages read first.
+    NeedsReads(Command),
 }

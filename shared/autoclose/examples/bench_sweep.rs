@@ -23,7 +23,7 @@ use inbox_domain::{
 };
 use inbox_store::dynamo::OperationCounter;
 use inbox_store::sqlite::SqliteStore;
-use inbox_store::{Commit, ConversationStore, DirectoryStore, ManualClock, UlidIds};
+use inbox_store::{Commit, ContactStore, ConversationStore, DirectoryStore, ManualClock, UlidIds};
 use instrumented::Instrumented;
 use std::time::{Duration, Instant};
 
@@ -130,7 +130,7 @@ struct Figures {
     wire: String,
 }
 
-async fn measure<S: ConversationStore>(
+async fn measure<S: ConversationStore + ContactStore>(
     label: &str,
     store: Instrumented<S>,
     (total, due, batch): (usize, usize, usize),

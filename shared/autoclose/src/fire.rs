@@ -3,7 +3,7 @@
 use crate::message::TimerMessage;
 use inbox_app::{App, AppError, Decision, Plan, Principal, Target};
 use inbox_domain::{Command, Status};
-use inbox_store::ConversationStore;
+use inbox_store::{ContactStore, ConversationStore};
 
 /// What firing a timer message did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +41,7 @@ impl FireError {
 /// read: the latest messages are read only for a real close that generates a note.
 pub async fn fire<S>(app: &App<S>, msg: &TimerMessage) -> Result<FireOutcome, FireError>
 where
-    S: ConversationStore,
+    S: ConversationStore + ContactStore,
 {
     let plan = Plan::new(
         msg.workspace_id.as_str(),

@@ -5,7 +5,7 @@ use crate::queue::{MAX_BATCH, QueueError, TimerQueue, TimerReceiver};
 use crate::sweep::{SweepError, SweepLimits, SweepReport, sweep};
 use crate::worker::{WorkerReport, worker_with_report};
 use inbox_app::App;
-use inbox_store::ConversationStore;
+use inbox_store::{ContactStore, ConversationStore};
 
 /// How much one tick does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub async fn drain_once<S, R>(
     receiver: &R,
 ) -> Result<Option<WorkerReport>, QueueError>
 where
-    S: ConversationStore,
+    S: ConversationStore + ContactStore,
     R: TimerReceiver + ?Sized,
 {
     let event = receiver.receive(MAX_BATCH).await?;
@@ -76,7 +76,7 @@ pub async fn run_local_tick<S, Q>(
     limits: &LocalTickLimits,
 ) -> Result<LocalTickReport, LocalTickError>
 where
-    S: ConversationStore,
+    S: ConversationStore + ContactStore,
     Q: TimerQueue + TimerReceiver + ?Sized,
 {
     let mut report = LocalTickReport {

@@ -5,7 +5,7 @@ use crate::message::TimerMessage;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::future::join_all;
 use inbox_app::App;
-use inbox_store::ConversationStore;
+use inbox_store::{ContactStore, ConversationStore};
 
 /// What one batch did, message by message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,7 +36,7 @@ enum RecordResult {
 /// would only delay it into the dead-letter queue.
 pub async fn worker<S>(app: &App<S>, event: SqsEvent) -> SqsBatchResponse
 where
-    S: ConversationStore,
+    S: ConversationStore + ContactStore,
 {
     worker_with_report(app, &event).await.0
 }
@@ -47,7 +47,7 @@ pub async fn worker_with_report<S>(
     event: &SqsEvent,
 ) -> (SqsBatchResponse, WorkerReport)
 where
-    S: ConversationStore,
+    S: ConversationStore + ContactStore,
 {
     let results = join_all(
         event
@@ -82,7 +82,7 @@ where
 
 async fn handle_record<S>(app: &App<S>, record: &SqsMessage) -> RecordResult
 where
-    S: ConversationStore,
+    S: ConversationStore + ContactStore,
 {
     let message_id = record.message_id.as_deref().unwrap_or_default();
     let msg = match TimerMessage::from_body(record.body.as_deref()) {

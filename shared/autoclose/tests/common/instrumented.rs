@@ -191,3 +191,71 @@ impl<S: ConversationStore> ConversationStore for Instrumented<S> {
         self.inner.due_timers(now, page).await
     }
 }
+
+/// Contacts pass through, counted as other requests (the auto-close worker
+/// never reads one: its command does not depend on the contact's state).
+#[async_trait]
+impl<S: inbox_store::ContactStore> inbox_store::ContactStore for Instrumented<S> {
+    async fn create_contact(
+        &self,
+        ws: &str,
+        contact: &inbox_domain::model::Contact,
+    ) -> Result<(), StoreError> {
+        self.counts.other.fetch_add(1, Ordering::SeqCst);
+        self.inner.create_contact(ws, contact).await
+    }
+    async fn get_contact(
+        &self,
+        ws: &str,
+        id: &str,
+    ) -> Result<Option<inbox_domain::model::Contact>, StoreError> {
+        self.counts.other.fetch_add(1, Ordering::SeqCst);
+        self.inner.get_contact(ws, id).await
+    }
+    async fn get_contacts(
+        &self,
+        ws: &str,
+        ids: &[String],
+    ) -> Result<Vec<inbox_domain::model::Contact>, StoreError> {
+        self.counts.other.fetch_add(1, Ordering::SeqCst);
+        self.inner.get_contacts(ws, ids).await
+    }
+    async fn update_contact(
+        &self,
+        ws: &str,
+        contact: &inbox_domain::model::Contact,
+        commit: Commit,
+    ) -> Result<(), StoreError> {
+        self.counts.other.fetch_add(1, Ordering::SeqCst);
+        self.inner.update_contact(ws, contact, commit).await
+    }
+    async fn contact_for_sender(
+        &self,
+        ws: &str,
+        channel_id: &str,
+        sender_id: &str,
+        candidate: &inbox_domain::model::Contact,
+    ) -> Result<inbox_domain::model::Contact, StoreError> {
+        self.counts.other.fetch_add(1, Ordering::SeqCst);
+        self.inner
+            .contact_for_sender(ws, channel_id, sender_id, candidate)
+            .await
+    }
+    async fn add_contact_note(
+        &self,
+        ws: &str,
+        note: &inbox_domain::model::ContactNote,
+    ) -> Result<(), StoreError> {
+        self.counts.other.fetch_add(1, Ordering::SeqCst);
+        self.inner.add_contact_note(ws, note).await
+    }
+    async fn list_contact_notes(
+        &self,
+        ws: &str,
+        contact_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<inbox_domain::model::ContactNote>, StoreError> {
+        self.counts.other.fetch_add(1, Ordering::SeqCst);
+        self.inner.list_contact_notes(ws, contact_id, page).await
+    }
+}

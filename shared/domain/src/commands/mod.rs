@@ -200,6 +200,17 @@ impl Command {
             }
     }
 
+    /// Whether a rule of this command looks at whether the contact is
+    /// blocked (a reply, a status change): it is then decided on the
+    /// contact's own state, not on the conversation's snapshot of it, which a
+    /// contact change may not have refreshed yet.
+    pub fn depends_on_contact_state(&self) -> bool {
+        matches!(
+            self,
+            Command::PostMessage { .. } | Command::SetStatus { .. }
+        )
+    }
+
     /// This command with the latest messages it generates a note from (other commands are unchanged).
     pub fn with_recent_messages(mut self, messages: Vec<Message>) -> Command {
         if let Command::SetStatus {
@@ -245,6 +256,35 @@ impl Outcome {
     /// Whether the command changed nothing.
     pub fn is_noop(&self) -> bool {
         self.writes.is_empty()
+    }
+
+    /// This decision, taken on the conversation as `earlier` left it, folded
+    /// into the same commit: `earlier`'s write of a conversation this one
+    /// writes again becomes one write from the version `earlier` read, its
+    /// items first; its other writes are kept as they are. A no-op stays a
+    /// no-op (nothing is written).
+    pub fn after(mut self, earlier: &Outcome) -> Outcome {
+        if self.is_noop() {
+            return self;
+        }
+        let mut kept = Vec::new();
+        for first in &earlier.writes {
+            match self
+                .writes
+                .iter_mut()
+                .find(|w| w.conversation.id == first.conversation.id)
+            {
+                Some(last) => {
+                    last.expected_version = first.expected_version;
+                    last.timeline.splice(0..0, first.timeline.iter().cloned());
+                    last.messages.splice(0..0, first.messages.iter().cloned());
+                    last.events.splice(0..0, first.events.iter().cloned());
+                }
+                None => kept.push(first.clone()),
+            }
+        }
+        self.writes.splice(0..0, kept);
+        self
     }
 
     pub(super) fn unchanged(conv: &Conversation) -> Outcome {
