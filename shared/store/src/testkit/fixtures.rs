@@ -251,3 +251,37 @@ where
     }
     panic!("{what}: the list never ended");
 }
+
+#[cfg(all(test, feature = "sqlite"))]
+mod packing {
+    use super::{T0, Ws};
+    use crate::port::{Commit, MAX_COMMIT_ITEMS};
+    use crate::sqlite::SqliteStore;
+    use inbox_domain::Write;
+
+    #[tokio::test]
+    async fn packed_commits_keep_every_write_in_order_within_the_item_limit() {
+        let store = SqliteStore::in_memory().expect("an in-memory store");
+        let ws = Ws::new(&store, "packing").await;
+        let writes: Vec<Write> = (0..80).flat_map(|_| ws.create(None, T0).writes).collect();
+        let commits = Commit::packed(&ws.id, writes.clone(), 2);
+        assert!(commits.len() > 1, "80 conversations do not fit one commit");
+        let flattened: Vec<Write> = commits.iter().flat_map(|c| c.writes.clone()).collect();
+        assert_eq!(flattened, writes, "every write, once, in order");
+        for (i, c) in commits.iter().enumerate() {
+            let reserved = if i == 0 { 2 } else { 0 };
+            let items: usize = c.writes.iter().map(Commit::items_of).sum::<usize>() + reserved;
+            assert!(items <= MAX_COMMIT_ITEMS, "commit {i} has {items} items");
+            // Greedy: the next commit's first write would not have fitted.
+            if let Some(next) = commits.get(i + 1).and_then(|n| n.writes.first()) {
+                assert!(items + Commit::items_of(next) > MAX_COMMIT_ITEMS);
+            }
+            assert_eq!(c.workspace_id, ws.id);
+        }
+        assert_eq!(
+            Commit::packed(&ws.id, Vec::new(), 2).len(),
+            1,
+            "never empty"
+        );
+    }
+}
