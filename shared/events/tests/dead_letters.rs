@@ -3,22 +3,13 @@
 //! at a time), received at most ten at a time, hidden once received, gone
 //! once deleted; and a replay over the queue publishes each once.
 
-use inbox_domain::model::{DomainEvent, ReplyTrigger};
+mod common;
+use common::event;
+
 use inbox_events::{
     DeadLetter, DeadLetters, MemoryBus, MemoryDeadLetters, SqsDeadLetters, replay_dead_letters,
 };
 use std::collections::HashSet;
-
-fn event(n: usize) -> DomainEvent {
-    DomainEvent::AiReplyRequested {
-        workspace_id: "acme".into(),
-        conversation_id: format!("conv_{n}"),
-        agent_id: "max".into(),
-        session_id: "as_1".into(),
-        trigger: ReplyTrigger::ContactMessage,
-        message_id: Some(format!("msg_{n}")),
-    }
-}
 
 fn refused(n: usize) -> DeadLetter {
     DeadLetter::Refused {

@@ -1,7 +1,10 @@
 //! Draining the outbox: published events are acknowledged, refused ones stay.
 
+mod common;
+use common::event;
+
 use async_trait::async_trait;
-use inbox_domain::model::{DomainEvent, ReplyTrigger};
+use inbox_domain::model::DomainEvent;
 use inbox_events::{BusError, EventBus, MemoryBus, drain_outbox};
 use inbox_store::{Outbox, StoreError};
 use std::sync::Mutex;
@@ -18,17 +21,6 @@ impl Outbox for ListOutbox {
     async fn ack_events(&self, keys: &[String]) -> Result<(), StoreError> {
         self.0.lock().unwrap().retain(|(k, _)| !keys.contains(k));
         Ok(())
-    }
-}
-
-fn event(n: usize) -> DomainEvent {
-    DomainEvent::AiReplyRequested {
-        workspace_id: "acme".into(),
-        conversation_id: format!("conv_{n}"),
-        agent_id: "max".into(),
-        session_id: "as_1".into(),
-        trigger: ReplyTrigger::InitialMessage,
-        message_id: None,
     }
 }
 

@@ -1,22 +1,14 @@
 //! The EventBridge adapter against moto: events reach a rule's SQS target.
 
+mod common;
+use common::event;
+
 use aws_sdk_eventbridge::types::Target;
-use inbox_domain::model::{DomainEvent, ReplyTrigger};
+use inbox_domain::model::DomainEvent;
 use inbox_events::{EventBridgeBus, EventBus};
 
 async fn sdk_config() -> aws_config::SdkConfig {
     inbox_store::dynamo::testing::sdk_config().await
-}
-
-fn reply_requested(n: usize) -> DomainEvent {
-    DomainEvent::AiReplyRequested {
-        workspace_id: "acme".into(),
-        conversation_id: format!("conv_{n}"),
-        agent_id: "max".into(),
-        session_id: "as_1".into(),
-        trigger: ReplyTrigger::ContactMessage,
-        message_id: Some(format!("msg_{n}")),
-    }
 }
 
 #[tokio::test]
@@ -63,7 +55,7 @@ async fn published_events_reach_a_rule_target() {
 
     let bus = EventBridgeBus::new(eb.clone(), &bus_name);
     // 12 events: more than one PutEvents call.
-    let events: Vec<DomainEvent> = (0..12).map(reply_requested).collect();
+    let events: Vec<DomainEvent> = (0..12).map(event).collect();
     let failed = bus.publish(&events).await.unwrap();
     assert!(failed.is_empty());
 

@@ -4,26 +4,18 @@
 //! stream to retry only when that queue fails too. The replay publishes
 //! what the queue holds.
 
+mod common;
+use common::event;
+
 use async_trait::async_trait;
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
-use inbox_domain::model::{DomainEvent, ReplyTrigger};
+use inbox_domain::model::DomainEvent;
 use inbox_events::stream::publish_stream_batch;
 use inbox_events::{
     BusError, DeadLetter, EventBus, MemoryBus, MemoryDeadLetters, replay_dead_letters,
 };
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
-fn event(n: usize) -> DomainEvent {
-    DomainEvent::AiReplyRequested {
-        workspace_id: "acme".into(),
-        conversation_id: format!("conv_{n}"),
-        agent_id: "max".into(),
-        session_id: "as_1".into(),
-        trigger: ReplyTrigger::ContactMessage,
-        message_id: None,
-    }
-}
 
 /// A stream record as DynamoDB sends it, for an item with `sk` and the event's attributes.
 fn record(seq: &str, name: &str, sk: &str, e: &DomainEvent) -> Value {
