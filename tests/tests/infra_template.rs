@@ -6,9 +6,20 @@ use inbox_http::Action;
 use inbox_runtime::{FUNCTION_ENV, Function};
 use inbox_store::dynamo::table::{TIMERS, TTL_ATTRIBUTE, create_table_input, keys::OUTBOX_PREFIX};
 use inbox_tests::infra::catalogue::{
-    PUBLISHER_FUNCTION, READ_ONLY_POSTS, REPLAY_FUNCTION, SWEEP_FUNCTION, WORKER_FUNCTION,
-    all_routes,
+    JOB_WORKER_FUNCTION, PUBLISHER_FUNCTION, READ_ONLY_POSTS, REPLAY_FUNCTION, SWEEP_FUNCTION,
+    WORKER_FUNCTION, all_routes,
 };
+
+/// The HTTP functions whose work on many conversations continues as a job
+/// (the contract's "Work that touches many conversations"), by name.
+const FAN_OUT_FUNCTIONS: [&str; 6] = [
+    "member-delete",
+    "team-delete",
+    "agent-delete",
+    "contact-patch",
+    "contact-block",
+    "contact-unblock",
+];
 use inbox_tests::infra::generate::{TABLE_READ_ACTIONS, expected_template};
 use inbox_tests::infra::template::{as_list, load, referenced_ids, resources, resources_of_type};
 use inbox_tests::infra::{template_path, workspace_root};
@@ -475,6 +486,9 @@ fn allowed_resource_ids(binary: &str, log_group: &str) -> BTreeSet<String> {
         REPLAY_FUNCTION => {
             ids.extend(["EventBus".to_string(), "EventsDeadLetterQueue".to_string()]);
         }
+        f if f == JOB_WORKER_FUNCTION || FAN_OUT_FUNCTIONS.contains(&f) => {
+            ids.extend(["Table".to_string(), "JobsQueue".to_string()]);
+        }
         _ => {
             ids.insert("Table".to_string());
         }
@@ -659,6 +673,33 @@ fn queues_and_the_bus_are_used_only_by_their_functions() {
         BTreeSet::new(),
         "nobody reads the DLQ but people"
     );
+    let mut job_senders: BTreeSet<String> = FAN_OUT_FUNCTIONS.map(String::from).into();
+    job_senders.insert(JOB_WORKER_FUNCTION.to_string());
+    assert_eq!(who("sqs:", "JobsQueue"), job_senders);
+    for f in FAN_OUT_FUNCTIONS {
+        assert_eq!(
+            actions_of(f, "sqs:"),
+            ["sqs:SendMessage".to_string()].into(),
+            "{f} only queues job steps"
+        );
+    }
+    // The worker consumes steps and queues the next one.
+    assert_eq!(
+        actions_of(JOB_WORKER_FUNCTION, "sqs:"),
+        [
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ReceiveMessage",
+            "sqs:SendMessage"
+        ]
+        .map(String::from)
+        .into()
+    );
+    assert_eq!(
+        who("sqs:", "JobsDeadLetterQueue"),
+        BTreeSet::new(),
+        "nobody reads the jobs DLQ but people"
+    );
     assert_eq!(
         who("events:", "EventBus"),
         [PUBLISHER_FUNCTION.to_string(), REPLAY_FUNCTION.to_string()].into()
@@ -672,17 +713,18 @@ fn queues_and_the_bus_are_used_only_by_their_functions() {
         .filter(|(_, a, _, _)| a.starts_with("sqs:") || a.starts_with("events:"))
         .map(|(f, _, _, _)| f.clone())
         .collect();
+    let mut expected: BTreeSet<String> = [
+        SWEEP_FUNCTION,
+        WORKER_FUNCTION,
+        PUBLISHER_FUNCTION,
+        REPLAY_FUNCTION,
+    ]
+    .map(String::from)
+    .into();
+    expected.extend(job_senders);
     assert_eq!(
-        all_sqs_or_events,
-        [
-            SWEEP_FUNCTION,
-            WORKER_FUNCTION,
-            PUBLISHER_FUNCTION,
-            REPLAY_FUNCTION
-        ]
-        .map(String::from)
-        .into(),
-        "no API or webhook function touches a queue or the bus"
+        all_sqs_or_events, expected,
+        "no other API or webhook function touches a queue or the bus"
     );
 
     // The sweep only queries the due-timer index; the publisher reads only the stream.

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod demo;
 pub mod invitations;
+pub mod jobs;
 pub mod server;
 pub mod workers;
 
@@ -137,10 +138,12 @@ where
         .public_base_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    let (job_queue, job_steps) = jobs::local_job_queue();
     let app = Arc::new(
         App::new(store)
             .with_public_base_url(Some(public_base_url))
-            .with_invitations(invitations::DevInvitations::new(secret.as_bytes())),
+            .with_invitations(invitations::DevInvitations::new(secret.as_bytes()))
+            .with_job_queue(Arc::new(job_queue.clone())),
     );
     println!("inbox-dev: JWT secret for dev tokens (INBOX_DEV_JWT_SECRET): {secret}");
     if args.demo {
@@ -161,6 +164,13 @@ where
         wrote: Arc::clone(&wrote),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
+    let job_runner = tokio::spawn(jobs::run_jobs(
+        Arc::clone(&app),
+        job_queue,
+        job_steps,
+        Arc::clone(&wrote),
+        stop_rx.clone(),
+    ));
     let publisher = tokio::spawn(workers::publish_outbox(
         Arc::clone(&app),
         workers.bus,
@@ -182,7 +192,7 @@ where
         .await?;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
-    let _ = tokio::join!(publisher, sweeper);
+    let _ = tokio::join!(publisher, sweeper, job_runner);
     Ok(())
 }
 

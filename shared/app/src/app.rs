@@ -4,6 +4,7 @@
 use crate::error::AppError;
 use crate::execute::Token;
 use crate::invitations::{Invitations, NoInvitations};
+use crate::jobs::JobQueue;
 use crate::retry::RetryPolicy;
 use inbox_domain::ids::IdGen;
 use inbox_domain::{Actor, Caller, Ctx, ExtractiveNotes, NoteGenerator, Settings, directory};
@@ -24,6 +25,7 @@ pub struct App<S> {
     retry: RetryPolicy,
     public_base_url: Option<String>,
     invitations: Arc<dyn Invitations>,
+    job_queue: Option<Arc<dyn JobQueue>>,
 }
 
 impl<S> App<S> {
@@ -38,6 +40,7 @@ impl<S> App<S> {
             retry: RetryPolicy::default(),
             public_base_url: None,
             invitations: Arc::new(NoInvitations),
+            job_queue: None,
         }
     }
 
@@ -87,6 +90,16 @@ impl<S> App<S> {
     /// The identity provider that invites members.
     pub fn invitations(&self) -> &dyn Invitations {
         self.invitations.as_ref()
+    }
+
+    /// Sets where job steps are queued.
+    pub(crate) fn set_job_queue(&mut self, queue: Arc<dyn JobQueue>) {
+        self.job_queue = Some(queue);
+    }
+
+    /// Where job steps are queued (`None`: a job runs to its end where it starts).
+    pub(crate) fn job_queue(&self) -> Option<&dyn JobQueue> {
+        self.job_queue.as_deref()
     }
 
     /// The store, for reads (writes go through [`App::execute`]).
@@ -173,7 +186,8 @@ impl<S: ConversationStore> App<S> {
         if commit.is_empty() {
             return Ok(());
         }
-        let only_provisions = commit.writes.is_empty() && commit.dedupe.is_none();
+        let only_provisions =
+            commit.writes.is_empty() && commit.dedupe.is_none() && commit.job.is_none();
         match self.store.commit(commit).await {
             Err(StoreError::Conflict) if only_provisions => Ok(()),
             other => other,

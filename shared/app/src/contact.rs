@@ -1,16 +1,15 @@
-//! A change to a contact: the contact and the snapshot of it on their
-//! conversations, written together, under the same retry policy as every
-//! other command.
+//! A change to a contact: the contact first, then the snapshot of it on each
+//! of their conversations, as fan-out work (the request's first part, then a
+//! job). Commands read the contact itself, so a snapshot not yet refreshed
+//! never decides anything; it only shows in lists until the job reaches it.
 
 use crate::app::App;
 use crate::error::AppError;
-use crate::execute::{Decision, Plan, Principal, Target, Token};
+use crate::execute::Token;
+use crate::jobs::FanOutFigures;
 use inbox_domain::model::Contact;
-use inbox_domain::{Actor, Command};
+use inbox_domain::{Job, JobKind};
 use inbox_store::{Commit, Store, StoreError};
-
-/// How many of a contact's conversations a contact change refreshes (newest first).
-pub const CONTACT_CONVERSATIONS_REFRESHED: usize = 100;
 
 /// What a contact change did.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,15 +18,16 @@ pub struct ContactChange {
     pub contact: Contact,
     /// Whether anything changed (changing nothing writes nothing).
     pub changed: bool,
+    /// The job refreshing the conversations past the request's first part.
+    pub job: Option<Job>,
+    /// The refreshes written by this call.
+    pub figures: FanOutFigures,
 }
 
 impl<S: Store> App<S> {
-    /// Applies `edit` to contact `contact_id` and refreshes the snapshot on
-    /// their newest [`CONTACT_CONVERSATIONS_REFRESHED`] conversations. The
-    /// contact is written atomically with as many of those refreshes as fit
-    /// in one transaction (`Commit::packed`), so a lost race on any of them
-    /// re-reads and re-decides the whole change; the rest follow in further
-    /// transactions of their own, each retried through [`App::execute`].
+    /// Applies `edit` to contact `contact_id`, writes it (with the caller's
+    /// just-in-time provisioning), then refreshes the snapshot on their
+    /// conversations through [`App::fan_out`].
     pub async fn change_contact(
         &self,
         workspace_id: &str,
@@ -36,96 +36,41 @@ impl<S: Store> App<S> {
         edit: impl Fn(&mut Contact) + Send + Sync,
     ) -> Result<ContactChange, AppError> {
         let store = self.store();
-        let policy = *self.retry();
-        for attempt in 0..policy.max_attempts {
-            policy.pause(attempt).await;
-            let before = store
-                .get_contact(workspace_id, contact_id)
-                .await?
-                .ok_or(AppError::NotFound("contact"))?;
-            let mut after = before.clone();
-            edit(&mut after);
-            if after == before {
-                return Ok(ContactChange {
-                    contact: after,
-                    changed: false,
-                });
-            }
-            let entry = store.get_person(workspace_id, &token.sub).await?;
-            let actor = Actor::Caller(token.caller(entry.as_ref()));
-            let conversations = store
-                .conversations_of_contact(workspace_id, &after.id, CONTACT_CONVERSATIONS_REFRESHED)
-                .await?;
-            let context = inbox_store::CommandContext {
-                settings: store.get_settings(workspace_id).await?,
-                ..Default::default()
-            };
-            let mut writes = Vec::new();
-            for conv in &conversations {
-                let cmd = Command::ContactChanged {
-                    contact: after.clone(),
-                };
-                writes.extend(self.decide_command(conv, cmd, &context, &actor)?.writes);
-            }
-            // The contact and a provisioned member ride in the first transaction.
-            let mut commits = Commit::packed(workspace_id, writes, 2).into_iter();
-            let mut first = commits.next().unwrap_or_else(|| Commit::new(workspace_id));
-            first.provision = token.provision(entry.as_ref());
-            match store.update_contact(workspace_id, &after, first).await {
-                Ok(()) => {}
-                Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(e.into()),
-            }
-            for rest in commits {
-                self.commit_or_redecide(workspace_id, token, &after, rest)
-                    .await?;
-            }
+        let before = store
+            .get_contact(workspace_id, contact_id)
+            .await?
+            .ok_or(AppError::NotFound("contact"))?;
+        let mut after = before.clone();
+        edit(&mut after);
+        if after == before {
             return Ok(ContactChange {
                 contact: after,
-                changed: true,
+                changed: false,
+                job: None,
+                figures: FanOutFigures::default(),
             });
         }
-        Err(AppError::Contended(policy.max_attempts))
-    }
-
-    /// Commits refreshes decided after the contact was written; when one of
-    /// their conversations changed meanwhile, each is decided again on its
-    /// own through the one loop.
-    async fn commit_or_redecide(
-        &self,
-        workspace_id: &str,
-        token: &Token,
-        contact: &Contact,
-        commit: Commit,
-    ) -> Result<(), AppError> {
-        let ids: Vec<String> = commit
-            .writes
-            .iter()
-            .map(|w| w.conversation.id.clone())
-            .collect();
-        match self.commit(commit).await {
-            Ok(()) => return Ok(()),
-            Err(StoreError::Conflict) => {}
+        let entry = store.get_person(workspace_id, &token.sub).await?;
+        let mut first = Commit::new(workspace_id);
+        first.provision = token.provision(entry.as_ref());
+        match store.update_contact(workspace_id, &after, first).await {
+            Ok(()) => {}
+            // Only the provisioning can conflict: the member was added meanwhile.
+            Err(StoreError::Conflict) => {
+                store
+                    .update_contact(workspace_id, &after, Commit::new(workspace_id))
+                    .await?;
+            }
             Err(e) => return Err(e.into()),
         }
-        for id in ids {
-            let plan = Plan::new(
-                workspace_id,
-                Principal::Token(token.clone()),
-                Target::Conversation(id),
-            );
-            let cmd = Command::ContactChanged {
-                contact: contact.clone(),
-            };
-            match self
-                .execute(plan, |_, _| Ok(Decision::Command(cmd.clone())))
-                .await
-            {
-                // Deleted meanwhile: nothing to refresh.
-                Ok(_) | Err(AppError::NotFound(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
+        let fan = self
+            .fan_out(workspace_id, token, JobKind::ContactRefresh, &after.id)
+            .await?;
+        Ok(ContactChange {
+            contact: after,
+            changed: true,
+            job: fan.job,
+            figures: fan.figures,
+        })
     }
 }

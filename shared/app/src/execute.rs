@@ -281,8 +281,13 @@ impl<S: ConversationStore + ContactStore> App<S> {
                     }
                 }
                 let theirs = store
-                    .conversations_of_contact(ws, contact_id, CONTACT_CONVERSATIONS_SEARCHED)
-                    .await?;
+                    .conversations_of_contact(
+                        ws,
+                        contact_id,
+                        &inbox_store::PageRequest::first(CONTACT_CONVERSATIONS_SEARCHED),
+                    )
+                    .await?
+                    .items;
                 let joins = routing::conversation_for_contact_message(&theirs, channel_id);
                 store
                     .load_context(ws, joins.map(|c| c.id.as_str()), lookups)

@@ -17,18 +17,21 @@ mod error;
 mod execute;
 mod flags;
 mod invitations;
+mod jobs;
 mod members;
 mod precondition;
 mod retry;
 
 pub use app::{App, IdFactory};
-pub use contact::CONTACT_CONVERSATIONS_REFRESHED;
 pub use contact::ContactChange;
 pub use error::AppError;
 pub use execute::{
     CONTACT_CONVERSATIONS_SEARCHED, Decision, Executed, Loaded, Plan, Principal, Target, Token,
 };
 pub use invitations::{Invitation, Invitations, InviteError, NoInvitations};
+pub use jobs::{
+    FanOut, FanOutFigures, JobMessage, JobQueue, STEP_CHANGES, StepOutcome, StepReport,
+};
 pub use precondition::IfMatch;
 pub use retry::RetryPolicy;
 

@@ -15,6 +15,8 @@ pub enum IdKind {
     Note,
     /// `as_…` (agent session)
     AgentSession,
+    /// `job_…`
+    Job,
 }
 
 impl IdKind {
@@ -27,6 +29,7 @@ impl IdKind {
             IdKind::Event => "evt_",
             IdKind::Note => "note_",
             IdKind::AgentSession => "as_",
+            IdKind::Job => "job_",
         }
     }
 }

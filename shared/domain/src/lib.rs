@@ -8,6 +8,7 @@ pub mod commands;
 pub mod directory;
 pub mod error;
 pub mod ids;
+pub mod jobs;
 pub mod model;
 pub mod notes;
 pub mod permissions;
@@ -25,6 +26,7 @@ pub use commands::{
 };
 pub use error::{DomainError, FieldError};
 pub use ids::{IdGen, IdKind, SequentialIds};
+pub use jobs::{Job, JobKind, JobStarter, JobStatus};
 pub use model::*;
 pub use notes::{ExtractiveNotes, NoteDraft, NoteGenerator};
 pub use render::{ConversationView, ViewerAbilities, render};

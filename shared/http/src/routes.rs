@@ -116,6 +116,8 @@ actions! {
     AgentsList => GET "/agents" "agents-list" Read;
     /// `DELETE /agents/{id}`: remove an AI agent.
     AgentDelete => DELETE "/agents/{id}" "agent-delete" ManageWorkspace;
+    /// `GET /jobs/{id}`: the progress of work that continues after a request.
+    JobGet => GET "/jobs/{id}" "job-get" Read;
     /// `GET /settings`: the workspace's settings document.
     SettingsGet => GET "/settings" "settings-get" Read;
     /// `PUT /settings`: replace the settings document.

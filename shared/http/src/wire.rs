@@ -3,6 +3,7 @@
 
 use inbox_domain::commands::{ClosingNoteInput, OnClosed};
 use inbox_domain::model::{AiAgent, Contact, Member, SenderKind, Status};
+use inbox_domain::{Job, Timestamp};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// A list page: `{"items": [...], "next_cursor": "…" | null}`.
@@ -55,6 +56,45 @@ impl From<&AiAgent> for AgentOut {
         AgentOut {
             id: a.id.clone(),
             name: a.name.clone(),
+        }
+    }
+}
+
+/// A job's progress: `GET /jobs/{id}`.
+#[derive(Debug, Serialize)]
+pub struct JobOut {
+    /// `job_…`
+    pub id: String,
+    /// `member_removal`, `team_removal`, `agent_removal` or `contact_refresh`.
+    pub kind: &'static str,
+    /// The member, team, AI agent or contact it is about.
+    pub subject: String,
+    /// `running`, `done` or `failed`.
+    pub status: &'static str,
+    /// Conversations changed so far (the request's own part included).
+    pub done: u64,
+    /// Conversations in all, once known (when done).
+    pub total: Option<u64>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// When it started.
+    pub created_at: Timestamp,
+    /// When it last moved.
+    pub updated_at: Timestamp,
+}
+
+impl From<&Job> for JobOut {
+    fn from(j: &Job) -> Self {
+        JobOut {
+            id: j.id.clone(),
+            kind: j.kind.as_str(),
+            subject: j.subject.clone(),
+            status: j.status.as_str(),
+            done: j.done,
+            total: j.total,
+            error: j.error.clone(),
+            created_at: j.created_at,
+            updated_at: j.updated_at,
         }
     }
 }

@@ -20,6 +20,8 @@ pub enum Function {
     EventPublisher,
     /// Invoked by hand: re-publishes what the events dead-letter queue holds.
     EventReplay,
+    /// Runs job steps from the jobs queue (SQS).
+    JobWorker,
 }
 
 impl Function {
@@ -34,6 +36,7 @@ impl Function {
             Function::AutocloseWorker,
             Function::EventPublisher,
             Function::EventReplay,
+            Function::JobWorker,
         ]);
         all
     }
@@ -46,6 +49,7 @@ impl Function {
             Function::AutocloseWorker => "autoclose-worker",
             Function::EventPublisher => "event-publisher",
             Function::EventReplay => "event-replay",
+            Function::JobWorker => "job-worker",
         }
     }
 

@@ -16,6 +16,9 @@ pub struct Config {
     /// `INBOX_USER_POOL_ID`: the Cognito user pool invitations create users in
     /// (member-invite only; absent with an external identity provider).
     pub user_pool_id: Option<String>,
+    /// `INBOX_JOBS_QUEUE_URL`: the queue of job steps (functions that start
+    /// fan-out work, and the job worker).
+    pub jobs_queue_url: Option<String>,
 }
 
 /// A required setting is missing.
@@ -40,6 +43,7 @@ impl Config {
                 .map(|u| u.trim_end_matches('/').to_string()),
             events_dlq_url: non_empty("INBOX_EVENTS_DLQ_URL"),
             user_pool_id: non_empty("INBOX_USER_POOL_ID"),
+            jobs_queue_url: non_empty("INBOX_JOBS_QUEUE_URL"),
         })
     }
 
@@ -55,6 +59,13 @@ impl Config {
         self.events_dlq_url
             .as_deref()
             .ok_or(ConfigError("INBOX_EVENTS_DLQ_URL"))
+    }
+
+    /// The jobs queue's URL, or an error naming the variable.
+    pub fn require_jobs_queue(&self) -> Result<&str, ConfigError> {
+        self.jobs_queue_url
+            .as_deref()
+            .ok_or(ConfigError("INBOX_JOBS_QUEUE_URL"))
     }
 
     /// The bus name, or an error naming the variable.

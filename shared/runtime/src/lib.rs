@@ -8,6 +8,7 @@ pub mod apigw;
 pub mod catalogue;
 pub mod cognito;
 pub mod config;
+pub mod jobs;
 
 pub use catalogue::{FUNCTION_ENV, Function};
 pub use config::{Config, ConfigError};
@@ -73,13 +74,18 @@ pub async fn run(function: Function) -> Result<(), Error> {
         Function::AutocloseWorker => run_autoclose_worker().await,
         Function::EventPublisher => run_event_publisher().await,
         Function::EventReplay => run_event_replay().await,
+        Function::JobWorker => run_job_worker().await,
     }
 }
 
 /// Runs an HTTP function: the routes of the table that `name` serves.
 async fn run_http(name: &'static str) -> Result<(), Error> {
     let (cfg, sdk, store) = start().await?;
-    let mut app = App::new(store).with_public_base_url(cfg.public_base_url.clone());
+    let mut app = with_jobs(
+        App::new(store).with_public_base_url(cfg.public_base_url.clone()),
+        &cfg,
+        &sdk,
+    );
     if let Some(pool) = &cfg.user_pool_id {
         app = app.with_invitations(cognito::CognitoInvitations::new(
             aws_sdk_cognitoidentityprovider::Client::new(&sdk),
@@ -207,6 +213,34 @@ async fn run_autoclose_sweep() -> Result<(), Error> {
                     Err(Box::new(e.source) as Error)
                 }
             }
+        },
+    ))
+    .await
+}
+
+/// `app` queueing job steps on the jobs queue, when the function has one
+/// (without, fan-out work runs to its end inside the request).
+fn with_jobs<S>(app: App<S>, cfg: &Config, sdk: &aws_config::SdkConfig) -> App<S> {
+    match &cfg.jobs_queue_url {
+        Some(url) => app.with_job_queue(std::sync::Arc::new(jobs::SqsJobQueue::new(
+            aws_sdk_sqs::Client::new(sdk),
+            url,
+        ))),
+        None => app,
+    }
+}
+
+/// Runs the job worker (SQS): one step of a job per message, partial batch failures.
+async fn run_job_worker() -> Result<(), Error> {
+    use aws_lambda_events::event::sqs::SqsEvent;
+    use lambda_runtime::LambdaEvent;
+    let (cfg, sdk, store) = start().await?;
+    cfg.require_jobs_queue()?;
+    let app = with_jobs(App::new(store), &cfg, &sdk);
+    let app = &app;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |ev: LambdaEvent<SqsEvent>| async move {
+            Ok::<_, Error>(jobs::job_worker(app, &ev.payload).await)
         },
     ))
     .await

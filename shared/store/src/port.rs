@@ -17,7 +17,7 @@ use inbox_domain::model::{
     AiAgent, Channel, Contact, ContactNote, Conversation, DeliveryStatus, DomainEvent, Member,
     MemberFlags, Message, Team, TimelineEvent,
 };
-use inbox_domain::{ListQuery, Settings, Timestamp, Write};
+use inbox_domain::{Job, ListQuery, Settings, Timestamp, Write};
 use std::collections::HashMap;
 
 /// Storage failures. A conflict is never a 500.
@@ -103,6 +103,19 @@ pub struct Commit {
     pub dedupe: Option<DedupeKey>,
     /// A member provisioned just in time (created only if absent, else `Conflict`).
     pub provision: Option<Member>,
+    /// A job's progress, counted in the same transaction as the conversations
+    /// it changed: a step is never counted twice, nor its writes lost.
+    pub job: Option<JobWrite>,
+}
+
+/// A job written with a commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobWrite {
+    /// The job as it is after this commit.
+    pub job: Job,
+    /// The version it must still have (`None`: created, and absent until now).
+    /// A mismatch is `StoreError::Conflict`.
+    pub expected_version: Option<u64>,
 }
 
 impl Commit {
@@ -113,6 +126,7 @@ impl Commit {
             writes: Vec::new(),
             dedupe: None,
             provision: None,
+            job: None,
         }
     }
 
@@ -153,7 +167,10 @@ impl Commit {
 
     /// Whether it writes nothing at all.
     pub fn is_empty(&self) -> bool {
-        self.writes.is_empty() && self.dedupe.is_none() && self.provision.is_none()
+        self.writes.is_empty()
+            && self.dedupe.is_none()
+            && self.provision.is_none()
+            && self.job.is_none()
     }
 
     /// Checks that everything in it belongs to its workspace: both adapters
@@ -246,13 +263,15 @@ pub trait ConversationStore: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<Conversation>, StoreError>;
 
-    /// A contact's conversations, newest `created_at` first (at most `limit`).
+    /// One page of a contact's conversations, newest `created_at` first. The
+    /// order's key never changes, so a cursor walks them all exactly once
+    /// (conversations created meanwhile come before it).
     async fn conversations_of_contact(
         &self,
         workspace_id: &str,
         contact_id: &str,
-        limit: usize,
-    ) -> Result<Vec<Conversation>, StoreError>;
+        page: &PageRequest,
+    ) -> Result<Page<Conversation>, StoreError>;
 
     /// Messages, oldest first.
     async fn list_messages(
@@ -325,6 +344,8 @@ pub trait DirectoryStore: Send + Sync {
         workspace_id: &str,
         id: &str,
     ) -> Result<Option<DirectoryEntry>, StoreError>;
+    /// A job by id (written with `Commit::job`).
+    async fn get_job(&self, workspace_id: &str, id: &str) -> Result<Option<Job>, StoreError>;
     /// Creates or replaces a member; `Conflict` if the id is an AI agent's.
     async fn put_member(&self, workspace_id: &str, member: &Member) -> Result<(), StoreError>;
     /// Creates a member only if the id names nobody yet (just-in-time
@@ -477,10 +498,10 @@ impl<T: ConversationStore + ?Sized> ConversationStore for &T {
         &self,
         workspace_id: &str,
         contact_id: &str,
-        limit: usize,
-    ) -> Result<Vec<Conversation>, StoreError> {
+        page: &PageRequest,
+    ) -> Result<Page<Conversation>, StoreError> {
         (**self)
-            .conversations_of_contact(workspace_id, contact_id, limit)
+            .conversations_of_contact(workspace_id, contact_id, page)
             .await
     }
     async fn list_messages(
@@ -562,6 +583,9 @@ impl<T: DirectoryStore + ?Sized> DirectoryStore for &T {
         id: &str,
     ) -> Result<Option<DirectoryEntry>, StoreError> {
         (**self).get_person(workspace_id, id).await
+    }
+    async fn get_job(&self, workspace_id: &str, id: &str) -> Result<Option<Job>, StoreError> {
+        (**self).get_job(workspace_id, id).await
     }
     async fn put_member(&self, workspace_id: &str, member: &Member) -> Result<(), StoreError> {
         (**self).put_member(workspace_id, member).await

@@ -24,6 +24,7 @@ macro_rules! contract {
 contract!(
     check_directory,
     check_owner_guard,
+    check_jobs,
     check_round_trip,
     check_timeline_and_messages,
     check_delivery_status,

@@ -119,6 +119,7 @@ impl Rig {
                 writes: outcome.writes.clone(),
                 dedupe,
                 provision: None,
+                job: None,
             })
             .await
             .unwrap();

@@ -31,6 +31,7 @@ macro_rules! e2e_suite {
             handoff_then_replier_is_assigned,
             csv_export_matches_the_view,
             members_search_and_removal,
+            contact_change_continues_as_a_job,
             auto_close_fires,
             auto_close_timer_rules,
             webhook_ingestion,

@@ -40,6 +40,8 @@ pub enum Trigger {
     Schedule,
     /// The auto-close SQS queue.
     AutoCloseQueue,
+    /// The jobs SQS queue.
+    JobsQueue,
     /// The table's stream.
     TableStream,
     /// Nothing: an operator invokes it by hand.
@@ -112,6 +114,13 @@ pub const PUBLISHER: Sizing = Sizing {
     memory: 256,
     timeout: 60,
 };
+/// A job step changes up to 1,000 conversations (about 35 transactions per
+/// 100) and hands on to the next step; 120 s leaves room on a slow table.
+pub const JOB_STEP: Sizing = Sizing {
+    profile: "job-step",
+    memory: 256,
+    timeout: 120,
+};
 /// The replay drains the events dead-letter queue ten messages a call; a
 /// queue longer than its timeout allows is finished by invoking it again.
 pub const REPLAY: Sizing = Sizing {
@@ -139,6 +148,8 @@ pub struct FunctionSpec {
     pub events_dlq: DlqAccess,
     /// Whether it creates users in the Cognito user pool (invitations).
     pub invites: bool,
+    /// Whether it queues job steps (it starts or continues fan-out work).
+    pub sends_jobs: bool,
     /// Whether it needs the public base URL (webhooks rebuild the URL a provider signed).
     pub public_base_url: bool,
     /// Memory and timeout.
@@ -162,6 +173,18 @@ pub const WORKER_FUNCTION: &str = Function::AutocloseWorker.name();
 pub const PUBLISHER_FUNCTION: &str = Function::EventPublisher.name();
 /// The dead-letter replay's function name.
 pub const REPLAY_FUNCTION: &str = Function::EventReplay.name();
+/// The job worker's function name.
+pub const JOB_WORKER_FUNCTION: &str = Function::JobWorker.name();
+
+/// Actions whose work on many conversations continues as a job.
+pub const FAN_OUT_ACTIONS: [Action; 6] = [
+    Action::MemberDelete,
+    Action::TeamDelete,
+    Action::AgentDelete,
+    Action::ContactPatch,
+    Action::ContactBlock,
+    Action::ContactUnblock,
+];
 
 /// Whether an action's route is guarded by the JWT authorizer (webhooks are
 /// authenticated by their channel's signature instead).
@@ -217,6 +240,7 @@ fn http_function(name: &str, actions: &[Action]) -> FunctionSpec {
         publishes_events: false,
         events_dlq: DlqAccess::None,
         invites: actions.contains(&Action::MemberInvite),
+        sends_jobs: actions.iter().any(|a| FAN_OUT_ACTIONS.contains(a)),
         public_base_url: webhook,
         sizing: if actions.contains(&Action::ConversationsExport) {
             EXPORT
@@ -244,6 +268,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 publishes_events: false,
                 events_dlq: DlqAccess::None,
                 invites: false,
+                sends_jobs: false,
                 public_base_url: false,
                 sizing: SWEEP,
                 critical: true,
@@ -257,6 +282,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 publishes_events: false,
                 events_dlq: DlqAccess::None,
                 invites: false,
+                sends_jobs: false,
                 public_base_url: false,
                 sizing: WORKER,
                 critical: true,
@@ -271,6 +297,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 publishes_events: true,
                 events_dlq: DlqAccess::Send,
                 invites: false,
+                sends_jobs: false,
                 public_base_url: false,
                 sizing: PUBLISHER,
                 critical: true,
@@ -284,9 +311,25 @@ pub fn functions() -> Vec<FunctionSpec> {
                 publishes_events: true,
                 events_dlq: DlqAccess::Consume,
                 invites: false,
+                sends_jobs: false,
                 public_base_url: false,
                 sizing: REPLAY,
                 critical: false,
+            },
+            Function::JobWorker => FunctionSpec {
+                name: f.name().to_string(),
+                description: "Run the steps of jobs: work that touches many conversations"
+                    .to_string(),
+                trigger: Trigger::JobsQueue,
+                table: TableAccess::ReadWrite,
+                sends_autoclose: false,
+                publishes_events: false,
+                events_dlq: DlqAccess::None,
+                invites: false,
+                sends_jobs: true,
+                public_base_url: false,
+                sizing: JOB_STEP,
+                critical: true,
             },
         })
         .collect()

@@ -93,6 +93,9 @@ fn render_function(out: &mut String, f: &FunctionSpec) {
     if f.publishes_events {
         env.push(("INBOX_EVENT_BUS_NAME".into(), "!Ref EventBus".into()));
     }
+    if f.sends_jobs {
+        env.push(("INBOX_JOBS_QUEUE_URL".into(), "!Ref JobsQueue".into()));
+    }
     if f.invites {
         env.push((
             "INBOX_USER_POOL_ID".into(),
@@ -179,6 +182,21 @@ fn render_function(out: &mut String, f: &FunctionSpec) {
             let _ = writeln!(
                 out,
                 "              MaximumConcurrency: !Ref AutoCloseWorkerMaxConcurrency"
+            );
+        }
+        Trigger::JobsQueue => {
+            let _ = writeln!(out, "        Steps:");
+            let _ = writeln!(out, "          Type: SQS");
+            let _ = writeln!(out, "          Properties:");
+            let _ = writeln!(out, "            Queue: !GetAtt JobsQueue.Arn");
+            let _ = writeln!(
+                out,
+                "            # One step per invocation: each may take most of the timeout."
+            );
+            let _ = writeln!(out, "            BatchSize: 1");
+            let _ = writeln!(
+                out,
+                "            FunctionResponseTypes: [ReportBatchItemFailures]"
             );
         }
         Trigger::TableStream => {
@@ -320,6 +338,14 @@ fn render_role(out: &mut String, f: &FunctionSpec) {
             &[format!("!Sub \"${{Table.Arn}}/index/{}\"", TIMERS.name)],
         ),
     }
+    if f.sends_jobs {
+        statement(
+            out,
+            "QueueJobSteps",
+            &["sqs:SendMessage"],
+            &["!GetAtt JobsQueue.Arn".to_string()],
+        );
+    }
     if f.sends_autoclose {
         statement(
             out,
@@ -338,6 +364,16 @@ fn render_role(out: &mut String, f: &FunctionSpec) {
                 "sqs:GetQueueAttributes",
             ],
             &["!GetAtt AutoCloseQueue.Arn".to_string()],
+        ),
+        Trigger::JobsQueue => statement(
+            out,
+            "ConsumeJobSteps",
+            &[
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+            ],
+            &["!GetAtt JobsQueue.Arn".to_string()],
         ),
         Trigger::TableStream => {
             statement(

@@ -125,11 +125,11 @@ impl<S: ConversationStore> ConversationStore for Instrumented<S> {
         &self,
         workspace_id: &str,
         contact_id: &str,
-        limit: usize,
-    ) -> Result<Vec<Conversation>, StoreError> {
+        page: &PageRequest,
+    ) -> Result<Page<Conversation>, StoreError> {
         bump(&self.counts.other);
         self.inner
-            .conversations_of_contact(workspace_id, contact_id, limit)
+            .conversations_of_contact(workspace_id, contact_id, page)
             .await
     }
 

@@ -1,6 +1,7 @@
 //! Contacts and their notes.
 
 use crate::app::{App, Request};
+use crate::handlers::with_job;
 use crate::problem::ApiError;
 use crate::response::ApiResponse;
 use crate::wire::{BodyIn, ContactIn, ContactOut, ContactPatchIn, ListPage};
@@ -89,8 +90,8 @@ pub(crate) async fn set_blocked<S: Store>(
     change(app, &cx, |c| c.blocked = blocked).await
 }
 
-/// Changes a contact and refreshes the snapshot on its conversations in one
-/// atomic write (through the application layer).
+/// Changes a contact, then refreshes the snapshot on its conversations (the
+/// first part in the request, the rest as a job named by `Location`).
 async fn change<S: Store>(
     app: &App<S>,
     cx: &Request,
@@ -99,7 +100,10 @@ async fn change<S: Store>(
     let done = app
         .change_contact(cx.who.ws(), &cx.who.token, cx.id(), edit)
         .await?;
-    Ok(contact_response(StatusCode::OK, &done.contact))
+    Ok(with_job(
+        contact_response(StatusCode::OK, &done.contact),
+        done.job.as_ref(),
+    ))
 }
 
 /// `POST /contacts/{id}/notes` (201).

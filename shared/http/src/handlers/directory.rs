@@ -1,8 +1,8 @@
 //! Members, teams, AI agents and settings.
 
-use super::page_by_id;
-use crate::app::{App, Request, Who, run_command};
-use crate::conventions::{IfMatch, require_fields};
+use super::{page_by_id, with_job};
+use crate::app::{App, Request};
+use crate::conventions::require_fields;
 use crate::problem::ApiError;
 use crate::response::ApiResponse;
 use crate::wire::{
@@ -15,15 +15,11 @@ use inbox_domain::directory::{
     check_external_id, check_id_free_for_agent, search_agents, search_members,
 };
 use inbox_domain::model::{AiAgent, Member, Team};
-use inbox_domain::views::{Filters, ListQuery, View};
-use inbox_domain::{Command, DisplayName, DomainError, Email, FieldError, Role, Settings};
-use inbox_store::{DirectoryEntry, PageRequest, Store, StoreError};
-use std::collections::HashSet;
+use inbox_domain::{DisplayName, DomainError, Email, FieldError, JobKind, Role, Settings};
+use inbox_store::{DirectoryEntry, Store, StoreError};
 
 /// The most members a team may list.
 pub const MAX_TEAM_MEMBERS: usize = 1000;
-/// The page size used when sweeping conversations after a removal.
-const SWEEP_PAGE: usize = 200;
 
 fn invalid(field: &str, message: &str) -> ApiError {
     DomainError::Validation {
@@ -140,47 +136,6 @@ pub(crate) async fn members_list<S: Store>(
     ))
 }
 
-/// Runs `cmd` on every conversation `query` lists for `caller_id`, until none
-/// is left: each one leaves the list once changed, so the first page is read
-/// again rather than followed by cursor (which the changes would shift).
-async fn sweep<S: Store>(
-    app: &App<S>,
-    who: &Who,
-    query: ListQuery,
-    caller_id: &str,
-    cmd: Command,
-) -> Result<(), ApiError> {
-    let mut done: HashSet<String> = HashSet::new();
-    loop {
-        let page = app
-            .store()
-            .list_conversations(who.ws(), &query, caller_id, &PageRequest::first(SWEEP_PAGE))
-            .await?;
-        let todo: Vec<String> = page
-            .items
-            .into_iter()
-            .map(|c| c.id)
-            .filter(|id| !done.contains(id))
-            .collect();
-        if todo.is_empty() {
-            return Ok(());
-        }
-        for id in todo {
-            let cmd = cmd.clone();
-            match run_command(app, who, &id, IfMatch::Absent, Vec::new(), move |_| {
-                cmd.clone()
-            })
-            .await
-            {
-                // Deleted meanwhile: nothing to clean.
-                Ok(_) | Err(ApiError::NotFound(_)) => {}
-                Err(e) => return Err(e),
-            }
-            done.insert(id);
-        }
-    }
-}
-
 /// `DELETE /members/{id}`: remove the member, then unassign their conversations.
 pub(crate) async fn member_delete<S: Store>(
     app: &App<S>,
@@ -194,21 +149,10 @@ pub(crate) async fn member_delete<S: Store>(
     if id != cx.who.sub() {
         app.provision(cx.who.ws(), &cx.who.token).await?;
     }
-    let query = ListQuery {
-        view: View::AssignedToMe,
-        filters: Filters::default(),
-    };
-    sweep(
-        app,
-        &cx.who,
-        query,
-        &id,
-        Command::MemberRemoved {
-            member_id: id.clone(),
-        },
-    )
-    .await?;
-    Ok(ApiResponse::no_content())
+    let fan = app
+        .fan_out(cx.who.ws(), &cx.who.token, JobKind::MemberRemoval, &id)
+        .await?;
+    Ok(with_job(ApiResponse::no_content(), fan.job.as_ref()))
 }
 
 /// `PUT /teams/{id}`: create or replace a team.
@@ -266,23 +210,10 @@ pub(crate) async fn team_delete<S: Store>(
     let id = cx.id().to_string();
     app.provision(cx.who.ws(), &cx.who.token).await?;
     app.store().delete_team(cx.who.ws(), &id).await?;
-    let query = ListQuery {
-        view: View::All,
-        filters: Filters {
-            team: Some(id.clone()),
-            ..Filters::default()
-        },
-    };
-    let caller = cx.who.sub().to_string();
-    sweep(
-        app,
-        &cx.who,
-        query,
-        &caller,
-        Command::TeamRemoved { team_id: id },
-    )
-    .await?;
-    Ok(ApiResponse::no_content())
+    let fan = app
+        .fan_out(cx.who.ws(), &cx.who.token, JobKind::TeamRemoval, &id)
+        .await?;
+    Ok(with_job(ApiResponse::no_content(), fan.job.as_ref()))
 }
 
 /// `PUT /agents/{id}`: create or replace an AI agent.
@@ -344,47 +275,10 @@ pub(crate) async fn agent_delete<S: Store>(
     }
     app.provision(cx.who.ws(), &cx.who.token).await?;
     app.store().delete_agent(cx.who.ws(), &id).await?;
-    // No view is keyed by agent, so every conversation is paged through (by
-    // cursor: conversations stay in `all` once changed); only those the agent
-    // is on are decided. Deleting an agent is rare.
-    let query = ListQuery {
-        view: View::All,
-        filters: Filters::default(),
-    };
-    let caller = cx.who.sub().to_string();
-    let mut page = PageRequest::first(SWEEP_PAGE);
-    loop {
-        let found = app
-            .store()
-            .list_conversations(cx.who.ws(), &query, &caller, &page)
-            .await?;
-        for conv in found
-            .items
-            .iter()
-            .filter(|c| c.agent.as_ref().is_some_and(|a| a.id == id))
-        {
-            let cmd = Command::AgentRemoved {
-                agent_id: id.clone(),
-            };
-            match run_command(
-                app,
-                &cx.who,
-                &conv.id,
-                IfMatch::Absent,
-                Vec::new(),
-                move |_| cmd.clone(),
-            )
-            .await
-            {
-                Ok(_) | Err(ApiError::NotFound(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        match found.next_cursor {
-            Some(c) => page.cursor = Some(c),
-            None => return Ok(ApiResponse::no_content()),
-        }
-    }
+    let fan = app
+        .fan_out(cx.who.ws(), &cx.who.token, JobKind::AgentRemoval, &id)
+        .await?;
+    Ok(with_job(ApiResponse::no_content(), fan.job.as_ref()))
 }
 
 /// `GET /settings`: the settings document (defaults when never set).

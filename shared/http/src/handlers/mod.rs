@@ -14,8 +14,25 @@ use crate::routes::Action;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::StatusCode;
-use inbox_domain::{Caller, Conversation, render};
+use inbox_domain::{Caller, Conversation, Job, render};
 use inbox_store::{PageRequest, Store};
+
+/// `response` with `Location: /jobs/{id}` when work continues as a job.
+pub(crate) fn with_job(response: ApiResponse, job: Option<&Job>) -> ApiResponse {
+    match job {
+        Some(job) => response.with_location(&format!("/jobs/{}", job.id)),
+        None => response,
+    }
+}
+
+/// `GET /jobs/{id}`: a job's progress.
+async fn job_get<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
+    let job = app.job(cx.who.ws(), cx.id()).await?;
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &crate::wire::JobOut::from(&job),
+    ))
+}
 
 /// Runs the handler of `cx.action`.
 pub(crate) async fn dispatch<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
@@ -32,6 +49,7 @@ pub(crate) async fn dispatch<S: Store>(app: &App<S>, cx: Request) -> Result<ApiR
         AgentsList => directory::agents_list(app, cx).await,
         AgentDelete => directory::agent_delete(app, cx).await,
         SettingsGet => directory::settings_get(app, cx).await,
+        JobGet => job_get(app, cx).await,
         SettingsPut => directory::settings_put(app, cx).await,
         ContactCreate => contacts::create(app, cx).await,
         ContactGet => contacts::get(app, cx).await,

@@ -132,9 +132,12 @@ impl ConversationStore for DynamoStore {
     async fn commit(&self, commit: Commit) -> Result<(), StoreError> {
         // A commit that only provisions a member is one conditional put, not
         // a transaction (half the write cost).
-        if let (true, None, Some(member)) =
-            (commit.writes.is_empty(), &commit.dedupe, &commit.provision)
-        {
+        if let (true, None, Some(member), None) = (
+            commit.writes.is_empty(),
+            &commit.dedupe,
+            &commit.provision,
+            &commit.job,
+        ) {
             commit.check_workspace()?;
             return crate::port::DirectoryStore::provision_member(
                 self,
@@ -180,37 +183,20 @@ impl ConversationStore for DynamoStore {
         &self,
         workspace_id: &str,
         contact_id: &str,
-        limit: usize,
-    ) -> Result<Vec<Conversation>, StoreError> {
+        page: &PageRequest,
+    ) -> Result<Page<Conversation>, StoreError> {
+        let f = cursor::fingerprint(&["contact_conversations", workspace_id, contact_id]);
         let mut spec = QuerySpec::index(
             &BY_CONTACT,
             keys::contact_conversations_pk(workspace_id, contact_id),
         );
         spec.forward = false;
-        let mut out = Vec::new();
-        loop {
-            spec.limit = Some(limit.saturating_sub(out.len()).max(1));
-            let start = spec.start.take();
-            let (items, last) = self
-                .query(QuerySpec {
-                    index: spec.index,
-                    key_condition: spec.key_condition.clone(),
-                    names: spec.names.clone(),
-                    values: spec.values.clone(),
-                    filter: None,
-                    forward: false,
-                    limit: spec.limit,
-                    start,
-                })
-                .await?;
-            out.extend(conversations(items)?);
-            match last {
-                Some(k) if out.len() < limit => spec.start = Some(k),
-                _ => break,
-            }
-        }
-        out.truncate(limit);
-        Ok(out)
+        let key_names = [PK, SK, BY_CONTACT.pk, BY_CONTACT.sk];
+        let (items, next_cursor) = self.view_page(spec, false, &key_names, &f, page).await?;
+        Ok(Page {
+            items: conversations(items)?,
+            next_cursor,
+        })
     }
 
     async fn list_messages(

@@ -7,8 +7,8 @@ use super::{DynamoStore, QuerySpec};
 use crate::port::{DirectoryEntry, DirectoryStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
-use inbox_domain::Settings;
 use inbox_domain::model::{AiAgent, Channel, Member, Team};
+use inbox_domain::{Job, Settings};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -126,6 +126,10 @@ impl DynamoStore {
     }
 }
 
+/// The sort key of job `id`.
+pub(super) fn job_sk(id: &str) -> String {
+    format!("{}{id}", keys::JOB_PREFIX)
+}
 fn person_sk(id: &str) -> String {
     format!("{}{id}", keys::PERSON_PREFIX)
 }
@@ -169,6 +173,10 @@ impl DirectoryStore for DynamoStore {
             PersonRecord::Member(m) => DirectoryEntry::Member(m),
             PersonRecord::Agent(a) => DirectoryEntry::Agent(a),
         }))
+    }
+
+    async fn get_job(&self, workspace_id: &str, id: &str) -> Result<Option<Job>, StoreError> {
+        self.get_directory(workspace_id, job_sk(id)).await
     }
 
     async fn put_member(&self, workspace_id: &str, member: &Member) -> Result<(), StoreError> {

@@ -152,6 +152,8 @@ pub mod keys {
     pub const TEAM_PREFIX: &str = "TEAM#";
     /// Sort key prefix of channels.
     pub const CHANNEL_PREFIX: &str = "CHANNEL#";
+    /// Sort key prefix of jobs (in the directory partition, read by key only).
+    pub const JOB_PREFIX: &str = "JOB#";
     /// Sort key of a contact item.
     pub const CONTACT_SK: &str = "CONTACT";
     /// Sort key prefix of contact notes.

@@ -14,6 +14,9 @@ use inbox_domain::model::{Conversation, Message, SenderKind};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+/// How long a job's record stays readable after it last moved (30 days).
+const JOB_TTL_SECONDS: i64 = 30 * 24 * 3600;
+
 /// A transaction being assembled, with the limits checked as it grows.
 #[derive(Default)]
 pub(super) struct Transaction {
@@ -59,6 +62,25 @@ impl Transaction {
             .set_item(Some(item))
             .set_condition_expression(condition.map(str::to_string))
             .set_expression_attribute_values(values)
+            .build()
+            .map_err(|e| corrupt("building a put", e))?;
+        self.push(TransactWriteItem::builder().put(put).build(), size)
+    }
+
+    /// A put that holds only if the stored item's `version` is still `expected`.
+    pub(super) fn put_if_version(
+        &mut self,
+        table: &str,
+        item: Item,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        let size = check_item_size(&item)?;
+        let put = Put::builder()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression("#ver = :expected")
+            .expression_attribute_names("#ver", "version")
+            .expression_attribute_values(":expected", n(expected))
             .build()
             .map_err(|e| corrupt("building a put", e))?;
         self.push(TransactWriteItem::builder().put(put).build(), size)
@@ -235,6 +257,23 @@ impl DynamoStore {
                 to_item(&record, pk, keys::DEDUPE_SK.into(), "dedupe")?,
             )?;
             tx.dedupe_index = Some(tx.items.len() - 1);
+        }
+        if let Some(w) = &commit.job {
+            let ws = &commit.workspace_id;
+            let mut item = to_item(
+                &w.job,
+                keys::directory_pk(ws),
+                super::directory::job_sk(&w.job.id),
+                "job",
+            )?;
+            item.insert(
+                TTL_ATTRIBUTE.into(),
+                n(table::ttl_seconds(w.job.updated_at).saturating_add(JOB_TTL_SECONDS)),
+            );
+            match w.expected_version {
+                None => tx.put_new(&self.table, item)?,
+                Some(v) => tx.put_if_version(&self.table, item, v)?,
+            }
         }
         if let Some(member) = &commit.provision {
             let ws = &commit.workspace_id;

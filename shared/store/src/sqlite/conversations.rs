@@ -175,6 +175,9 @@ pub(super) fn apply_commit(tx: &Transaction<'_>, commit: &Commit) -> Result<(), 
             .map_err(db)?;
         }
     }
+    if let Some(w) = &commit.job {
+        super::directory::write_job(tx, &commit.workspace_id, w)?;
+    }
     if let Some(member) = &commit.provision {
         let ws = commit.workspace_id.as_str();
         let inserted = tx
@@ -474,27 +477,45 @@ impl ConversationStore for SqliteStore {
         &self,
         workspace_id: &str,
         contact_id: &str,
-        limit: usize,
-    ) -> Result<Vec<Conversation>, StoreError> {
-        let (ws, contact) = (workspace_id.to_string(), contact_id.to_string());
+        page: &PageRequest,
+    ) -> Result<Page<Conversation>, StoreError> {
+        let (ws, contact, page) = (
+            workspace_id.to_string(),
+            contact_id.to_string(),
+            page.clone(),
+        );
         self.run(move |conn| {
+            let scope = ["contact_conversations", ws.as_str(), contact.as_str()];
+            let (after_at, after_id) = match &page.cursor {
+                Some(c) => {
+                    let key = cursor::decode(&scope, c)?;
+                    (Some(cursor::int(&key, 0)?), Some(cursor::text(&key, 1)?))
+                }
+                None => (None, None),
+            };
             let sql = format!(
                 "SELECT {CONVERSATION_COLUMNS} FROM conversations c
                  WHERE c.workspace_id = ?1 AND c.contact_id = ?2
-                 ORDER BY c.created_at DESC, c.id DESC LIMIT ?3"
+                   AND (?3 IS NULL OR (c.created_at, c.id) < (?3, ?4))
+                 ORDER BY c.created_at DESC, c.id DESC LIMIT ?5"
             );
             let mut stmt = conn.prepare_cached(&sql).map_err(db)?;
             let rows = stmt
                 .query_map(
-                    params![ws, contact, i64::try_from(limit).unwrap_or(i64::MAX)],
+                    params![ws, contact, after_at, after_id, limit_plus_one(page.limit)],
                     conversation_from_row,
                 )
                 .map_err(db)?;
-            let mut out = Vec::new();
+            let mut items = Vec::new();
             for row in rows {
-                out.push(decode_conversation(row.map_err(db)?)?);
+                items.push(decode_conversation(row.map_err(db)?)?);
             }
-            Ok(out)
+            Ok(paginate(items, page.limit, |c: &Conversation| {
+                cursor::encode(
+                    &scope,
+                    vec![c.created_at.as_millis().into(), c.id.clone().into()],
+                )
+            }))
         })
         .await
     }

@@ -1,10 +1,10 @@
 //! Workspace settings and the directory: members, AI agents, teams, channels.
 
-use super::{SqliteStore, db, from_doc, to_doc};
-use crate::port::{DirectoryEntry, DirectoryStore, StoreError};
+use super::{SqliteStore, db, from_doc, to_doc, to_i64};
+use crate::port::{DirectoryEntry, DirectoryStore, JobWrite, StoreError};
 use async_trait::async_trait;
-use inbox_domain::Settings;
 use inbox_domain::model::{AiAgent, Channel, Member, Team};
+use inbox_domain::{Job, Settings};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -23,6 +23,34 @@ impl Table {
             Table::Channels => "channels",
         }
     }
+}
+
+/// Writes a job inside a commit's transaction: created only if absent, or
+/// replaced only while its stored version is still the expected one.
+pub(super) fn write_job(
+    conn: &Connection,
+    workspace_id: &str,
+    w: &JobWrite,
+) -> Result<(), StoreError> {
+    let version = to_i64(w.job.version);
+    let doc = to_doc(&w.job)?;
+    let changed = match w.expected_version {
+        None => conn.execute(
+            "INSERT INTO jobs (workspace_id, id, version, doc) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+            params![workspace_id, w.job.id, version, doc],
+        ),
+        Some(expected) => conn.execute(
+            "UPDATE jobs SET version = ?3, doc = ?4
+             WHERE workspace_id = ?1 AND id = ?2 AND version = ?5",
+            params![workspace_id, w.job.id, version, doc, to_i64(expected)],
+        ),
+    }
+    .map_err(db)?;
+    if changed == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
 }
 
 /// The settings, or the defaults when never set.
@@ -216,6 +244,22 @@ impl DirectoryStore for SqliteStore {
     ) -> Result<Option<DirectoryEntry>, StoreError> {
         let (ws, id) = (workspace_id.to_string(), id.to_string());
         self.run(move |conn| get_person(conn, &ws, &id)).await
+    }
+
+    async fn get_job(&self, workspace_id: &str, id: &str) -> Result<Option<Job>, StoreError> {
+        let (ws, id) = (workspace_id.to_string(), id.to_string());
+        self.run(move |conn| {
+            let doc: Option<String> = conn
+                .query_row(
+                    "SELECT doc FROM jobs WHERE workspace_id = ?1 AND id = ?2",
+                    params![ws, id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db)?;
+            doc.map(|d| from_doc(&d)).transpose()
+        })
+        .await
     }
 
     async fn put_member(&self, workspace_id: &str, member: &Member) -> Result<(), StoreError> {

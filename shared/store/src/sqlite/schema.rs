@@ -107,6 +107,15 @@ CREATE TABLE IF NOT EXISTS people (
     PRIMARY KEY (workspace_id, id)
 );
 
+-- Jobs: the rest of a request's work on many conversations, with progress.
+CREATE TABLE IF NOT EXISTS jobs (
+    workspace_id TEXT    NOT NULL,
+    id           TEXT    NOT NULL,
+    version      INTEGER NOT NULL,
+    doc          TEXT    NOT NULL,
+    PRIMARY KEY (workspace_id, id)
+);
+
 CREATE TABLE IF NOT EXISTS teams (
     workspace_id TEXT NOT NULL,
     id           TEXT NOT NULL,

@@ -330,9 +330,10 @@ pub async fn check_round_trip<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) 
         "the closed conversation is untouched"
     );
     let of_contact = store
-        .conversations_of_contact(w, &ws.contact.id, 10)
+        .conversations_of_contact(w, &ws.contact.id, &crate::PageRequest::first(10))
         .await
-        .expect("conversations_of_contact");
+        .expect("conversations_of_contact")
+        .items;
     let ids: Vec<&str> = of_contact.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(
         ids,

@@ -247,9 +247,10 @@ pub async fn check_duplicates<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) 
     assert_eq!(load(store, w, &conv.id).await, conv);
     assert_eq!(messages_of(store, w, &conv.id, 10).await.len(), 1);
     let of_contact = store
-        .conversations_of_contact(w, &ws.contact.id, 10)
+        .conversations_of_contact(w, &ws.contact.id, &crate::PageRequest::first(10))
         .await
-        .expect("conversations_of_contact");
+        .expect("conversations_of_contact")
+        .items;
     assert_eq!(of_contact.len(), 1);
 
     // The same provider id on another channel, or in another workspace, is a new delivery.

@@ -247,19 +247,39 @@ pub async fn check_contacts<S: Store + ?Sized>(store: &S, cfg: &SuiteConfig) {
     }
     let newest: Vec<String> = convs.iter().rev().map(|c| c.id.clone()).collect();
     let listed: Vec<String> = store
-        .conversations_of_contact(w, &ws.contact.id, 10)
+        .conversations_of_contact(w, &ws.contact.id, &PageRequest::first(10))
         .await
         .expect("conversations_of_contact")
+        .items
         .into_iter()
         .map(|c| c.id)
         .collect();
     assert_eq!(listed, newest, "newest created first");
     let two = store
-        .conversations_of_contact(w, &ws.contact.id, 2)
+        .conversations_of_contact(w, &ws.contact.id, &PageRequest::first(2))
         .await
         .expect("conversations_of_contact");
-    assert_eq!(two.len(), 2);
-    assert_eq!(two[0].id, newest[0]);
+    assert_eq!(two.items.len(), 2);
+    assert_eq!(two.items[0].id, newest[0]);
+    // The cursor walks the rest, each conversation once.
+    let mut walked: Vec<String> = two.items.iter().map(|c| c.id.clone()).collect();
+    let mut next = two.next_cursor.clone();
+    while let Some(cursor) = next {
+        let page = store
+            .conversations_of_contact(
+                w,
+                &ws.contact.id,
+                &PageRequest {
+                    limit: 2,
+                    cursor: Some(cursor),
+                },
+            )
+            .await
+            .expect("conversations_of_contact page");
+        walked.extend(page.items.iter().map(|c| c.id.clone()));
+        next = page.next_cursor;
+    }
+    assert_eq!(walked, newest, "the cursor walks every conversation once");
 
     // Update with the snapshot refresh of every conversation, atomically.
     let mut renamed = ws.contact.clone();
@@ -535,9 +555,10 @@ pub async fn check_tenant_isolation<S: Store + ?Sized>(store: &S, _cfg: &SuiteCo
     );
     assert!(
         store
-            .conversations_of_contact(wb, &a.contact.id, 10)
+            .conversations_of_contact(wb, &a.contact.id, &PageRequest::first(10))
             .await
             .expect("conversations_of_contact")
+            .items
             .is_empty()
     );
 

@@ -28,6 +28,7 @@ mod conflicts;
 mod delivery;
 mod directory;
 mod fixtures;
+mod jobs;
 mod ordering;
 mod outbox;
 mod views;
@@ -42,6 +43,7 @@ pub use directory::{
     check_owner_guard, check_tenant_isolation,
 };
 pub use fixtures::SharedIds;
+pub use jobs::check_jobs;
 pub use ordering::check_timeline_and_messages;
 pub use outbox::check_outbox;
 pub use views::{check_cursors, check_due_timers, check_member_flags, check_views};
@@ -86,6 +88,7 @@ impl SuiteConfig {
 pub async fn run_all<S: Store>(store: &S, cfg: &SuiteConfig) {
     check_directory(store, cfg).await;
     check_owner_guard(store, cfg).await;
+    check_jobs(store, cfg).await;
     check_round_trip(store, cfg).await;
     check_timeline_and_messages(store, cfg).await;
     check_delivery_status(store, cfg).await;

@@ -105,3 +105,59 @@ pub async fn members_search_and_removal(base: &str) {
         .await
         .problem(422, "unknown_member");
 }
+
+/// Blocking a contact with more conversations than a request changes: the
+/// answer names a job (`Location`), the job refreshes the rest in the
+/// background (the oldest, as the request takes the newest 100), and every
+/// open conversation gets `contact_blocked` exactly once.
+pub async fn contact_change_continues_as_a_job(base: &str) {
+    let ws = ready(base, "contact_job").await;
+    let first = ws.conversation("Ann").await;
+    let contact = ws.conv(BOB, &first).await["contact"]["id"].clone();
+    let mut convs = vec![first];
+    for _ in 0..104 {
+        let c = ws
+            .post(BOB, "/conversations", json!({"contact_id": contact}))
+            .await
+            .expect(201);
+        convs.push(c["id"].as_str().unwrap_or_default().to_string());
+    }
+    let contact = contact.as_str().unwrap_or_default().to_string();
+    let r = ws
+        .post(BOB, &format!("/contacts/{contact}/block"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let job = r.header("location").expect("a job for the rest");
+    assert!(job.starts_with("/jobs/job_"), "{job}");
+    let mut status = Value::Null;
+    for _ in 0..300 {
+        status = ws.get(VIC, &job).await.expect(200);
+        if status["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status["status"], "done", "{status}");
+    assert_eq!(status["kind"], "contact_refresh");
+    assert_eq!(status["subject"], contact.as_str());
+    assert_eq!(
+        (&status["done"], &status["total"]),
+        (&json!(105), &json!(105))
+    );
+    let listed = ws.all_pages("/conversations?view=all").await;
+    assert_eq!(listed.len(), 105);
+    assert!(
+        listed.iter().all(|c| c["contact"]["blocked"] == true),
+        "every snapshot refreshed"
+    );
+    // The job's part: the oldest five.
+    for conv in &convs[..5] {
+        let blocked = ws
+            .timeline_types(conv)
+            .await
+            .iter()
+            .filter(|t| *t == "contact_blocked")
+            .count();
+        assert_eq!(blocked, 1, "{conv}");
+    }
+}
