@@ -232,8 +232,7 @@ impl Job {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AgentAssignment, ContactSnapshot, NamedRef, Status};
-    use std::collections::BTreeMap;
+    use crate::model::{AgentAssignment, NamedRef};
 
     fn contact() -> Contact {
         Contact {
@@ -246,30 +245,20 @@ mod tests {
         }
     }
 
-    fn conversation(contact: ContactSnapshot) -> Conversation {
-        Conversation {
-            workspace_id: "ws".into(),
-            id: "conv_1".into(),
-            channel_id: None,
-            contact,
-            status: Status::Open,
-            assignee: None,
-            team: None,
-            agent: None,
-            human_handoff: false,
-            last_responder: None,
-            auto_close: None,
-            timer_generation: 0,
-            snoozed_until: None,
-            labels: Vec::new(),
-            closing: None,
-            created_at: Timestamp::from_millis(0),
-            last_activity_at: Timestamp::from_millis(0),
-            last_contact_message_at: None,
-            last_message_sender: None,
-            member_flags: BTreeMap::new(),
-            version: 1,
-        }
+    fn conversation(contact: &Contact) -> Conversation {
+        let actor = crate::Actor::Caller(crate::Caller::new("bob", Role::Agent, None));
+        let settings = crate::Settings::default();
+        let mut ids = crate::SequentialIds::default();
+        let mut ctx = crate::Ctx {
+            now: Timestamp::from_millis(0),
+            actor: &actor,
+            settings: &settings,
+            ids: &mut ids,
+            notes: &crate::ExtractiveNotes,
+        };
+        crate::create_conversation("ws", contact, None, &mut ctx)
+            .unwrap()
+            .conversation
     }
 
     fn named(id: &str) -> Option<NamedRef> {
@@ -326,7 +315,7 @@ mod tests {
     #[test]
     fn each_kind_changes_only_what_still_needs_it() {
         let mut contact = contact();
-        let conv = conversation(contact.snapshot());
+        let conv = conversation(&contact);
         let mut assigned = conv.clone();
         assigned.assignee = named("mia");
         assert!(
