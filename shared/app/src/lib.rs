@@ -15,6 +15,7 @@ mod app;
 mod contact;
 mod error;
 mod execute;
+mod export;
 mod flags;
 mod invitations;
 mod jobs;
@@ -28,6 +29,7 @@ pub use error::AppError;
 pub use execute::{
     CONTACT_CONVERSATIONS_SEARCHED, Decision, Executed, Loaded, Plan, Principal, Target, Token,
 };
+pub use export::{EXPORT_HEADER, neutralise_cell};
 pub use invitations::{Invitation, Invitations, InviteError, NoInvitations};
 pub use jobs::{
     FanOut, FanOutFigures, JobMessage, JobQueue, STEP_CHANGES, StepOutcome, StepReport,

@@ -194,10 +194,15 @@ impl ListQuery {
 /// 3 MB of CSV, inside a Lambda response (6 MB) and its time.
 pub const MAX_EXPORT_ROWS: usize = 10_000;
 
-/// Refuses an export that has reached more than [`MAX_EXPORT_ROWS`] rows.
-pub fn check_export_rows(rows: usize) -> Result<(), DomainError> {
-    if rows > MAX_EXPORT_ROWS {
-        Err(DomainError::ExportTooLarge(MAX_EXPORT_ROWS))
+/// The most rows an export job writes to a file: about 30 MB of CSV, read
+/// in one job step well inside the job worker's time.
+pub const MAX_EXPORT_JOB_ROWS: usize = 100_000;
+
+/// Refuses an export that has reached more than `max` rows
+/// ([`MAX_EXPORT_ROWS`] answered directly, [`MAX_EXPORT_JOB_ROWS`] as a file).
+pub fn check_export_rows(rows: usize, max: usize) -> Result<(), DomainError> {
+    if rows > max {
+        Err(DomainError::ExportTooLarge(max))
     } else {
         Ok(())
     }

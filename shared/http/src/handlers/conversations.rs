@@ -12,32 +12,12 @@ use http::{HeaderValue, StatusCode, header};
 use inbox_app::{Decision, Target};
 use inbox_domain::model::Lookup;
 use inbox_domain::model::{Message, SenderKind};
-use inbox_domain::views::check_export_rows;
+use inbox_domain::views::MAX_EXPORT_ROWS;
 use inbox_domain::{Conversation, FlagChange, ListQuery, create_conversation_on, render};
-use inbox_store::{CommandContext, LookupKey, PageRequest, Store, StoreError};
-use std::collections::HashMap;
+use inbox_store::{CommandContext, LookupKey, PageRequest, Store};
 
 /// The page size used to read every page (export, transcript).
 const FULL_READ_PAGE: usize = 200;
-/// The CSV export's header row, exactly as the contract gives it.
-pub const EXPORT_HEADER: [&str; 16] = [
-    "id",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "channel_id",
-    "status",
-    "assignee",
-    "team",
-    "agent",
-    "labels",
-    "created_at",
-    "last_activity_at",
-    "closed_at",
-    "closing_source",
-    "closing_category",
-    "closing_summary",
-];
 
 /// Loads the conversation named in the path (404 when not in the caller's workspace).
 async fn load<S: Store>(app: &App<S>, cx: &Request) -> Result<CommandContext, ApiError> {
@@ -128,60 +108,6 @@ pub(crate) async fn list<S: Store>(app: &App<S>, cx: Request) -> Result<ApiRespo
     ))
 }
 
-/// A cell a spreadsheet could take for a formula (`=`, `+`, `-`, `@`, tab or
-/// carriage return first) gets a leading `'`, so it opens as text (OWASP's
-/// CSV injection rule).
-pub(crate) fn neutralise_cell(cell: String) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell
-    }
-}
-
-/// One CSV row of the export, every cell neutralised.
-fn export_row(c: &Conversation, email: Option<&str>, phone: Option<&str>) -> [String; 16] {
-    export_cells(c, email, phone).map(neutralise_cell)
-}
-
-/// The export's cells as stored.
-fn export_cells(c: &Conversation, email: Option<&str>, phone: Option<&str>) -> [String; 16] {
-    let opt = |s: Option<&str>| s.unwrap_or_default().to_string();
-    let note = c.closing.as_ref().and_then(|cl| cl.note.as_ref());
-    [
-        c.id.clone(),
-        opt(c.contact.name.as_deref()),
-        opt(email),
-        opt(phone),
-        opt(c.channel_id.as_deref()),
-        c.status.as_str().to_string(),
-        opt(c.assignee.as_ref().map(|a| a.id.as_str())),
-        opt(c.team.as_ref().map(|t| t.id.as_str())),
-        opt(c.agent.as_ref().map(|a| a.id.as_str())),
-        c.labels.join(";"),
-        c.created_at.to_rfc3339(),
-        c.last_activity_at.to_rfc3339(),
-        c.closing
-            .as_ref()
-            .map(|cl| cl.at.to_rfc3339())
-            .unwrap_or_default(),
-        c.closing
-            .as_ref()
-            .map(|cl| match cl.source {
-                inbox_domain::model::ClosingSource::Manual => "manual",
-                inbox_domain::model::ClosingSource::AutoClose => "auto_close",
-            })
-            .unwrap_or_default()
-            .to_string(),
-        opt(note.and_then(|n| n.category.as_deref())),
-        opt(note.and_then(|n| n.summary.as_deref())),
-    ]
-}
-
-fn csv_error(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Store(StoreError::Corrupt(format!("csv: {e}")))
-}
-
 /// `GET /conversations/export.csv`: every page of the list as CSV.
 pub(crate) async fn export_csv<S: Store>(
     app: &App<S>,
@@ -189,44 +115,9 @@ pub(crate) async fn export_csv<S: Store>(
 ) -> Result<ApiResponse, ApiError> {
     // Same view and filters as the list (the route takes no paging parameters).
     let query = ListQuery::parse(cx.query.pairs())?;
-    let ws = cx.who.ws();
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    out.write_record(EXPORT_HEADER).map_err(csv_error)?;
-    // Memory stays bounded: one page of conversations and its contacts (one
-    // batch read per page) at a time, and at most MAX_EXPORT_ROWS rows.
-    let mut rows = 0usize;
-    let mut page = PageRequest::first(FULL_READ_PAGE);
-    loop {
-        let found = app
-            .store()
-            .list_conversations(ws, &query, cx.who.sub(), &page)
-            .await?;
-        rows += found.items.len();
-        check_export_rows(rows)?;
-        let ids: Vec<String> = found.items.iter().map(|c| c.contact.id.clone()).collect();
-        let contacts: HashMap<String, (Option<String>, Option<String>)> = app
-            .store()
-            .get_contacts(ws, &ids)
-            .await?
-            .into_iter()
-            .map(|ct| (ct.id, (ct.email, ct.phone)))
-            .collect();
-        for c in &found.items {
-            let (email, phone) = contacts
-                .get(&c.contact.id)
-                .map(|(e, p)| (e.as_deref(), p.as_deref()))
-                .unwrap_or_default();
-            out.write_record(export_row(c, email, phone))
-                .map_err(csv_error)?;
-        }
-        match found.next_cursor {
-            Some(next) => page.cursor = Some(next),
-            None => break,
-        }
-    }
-    let bytes = out.into_inner().map_err(csv_error)?;
+    let (bytes, _) = app
+        .write_export(cx.who.ws(), cx.who.sub(), &query, Vec::new(), MAX_EXPORT_ROWS)
+        .await?;
     let mut resp = ApiResponse::text(
         StatusCode::OK,
         "text/csv; charset=utf-8",
@@ -406,25 +297,6 @@ mod tests {
             created_at: Timestamp::parse("2026-11-21T10:15:30.123Z").unwrap(),
             channel_message_id: None,
             delivery_status: None,
-        }
-    }
-
-    #[test]
-    fn formula_cells_open_as_text() {
-        for (cell, want) in [
-            (
-                "=HYPERLINK(\"http://evil.example\",\"x\")",
-                "'=HYPERLINK(\"http://evil.example\",\"x\")",
-            ),
-            ("+1555", "'+1555"),
-            ("-2", "'-2"),
-            ("@SUM(A1)", "'@SUM(A1)"),
-            ("\tx", "'\tx"),
-            ("\rx", "'\rx"),
-            ("Ann = Bob", "Ann = Bob"),
-            ("", ""),
-        ] {
-            assert_eq!(neutralise_cell(cell.to_string()), want);
         }
     }
 
