@@ -12,14 +12,17 @@ use inbox_tests::infra::catalogue::{
 
 /// The HTTP functions whose work on many conversations continues as a job
 /// (the contract's "Work that touches many conversations"), by name.
-const FAN_OUT_FUNCTIONS: [&str; 6] = [
+const FAN_OUT_FUNCTIONS: [&str; 7] = [
     "member-delete",
     "team-delete",
     "agent-delete",
     "contact-patch",
     "contact-block",
     "contact-unblock",
+    "conversation-export-start",
 ];
+/// The function that presigns export links.
+const EXPORT_LINK_FUNCTION: &str = "conversation-export-get";
 use inbox_tests::infra::generate::{TABLE_READ_ACTIONS, expected_template};
 use inbox_tests::infra::template::{as_list, load, referenced_ids, resources, resources_of_type};
 use inbox_tests::infra::{template_path, workspace_root};
@@ -486,7 +489,17 @@ fn allowed_resource_ids(binary: &str, log_group: &str) -> BTreeSet<String> {
         REPLAY_FUNCTION => {
             ids.extend(["EventBus".to_string(), "EventsDeadLetterQueue".to_string()]);
         }
-        f if f == JOB_WORKER_FUNCTION || FAN_OUT_FUNCTIONS.contains(&f) => {
+        JOB_WORKER_FUNCTION => {
+            ids.extend([
+                "Table".to_string(),
+                "JobsQueue".to_string(),
+                "ExportsBucket".to_string(),
+            ]);
+        }
+        EXPORT_LINK_FUNCTION => {
+            ids.extend(["Table".to_string(), "ExportsBucket".to_string()]);
+        }
+        f if FAN_OUT_FUNCTIONS.contains(&f) => {
             ids.extend(["Table".to_string(), "JobsQueue".to_string()]);
         }
         _ => {
@@ -694,6 +707,23 @@ fn queues_and_the_bus_are_used_only_by_their_functions() {
         ]
         .map(String::from)
         .into()
+    );
+    // Only the job worker writes export files; only the export route links them.
+    assert_eq!(
+        who("s3:", "ExportsBucket"),
+        [
+            JOB_WORKER_FUNCTION.to_string(),
+            EXPORT_LINK_FUNCTION.to_string()
+        ]
+        .into()
+    );
+    assert_eq!(
+        actions_of(JOB_WORKER_FUNCTION, "s3:"),
+        ["s3:PutObject".to_string()].into()
+    );
+    assert_eq!(
+        actions_of(EXPORT_LINK_FUNCTION, "s3:"),
+        ["s3:GetObject".to_string()].into()
     );
     assert_eq!(
         who("sqs:", "JobsDeadLetterQueue"),

@@ -141,6 +141,16 @@ pub enum ConfigError {
 }
 
 impl ServeArgs {
+    /// Where export jobs' files are kept: the data folder's `exports/` (a
+    /// temporary folder with `--memory`).
+    pub fn exports_dir(&self) -> PathBuf {
+        if self.memory {
+            std::env::temp_dir().join(format!("inbox-dev-exports-{}", std::process::id()))
+        } else {
+            self.data_dir.join("exports")
+        }
+    }
+
     /// Which storage the flags and environment select.
     pub fn storage(&self) -> Result<StorageChoice, ConfigError> {
         let endpoint = self

@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod exports;
 pub mod invitations;
 pub mod jobs;
 pub mod server;
@@ -139,11 +140,14 @@ where
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let (job_queue, job_steps) = jobs::local_job_queue();
+    let exports =
+        exports::LocalExportFiles::new(args.exports_dir(), &public_base_url, secret.as_bytes());
     let app = Arc::new(
         App::new(store)
             .with_public_base_url(Some(public_base_url))
             .with_invitations(invitations::DevInvitations::new(secret.as_bytes()))
-            .with_job_queue(Arc::new(job_queue.clone())),
+            .with_job_queue(Arc::new(job_queue.clone()))
+            .with_export_files(Arc::new(exports.clone())),
     );
     println!("inbox-dev: JWT secret for dev tokens (INBOX_DEV_JWT_SECRET): {secret}");
     if args.demo {
@@ -159,6 +163,7 @@ where
     }
     let wrote = Arc::new(Notify::new());
     let shared = Arc::new(Shared {
+        exports,
         app: Arc::clone(&app),
         jwt_secret: secret.into_bytes(),
         wrote: Arc::clone(&wrote),

@@ -3,9 +3,10 @@
 //! `inbox_http::handle`, which dispatches from the same route table as the
 //! Lambda functions; the dev server adds only `GET /openapi.json`.
 
+use crate::exports::LocalExportFiles;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -32,6 +33,8 @@ pub struct Shared<S> {
     pub jwt_secret: Vec<u8>,
     /// Wakes the outbox publisher after a successful write.
     pub wrote: Arc<Notify>,
+    /// Export files, for `GET /exports/…` links.
+    pub exports: LocalExportFiles,
 }
 
 impl<S> Shared<S> {
@@ -53,6 +56,7 @@ pub fn router<S: Store + 'static>(shared: Arc<Shared<S>>) -> Router {
             "/openapi.json",
             get(openapi).fallback(openapi_method_not_allowed),
         )
+        .route("/exports/{workspace}/{file}", get(export_file::<S>))
         .fallback(api::<S>)
         .layer(middleware::from_fn(log_request))
         .with_state(shared)
@@ -88,6 +92,43 @@ async fn api<S: Store + 'static>(State(shared): State<Arc<Shared<S>>>, req: Requ
     let resp = inbox_http::handle(&shared.app, request).await;
     shared.after(&method, resp.status);
     into_axum(resp)
+}
+
+/// A link's query: when it expires and its signature.
+#[derive(serde::Deserialize)]
+struct ExportLink {
+    expires: u64,
+    signature: String,
+}
+
+/// `GET /exports/{workspace}/{id}.csv?expires=…&signature=…`: an export
+/// job's file, while its link is valid (the dev server's presigned link).
+async fn export_file<S: Store + 'static>(
+    State(shared): State<Arc<Shared<S>>>,
+    Path((workspace, file)): Path<(String, String)>,
+    Query(link): Query<ExportLink>,
+) -> Response {
+    let Some(path) = shared
+        .exports
+        .open(&workspace, &file, link.expires, &link.signature)
+    else {
+        // As S3 answers a presigned link that is altered or past its time.
+        return into_axum(ApiError::Domain(inbox_domain::DomainError::Forbidden).to_response());
+    };
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"conversations.csv\"",
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => into_axum(ApiError::not_found("export file").to_response()),
+    }
 }
 
 /// `GET /openapi.json`.

@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use crate::execute::Token;
+use crate::export::ExportFiles;
 use crate::invitations::{Invitations, NoInvitations};
 use crate::jobs::JobQueue;
 use crate::retry::RetryPolicy;
@@ -26,6 +27,7 @@ pub struct App<S> {
     public_base_url: Option<String>,
     invitations: Arc<dyn Invitations>,
     job_queue: Option<Arc<dyn JobQueue>>,
+    export_files: Option<Arc<dyn ExportFiles>>,
 }
 
 impl<S> App<S> {
@@ -41,6 +43,7 @@ impl<S> App<S> {
             public_base_url: None,
             invitations: Arc::new(NoInvitations),
             job_queue: None,
+            export_files: None,
         }
     }
 
@@ -95,6 +98,17 @@ impl<S> App<S> {
     /// Sets where job steps are queued.
     pub(crate) fn set_job_queue(&mut self, queue: Arc<dyn JobQueue>) {
         self.job_queue = Some(queue);
+    }
+
+    /// Keeps export jobs' files in `files` (without, `POST /conversations/exports` is 501).
+    pub fn with_export_files(mut self, files: Arc<dyn ExportFiles>) -> Self {
+        self.export_files = Some(files);
+        self
+    }
+
+    /// Where export files are kept, if this deployment keeps them.
+    pub(crate) fn export_files(&self) -> Option<&dyn ExportFiles> {
+        self.export_files.as_deref()
     }
 
     /// Where job steps are queued (`None`: a job runs to its end where it starts).

@@ -4,10 +4,34 @@
 
 use crate::app::App;
 use crate::error::AppError;
-use inbox_domain::views::check_export_rows;
-use inbox_domain::{Conversation, ListQuery};
-use inbox_store::{PageRequest, Store, StoreError};
+use crate::execute::Token;
+use crate::jobs::{JobMessage, StepOutcome, StepReport};
+use async_trait::async_trait;
+use inbox_domain::views::{MAX_EXPORT_JOB_ROWS, check_export_rows};
+use inbox_domain::{Conversation, DomainError, IdKind, Job, JobKind, JobStarter, ListQuery};
+use inbox_store::{Commit, JobWrite, PageRequest, Store, StoreError};
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Where export files are kept and how they are handed out (S3 in AWS, the
+/// dev server's data folder locally).
+#[async_trait]
+pub trait ExportFiles: Send + Sync {
+    /// Keeps the finished file at `path` as export `id` of the workspace
+    /// (again for the same id: replaced).
+    async fn store(&self, workspace_id: &str, id: &str, path: &Path) -> Result<(), AppError>;
+    /// A time-limited link to export `id`'s file.
+    async fn link(&self, workspace_id: &str, id: &str) -> Result<String, AppError>;
+}
+
+/// An export job as its owner sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportStatus {
+    /// The job (`done` is the rows written).
+    pub job: Job,
+    /// The file's time-limited link, once it is done.
+    pub url: Option<String>,
+}
 
 /// Conversations read per page.
 const PAGE: usize = 200;
@@ -138,6 +162,160 @@ impl<S: Store> App<S> {
     }
 }
 
+impl<S: Store> App<S> {
+    /// Starts the export of the view and filters in `pairs` (as the list's
+    /// query parameters, without paging) as a job: validated now, written to
+    /// a file by a job step.
+    pub async fn start_export(
+        &self,
+        workspace_id: &str,
+        token: &Token,
+        pairs: Vec<(String, String)>,
+    ) -> Result<Job, AppError> {
+        ListQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+        if self.export_files().is_none() {
+            return Err(AppError::Unsupported("export files"));
+        }
+        let caller = self.provisioned_caller(workspace_id, token).await?;
+        let subject =
+            serde_json::to_string(&pairs).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let job = Job::start(
+            self.new_ids().new_id(IdKind::Export),
+            JobKind::ConversationExport,
+            &subject,
+            JobStarter {
+                id: caller.id,
+                role: caller.role,
+                name: caller.name,
+            },
+            0,
+            None,
+            self.clock().now(),
+        );
+        let mut commit = Commit::new(workspace_id);
+        commit.job = Some(JobWrite {
+            job: job.clone(),
+            expected_version: None,
+        });
+        self.commit(commit).await?;
+        let message = JobMessage {
+            workspace_id: workspace_id.to_string(),
+            job_id: job.id.clone(),
+        };
+        match self.job_queue() {
+            Some(queue) => queue.enqueue(&message).await?,
+            None => {
+                self.run_job(workspace_id, &job.id).await?;
+            }
+        }
+        Ok(job)
+    }
+
+    /// Export `id` and, once done, its file's link; `not_found` for any
+    /// other job or one that is not there.
+    pub async fn export_status(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> Result<ExportStatus, AppError> {
+        let job = match self.job(workspace_id, id).await {
+            Ok(j) if j.kind == JobKind::ConversationExport => j,
+            Ok(_) | Err(AppError::NotFound(_)) => return Err(AppError::NotFound("export")),
+            Err(e) => return Err(e),
+        };
+        let url = match (job.status, self.export_files()) {
+            (inbox_domain::JobStatus::Done, Some(files)) => {
+                Some(files.link(workspace_id, id).await?)
+            }
+            _ => None,
+        };
+        Ok(ExportStatus { job, url })
+    }
+
+    /// The export job's one step: the whole file, written to a temporary
+    /// file (bounded memory), then kept by [`ExportFiles`]. Run again after
+    /// a crash it writes the same file again: nothing is counted twice.
+    pub(crate) async fn export_step(
+        &self,
+        workspace_id: &str,
+        job: &Job,
+    ) -> Result<StepReport, AppError> {
+        let finished = StepReport {
+            outcome: StepOutcome::Finished,
+            figures: Default::default(),
+        };
+        let Some(files) = self.export_files() else {
+            return Err(AppError::Unsupported("export files"));
+        };
+        let pairs: Vec<(String, String)> =
+            serde_json::from_str(&job.subject).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let query = ListQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+        let path = temp_path(&job.id);
+        let written = self
+            .write_file(workspace_id, &job.started_by.id, &query, &path)
+            .await;
+        let outcome = match written {
+            Ok(rows) => files
+                .store(workspace_id, &job.id, &path)
+                .await
+                .map(|()| rows),
+            Err(e) => Err(e),
+        };
+        let _ = std::fs::remove_file(&path);
+        let now = self.clock().now();
+        let next = match outcome {
+            Ok(rows) => job.advanced(rows as u64, None, now).finished(now),
+            Err(e @ AppError::Domain(DomainError::ExportTooLarge(_))) => {
+                job.failed(&e.to_string(), now)
+            }
+            Err(e) => return Err(e),
+        };
+        let mut commit = Commit::new(workspace_id);
+        commit.job = Some(JobWrite {
+            job: next,
+            expected_version: Some(job.version),
+        });
+        match self.commit(commit).await {
+            // Another delivery finished it meanwhile.
+            Ok(()) | Err(StoreError::Conflict) => Ok(finished),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Writes the export to a new file at `path`; the rows written.
+    async fn write_file(
+        &self,
+        workspace_id: &str,
+        caller_id: &str,
+        query: &ListQuery,
+        path: &Path,
+    ) -> Result<usize, AppError> {
+        let io = |e: std::io::Error| {
+            AppError::Store(StoreError::Unavailable(format!("export file: {e}")))
+        };
+        let file = std::fs::File::create(path).map_err(io)?;
+        let (out, rows) = self
+            .write_export(
+                workspace_id,
+                caller_id,
+                query,
+                std::io::BufWriter::new(file),
+                MAX_EXPORT_JOB_ROWS,
+            )
+            .await?;
+        out.into_inner()
+            .map_err(|e| io(e.into_error()))?
+            .sync_all()
+            .map_err(io)?;
+        Ok(rows)
+    }
+}
+
+/// Where an export is written before it is kept (Lambda: its `/tmp`).
+fn temp_path(id: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("inbox-{id}.csv"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::neutralise_cell;
@@ -145,7 +323,10 @@ mod tests {
     #[test]
     fn formula_cells_open_as_text() {
         for (cell, want) in [
-            ("=HYPERLINK(\"http://evil.example\",\"x\")", "'=HYPERLINK(\"http://evil.example\",\"x\")"),
+            (
+                "=HYPERLINK(\"http://evil.example\",\"x\")",
+                "'=HYPERLINK(\"http://evil.example\",\"x\")",
+            ),
             ("+1", "'+1"),
             ("-2", "'-2"),
             ("@SUM(A1)", "'@SUM(A1)"),

@@ -188,6 +188,9 @@ impl<S: Store> App<S> {
             if job.is_finished() {
                 return Ok(finished(figures));
             }
+            if job.kind == JobKind::ConversationExport {
+                return self.export_step(workspace_id, &job).await;
+            }
             let caller = Caller {
                 id: job.started_by.id.clone(),
                 role: job.started_by.role,
@@ -398,6 +401,11 @@ impl<S: Store> App<S> {
                     .conversations_of_contact(workspace_id, subject, &page)
                     .await?
             }
+            // Changes no conversation (its step is `export_step`).
+            JobKind::ConversationExport => inbox_store::Page {
+                items: Vec::new(),
+                next_cursor: None,
+            },
         };
         Ok(found)
     }

@@ -29,7 +29,7 @@ pub use error::AppError;
 pub use execute::{
     CONTACT_CONVERSATIONS_SEARCHED, Decision, Executed, Loaded, Plan, Principal, Target, Token,
 };
-pub use export::{EXPORT_HEADER, neutralise_cell};
+pub use export::{EXPORT_HEADER, ExportFiles, ExportStatus, neutralise_cell};
 pub use invitations::{Invitation, Invitations, InviteError, NoInvitations};
 pub use jobs::{
     FanOut, FanOutFigures, JobMessage, JobQueue, STEP_CHANGES, StepOutcome, StepReport,

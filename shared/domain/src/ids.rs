@@ -17,6 +17,8 @@ pub enum IdKind {
     AgentSession,
     /// `job_…`
     Job,
+    /// `exp_…` (an export job)
+    Export,
 }
 
 impl IdKind {
@@ -30,6 +32,7 @@ impl IdKind {
             IdKind::Note => "note_",
             IdKind::AgentSession => "as_",
             IdKind::Job => "job_",
+            IdKind::Export => "exp_",
         }
     }
 }

@@ -23,6 +23,8 @@ pub enum JobKind {
     AgentRemoval,
     /// A contact was renamed, blocked or unblocked: refresh their conversations' snapshot.
     ContactRefresh,
+    /// The CSV export of a view, written to a file (it changes no conversation).
+    ConversationExport,
 }
 
 impl JobKind {
@@ -33,6 +35,7 @@ impl JobKind {
             JobKind::TeamRemoval => "team_removal",
             JobKind::AgentRemoval => "agent_removal",
             JobKind::ContactRefresh => "contact_refresh",
+            JobKind::ConversationExport => "conversation_export",
         }
     }
 
@@ -45,7 +48,9 @@ impl JobKind {
             JobKind::MemberRemoval | JobKind::TeamRemoval => Walk::Drain,
             // No list is keyed by agent, and contacts list by creation (a key
             // that never changes): a cursor walks them once.
-            JobKind::AgentRemoval | JobKind::ContactRefresh => Walk::Cursor,
+            JobKind::AgentRemoval | JobKind::ContactRefresh | JobKind::ConversationExport => {
+                Walk::Cursor
+            }
         }
     }
 
@@ -85,6 +90,7 @@ impl JobKind {
             JobKind::ContactRefresh => contact
                 .filter(|c| c.id == conv.contact.id && conv.contact != c.snapshot())
                 .map(|c| Command::ContactChanged { contact: c.clone() }),
+            JobKind::ConversationExport => None,
         }
     }
 }
@@ -139,11 +145,13 @@ pub struct Job {
     pub id: String,
     /// What it does.
     pub kind: JobKind,
-    /// The member, team, AI agent or contact id it is about.
+    /// The member, team, AI agent or contact id it is about (an export: its
+    /// view and filters, as a JSON object).
     pub subject: String,
     /// Where it is.
     pub status: JobStatus,
-    /// Conversations changed so far, the request's first part included.
+    /// Conversations changed so far, the request's first part included (an
+    /// export: rows written).
     pub done: u64,
     /// Conversations it will change in all, when known.
     pub total: Option<u64>,
@@ -390,6 +398,7 @@ mod tests {
             (JobKind::TeamRemoval, "team_removal"),
             (JobKind::AgentRemoval, "agent_removal"),
             (JobKind::ContactRefresh, "contact_refresh"),
+            (JobKind::ConversationExport, "conversation_export"),
         ] {
             assert_eq!(k.as_str(), s);
             assert_eq!(serde_json::to_value(k).unwrap(), s);

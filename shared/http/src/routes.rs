@@ -142,6 +142,10 @@ actions! {
     ConversationsList => GET "/conversations" "conversations-list" Read;
     /// `GET /conversations/export.csv`: the same list as CSV, every page.
     ConversationsExport => GET "/conversations/export.csv" "conversations-export" ChatEdit;
+    /// `POST /conversations/exports`: export a view of any size to a file, as a job.
+    ConversationExportStart => POST "/conversations/exports" "conversation-export-start" ChatEdit;
+    /// `GET /conversations/exports/{id}`: an export job and, once done, its file's link.
+    ConversationExportGet => GET "/conversations/exports/{id}" "conversation-export-get" ChatEdit;
     /// `GET /conversations/{id}`: one conversation.
     ConversationGet => GET "/conversations/{id}" "conversation-get" Read;
     /// `GET /conversations/{id}/transcript`: the messages as plain text.
@@ -330,7 +334,7 @@ impl Action {
             | ConversationTimeline => &["limit", "cursor"],
             ConversationsList => &CONVERSATION_LIST,
             // Every page, always: no paging parameters.
-            ConversationsExport => &CONVERSATION_LIST[..CONVERSATION_LIST.len() - 2],
+            ConversationsExport => export_fields(),
             WebhookWhatsappHandshake => &["hub.mode", "hub.verify_token", "hub.challenge"],
             _ => &[],
         }
@@ -365,6 +369,12 @@ static CONVERSATION_LIST: [&str; 9] = [
     "limit",
     "cursor",
 ];
+
+/// The view and filters of an export: the list's parameters without paging
+/// (`GET /conversations/export.csv`'s query, `POST /conversations/exports`' body).
+pub fn export_fields() -> &'static [&'static str] {
+    &CONVERSATION_LIST[..CONVERSATION_LIST.len() - 2]
+}
 
 #[cfg(test)]
 mod tests {

@@ -65,7 +65,7 @@ impl From<&AiAgent> for AgentOut {
 pub struct JobOut {
     /// `job_…`
     pub id: String,
-    /// `member_removal`, `team_removal`, `agent_removal` or `contact_refresh`.
+    /// `member_removal`, `team_removal`, `agent_removal`, `contact_refresh` or `conversation_export`.
     pub kind: &'static str,
     /// The member, team, AI agent or contact it is about.
     pub subject: String,
@@ -95,6 +95,39 @@ impl From<&Job> for JobOut {
             error: j.error.clone(),
             created_at: j.created_at,
             updated_at: j.updated_at,
+        }
+    }
+}
+
+/// An export job: `POST /conversations/exports`, `GET /conversations/exports/{id}`.
+#[derive(Debug, Serialize)]
+pub struct ExportOut {
+    /// `exp_…`
+    pub id: String,
+    /// `running`, `done` or `failed`.
+    pub status: &'static str,
+    /// Rows written (the header not counted): 0 until done.
+    pub rows: u64,
+    /// A time-limited link to the CSV file, once done.
+    pub url: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// When it started.
+    pub created_at: Timestamp,
+    /// When it last moved.
+    pub updated_at: Timestamp,
+}
+
+impl From<&inbox_app::ExportStatus> for ExportOut {
+    fn from(s: &inbox_app::ExportStatus) -> Self {
+        ExportOut {
+            id: s.job.id.clone(),
+            status: s.job.status.as_str(),
+            rows: s.job.done,
+            url: s.url.clone(),
+            error: s.job.error.clone(),
+            created_at: s.job.created_at,
+            updated_at: s.job.updated_at,
         }
     }
 }

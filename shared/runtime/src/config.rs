@@ -19,6 +19,9 @@ pub struct Config {
     /// `INBOX_JOBS_QUEUE_URL`: the queue of job steps (functions that start
     /// fan-out work, and the job worker).
     pub jobs_queue_url: Option<String>,
+    /// `INBOX_EXPORTS_BUCKET`: the S3 bucket of export files (export routes
+    /// and the job worker).
+    pub exports_bucket: Option<String>,
 }
 
 /// A required setting is missing.
@@ -44,6 +47,7 @@ impl Config {
             events_dlq_url: non_empty("INBOX_EVENTS_DLQ_URL"),
             user_pool_id: non_empty("INBOX_USER_POOL_ID"),
             jobs_queue_url: non_empty("INBOX_JOBS_QUEUE_URL"),
+            exports_bucket: non_empty("INBOX_EXPORTS_BUCKET"),
         })
     }
 

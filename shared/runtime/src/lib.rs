@@ -8,6 +8,7 @@ pub mod apigw;
 pub mod catalogue;
 pub mod cognito;
 pub mod config;
+pub mod exports;
 pub mod jobs;
 
 pub use catalogue::{FUNCTION_ENV, Function};
@@ -219,12 +220,20 @@ async fn run_autoclose_sweep() -> Result<(), Error> {
 }
 
 /// `app` queueing job steps on the jobs queue, when the function has one
-/// (without, fan-out work runs to its end inside the request).
+/// (without, fan-out work runs to its end inside the request), and keeping
+/// export files in the exports bucket, when it has one.
 fn with_jobs<S>(app: App<S>, cfg: &Config, sdk: &aws_config::SdkConfig) -> App<S> {
-    match &cfg.jobs_queue_url {
+    let app = match &cfg.jobs_queue_url {
         Some(url) => app.with_job_queue(std::sync::Arc::new(jobs::SqsJobQueue::new(
             aws_sdk_sqs::Client::new(sdk),
             url,
+        ))),
+        None => app,
+    };
+    match &cfg.exports_bucket {
+        Some(bucket) => app.with_export_files(std::sync::Arc::new(exports::S3ExportFiles::new(
+            aws_sdk_s3::Client::new(sdk),
+            bucket,
         ))),
         None => app,
     }

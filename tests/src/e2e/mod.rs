@@ -32,6 +32,7 @@ macro_rules! e2e_suite {
             csv_export_matches_the_view,
             members_search_and_removal,
             contact_change_continues_as_a_job,
+            export_as_a_job,
             auto_close_fires,
             auto_close_timer_rules,
             webhook_ingestion,

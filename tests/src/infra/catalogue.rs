@@ -148,8 +148,10 @@ pub struct FunctionSpec {
     pub events_dlq: DlqAccess,
     /// Whether it creates users in the Cognito user pool (invitations).
     pub invites: bool,
-    /// Whether it queues job steps (it starts or continues fan-out work).
+    /// Whether it queues job steps (it starts or continues a job).
     pub sends_jobs: bool,
+    /// What it does with the exports bucket.
+    pub exports: ExportsAccess,
     /// Whether it needs the public base URL (webhooks rebuild the URL a provider signed).
     pub public_base_url: bool,
     /// Memory and timeout.
@@ -176,15 +178,29 @@ pub const REPLAY_FUNCTION: &str = Function::EventReplay.name();
 /// The job worker's function name.
 pub const JOB_WORKER_FUNCTION: &str = Function::JobWorker.name();
 
-/// Actions whose work on many conversations continues as a job.
-pub const FAN_OUT_ACTIONS: [Action; 6] = [
+/// Actions that start jobs: work on many conversations, and export files.
+pub const JOB_ACTIONS: [Action; 7] = [
     Action::MemberDelete,
     Action::TeamDelete,
     Action::AgentDelete,
     Action::ContactPatch,
     Action::ContactBlock,
     Action::ContactUnblock,
+    Action::ConversationExportStart,
 ];
+
+/// What a function does with the exports bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportsAccess {
+    /// Nothing.
+    None,
+    /// Knows its name only (starting an export checks this deployment keeps files).
+    Name,
+    /// Presigns links to files (needs `s3:GetObject`).
+    Link,
+    /// Writes files (the job worker).
+    Write,
+}
 
 /// Whether an action's route is guarded by the JWT authorizer (webhooks are
 /// authenticated by their channel's signature instead).
@@ -240,7 +256,14 @@ fn http_function(name: &str, actions: &[Action]) -> FunctionSpec {
         publishes_events: false,
         events_dlq: DlqAccess::None,
         invites: actions.contains(&Action::MemberInvite),
-        sends_jobs: actions.iter().any(|a| FAN_OUT_ACTIONS.contains(a)),
+        sends_jobs: actions.iter().any(|a| JOB_ACTIONS.contains(a)),
+        exports: if actions.contains(&Action::ConversationExportGet) {
+            ExportsAccess::Link
+        } else if actions.contains(&Action::ConversationExportStart) {
+            ExportsAccess::Name
+        } else {
+            ExportsAccess::None
+        },
         public_base_url: webhook,
         sizing: if actions.contains(&Action::ConversationsExport) {
             EXPORT
@@ -269,6 +292,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 events_dlq: DlqAccess::None,
                 invites: false,
                 sends_jobs: false,
+                exports: ExportsAccess::None,
                 public_base_url: false,
                 sizing: SWEEP,
                 critical: true,
@@ -283,6 +307,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 events_dlq: DlqAccess::None,
                 invites: false,
                 sends_jobs: false,
+                exports: ExportsAccess::None,
                 public_base_url: false,
                 sizing: WORKER,
                 critical: true,
@@ -298,6 +323,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 events_dlq: DlqAccess::Send,
                 invites: false,
                 sends_jobs: false,
+                exports: ExportsAccess::None,
                 public_base_url: false,
                 sizing: PUBLISHER,
                 critical: true,
@@ -312,6 +338,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 events_dlq: DlqAccess::Consume,
                 invites: false,
                 sends_jobs: false,
+                exports: ExportsAccess::None,
                 public_base_url: false,
                 sizing: REPLAY,
                 critical: false,
@@ -327,6 +354,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 events_dlq: DlqAccess::None,
                 invites: false,
                 sends_jobs: true,
+                exports: ExportsAccess::Write,
                 public_base_url: false,
                 sizing: JOB_STEP,
                 critical: true,

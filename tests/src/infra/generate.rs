@@ -4,7 +4,7 @@
 //! critical ones, error and throttle alarms. The rest of the template is
 //! written by hand; the generated block sits between two marker lines.
 
-use super::catalogue::{DlqAccess, FunctionSpec, TableAccess, Trigger, functions};
+use super::catalogue::{DlqAccess, ExportsAccess, FunctionSpec, TableAccess, Trigger, functions};
 use super::{function_id, log_group_id, logical_stem, role_id, workspace_root};
 use inbox_runtime::FUNCTION_ENV;
 use inbox_store::dynamo::table::{TIMERS, keys::OUTBOX_PREFIX};
@@ -95,6 +95,9 @@ fn render_function(out: &mut String, f: &FunctionSpec) {
     }
     if f.sends_jobs {
         env.push(("INBOX_JOBS_QUEUE_URL".into(), "!Ref JobsQueue".into()));
+    }
+    if f.exports != ExportsAccess::None {
+        env.push(("INBOX_EXPORTS_BUCKET".into(), "!Ref ExportsBucket".into()));
     }
     if f.invites {
         env.push((
@@ -336,6 +339,21 @@ fn render_role(out: &mut String, f: &FunctionSpec) {
             "QueryDueTimers",
             &["dynamodb:Query"],
             &[format!("!Sub \"${{Table.Arn}}/index/{}\"", TIMERS.name)],
+        ),
+    }
+    match f.exports {
+        ExportsAccess::None | ExportsAccess::Name => {}
+        ExportsAccess::Link => statement(
+            out,
+            "LinkExportFiles",
+            &["s3:GetObject"],
+            &["!Sub \"${ExportsBucket.Arn}/*\"".to_string()],
+        ),
+        ExportsAccess::Write => statement(
+            out,
+            "WriteExportFiles",
+            &["s3:PutObject"],
+            &["!Sub \"${ExportsBucket.Arn}/*\"".to_string()],
         ),
     }
     if f.sends_jobs {

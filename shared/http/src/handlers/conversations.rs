@@ -6,14 +6,16 @@ use crate::app::{App, RECENT_MESSAGES, Request};
 use crate::problem::ApiError;
 use crate::response::ApiResponse;
 use crate::routes::Action;
-use crate::wire::{ConversationIn, ListPage, SummaryOut};
+use crate::wire::{ConversationIn, ExportOut, ListPage, SummaryOut};
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 use inbox_app::{Decision, Target};
 use inbox_domain::model::Lookup;
 use inbox_domain::model::{Message, SenderKind};
 use inbox_domain::views::MAX_EXPORT_ROWS;
-use inbox_domain::{Conversation, FlagChange, ListQuery, create_conversation_on, render};
+use inbox_domain::{
+    Conversation, DomainError, FieldError, FlagChange, ListQuery, create_conversation_on, render,
+};
 use inbox_store::{CommandContext, LookupKey, PageRequest, Store};
 
 /// The page size used to read every page (export, transcript).
@@ -116,7 +118,13 @@ pub(crate) async fn export_csv<S: Store>(
     // Same view and filters as the list (the route takes no paging parameters).
     let query = ListQuery::parse(cx.query.pairs())?;
     let (bytes, _) = app
-        .write_export(cx.who.ws(), cx.who.sub(), &query, Vec::new(), MAX_EXPORT_ROWS)
+        .write_export(
+            cx.who.ws(),
+            cx.who.sub(),
+            &query,
+            Vec::new(),
+            MAX_EXPORT_ROWS,
+        )
         .await?;
     let mut resp = ApiResponse::text(
         StatusCode::OK,
@@ -128,6 +136,53 @@ pub(crate) async fn export_csv<S: Store>(
         HeaderValue::from_static("attachment; filename=\"conversations.csv\""),
     );
     Ok(resp)
+}
+
+/// `POST /conversations/exports`: the body names the view and filters (as
+/// strings, the list's parameter names); 202 with the export job.
+pub(crate) async fn export_start<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    let body: serde_json::Map<String, serde_json::Value> = cx.json()?;
+    let mut pairs = Vec::new();
+    let mut errors = Vec::new();
+    for (k, v) in body {
+        if !crate::routes::export_fields().contains(&k.as_str()) {
+            errors.push(FieldError::new(&k, "is not a view or a filter of the list"));
+            continue;
+        }
+        match v {
+            serde_json::Value::String(s) => pairs.push((k, s)),
+            _ => errors.push(FieldError::new(&k, "must be a string")),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(DomainError::Validation {
+            message: "the export's view and filters are strings named as the list's".into(),
+            errors,
+        }
+        .into());
+    }
+    let job = app.start_export(cx.who.ws(), &cx.who.token, pairs).await?;
+    let status = app.export_status(cx.who.ws(), &job.id).await?;
+    Ok(
+        ApiResponse::json(StatusCode::ACCEPTED, &ExportOut::from(&status))
+            .with_location(&format!("/conversations/exports/{}", job.id)),
+    )
+}
+
+/// `GET /conversations/exports/{id}`: the caller's own export job.
+pub(crate) async fn export_get<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    let status = app.export_status(cx.who.ws(), cx.id()).await?;
+    // An export's link hands out its file: only whoever started it sees it.
+    if status.job.started_by.id != cx.who.sub() {
+        return Err(ApiError::not_found("export"));
+    }
+    Ok(ApiResponse::json(StatusCode::OK, &ExportOut::from(&status)))
 }
 
 /// Who a transcript line names: the sender's name, else its id, else its

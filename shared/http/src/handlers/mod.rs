@@ -61,6 +61,8 @@ pub(crate) async fn dispatch<S: Store>(app: &App<S>, cx: Request) -> Result<ApiR
         ConversationCreate => conversations::create(app, cx).await,
         ConversationsList => conversations::list(app, cx).await,
         ConversationsExport => conversations::export_csv(app, cx).await,
+        ConversationExportStart => conversations::export_start(app, cx).await,
+        ConversationExportGet => conversations::export_get(app, cx).await,
         ConversationGet => conversations::get(app, cx).await,
         ConversationTranscript => conversations::transcript(app, cx).await,
         ConversationMessagesList => conversations::messages(app, cx).await,

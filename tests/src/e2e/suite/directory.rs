@@ -161,3 +161,45 @@ pub async fn contact_change_continues_as_a_job(base: &str) {
         assert_eq!(blocked, 1, "{conv}");
     }
 }
+
+/// An export job: 202 with `Location`, followed until `done`, and its link
+/// downloads the same CSV the direct export answers; an altered link is refused.
+pub async fn export_as_a_job(base: &str) {
+    let ws = ready(base, "export_job").await;
+    for name in ["Ann", "Ben", "Cleo"] {
+        ws.conversation(name).await;
+    }
+    let r = ws
+        .post(BOB, "/conversations/exports", json!({"view": "all"}))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let location = r.header("location").expect("the export's location");
+    let mut status = Value::Null;
+    for _ in 0..300 {
+        status = ws.get(BOB, &location).await.expect(200);
+        if status["status"] != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        (&status["status"], &status["rows"]),
+        (&json!("done"), &json!(3)),
+        "{status}"
+    );
+    let url = status["url"].as_str().expect("a link").to_string();
+    let client = reqwest::Client::new();
+    let file = client.get(&url).send().await.expect("download");
+    assert_eq!(file.status(), 200);
+    let file = file.text().await.expect("the file");
+    let direct = ws.get(BOB, "/conversations/export.csv?view=all").await;
+    assert_eq!(direct.status, 200);
+    assert_eq!(file, direct.text);
+    let altered = url.replace("signature=", "signature=0");
+    assert_eq!(
+        client.get(&altered).send().await.expect("refused").status(),
+        403
+    );
+    // Someone else's export is not theirs to read.
+    ws.get(CAROL, &location).await.problem(404, "not_found");
+}
