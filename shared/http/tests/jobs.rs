@@ -10,8 +10,8 @@ use common::{Harness, admin, assert_problem, bob, viewer};
 use http::{Method, StatusCode, header};
 use inbox_app::{AppError, JobMessage, JobQueue, StepOutcome};
 use inbox_http::{ApiResponse, App};
-use inbox_store::ManualClock;
 use inbox_store::sqlite::SqliteStore;
+use inbox_store::{MAX_COMMIT_ITEMS, ManualClock};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 
@@ -135,8 +135,18 @@ async fn removing_a_member_continues_as_a_job_that_a_duplicate_delivery_cannot_r
         h.app.run_job(&m.workspace_id, &m.job_id),
         h.app.run_job(&m.workspace_id, &m.job_id),
     );
-    assert_eq!(a.unwrap().outcome, StepOutcome::Finished);
-    assert_eq!(b.unwrap().outcome, StepOutcome::Finished);
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(
+        (a.outcome, b.outcome),
+        (StepOutcome::Finished, StepOutcome::Finished)
+    );
+    assert_eq!(a.figures.changed + b.figures.changed, 150, "the rest, once");
+    // Each transaction, the job's own item included, within DynamoDB's limit.
+    let largest = a
+        .figures
+        .largest_transaction
+        .max(b.figures.largest_transaction);
+    assert!((2..=MAX_COMMIT_ITEMS).contains(&largest), "{largest}");
     assert!(queue.take().is_empty(), "a finished job queues nothing");
     // And once more, late: it is finished, nothing happens.
     let again = h.app.run_job(&m.workspace_id, &m.job_id).await.unwrap();

@@ -145,17 +145,17 @@ impl Commit {
     }
 
     /// Splits `writes` into commits that each stay within
-    /// [`MAX_COMMIT_ITEMS`], the first leaving room for `reserved_in_first`
-    /// items of its own (a contact, a provisioned member); never empty.
-    pub fn packed(workspace_id: &str, writes: Vec<Write>, reserved_in_first: usize) -> Vec<Commit> {
+    /// [`MAX_COMMIT_ITEMS`], every one leaving room for `reserved_in_each`
+    /// items of its own (a job's progress rides on each); never empty.
+    pub fn packed(workspace_id: &str, writes: Vec<Write>, reserved_in_each: usize) -> Vec<Commit> {
         let mut commits = vec![Commit::new(workspace_id)];
-        let mut used = reserved_in_first;
+        let mut used = reserved_in_each;
         for w in writes {
             let items = Commit::items_of(&w);
             let last_has_writes = commits.last().is_some_and(|c| !c.writes.is_empty());
             if used + items > MAX_COMMIT_ITEMS && last_has_writes {
                 commits.push(Commit::new(workspace_id));
-                used = 0;
+                used = reserved_in_each;
             }
             used += items;
             if let Some(c) = commits.last_mut() {

@@ -269,8 +269,7 @@ mod packing {
         let flattened: Vec<Write> = commits.iter().flat_map(|c| c.writes.clone()).collect();
         assert_eq!(flattened, writes, "every write, once, in order");
         for (i, c) in commits.iter().enumerate() {
-            let reserved = if i == 0 { 2 } else { 0 };
-            let items: usize = c.writes.iter().map(Commit::items_of).sum::<usize>() + reserved;
+            let items: usize = c.writes.iter().map(Commit::items_of).sum::<usize>() + 2;
             assert!(items <= MAX_COMMIT_ITEMS, "commit {i} has {items} items");
             // Greedy: the next commit's first write would not have fitted.
             if let Some(next) = commits.get(i + 1).and_then(|n| n.writes.first()) {
