@@ -5,9 +5,9 @@
 mod common;
 
 use async_trait::async_trait;
-use common::{Harness, admin, assert_problem, bob, carol};
+use common::{Harness, Recorded, admin, assert_problem, bob, carol};
 use http::{StatusCode, header};
-use inbox_app::{AppError, ExportFiles, JobMessage, JobQueue};
+use inbox_app::{AppError, ExportFiles};
 use inbox_http::App;
 use inbox_store::sqlite::SqliteStore;
 use serde_json::json;
@@ -35,17 +35,6 @@ impl MemoryFiles {
     fn get(&self, link: &str) -> String {
         let key = link.strip_prefix("mem://").unwrap();
         String::from_utf8(self.0.lock().unwrap()[key].clone()).unwrap()
-    }
-}
-
-#[derive(Default)]
-struct Recorded(Mutex<Vec<JobMessage>>);
-
-#[async_trait]
-impl JobQueue for Recorded {
-    async fn enqueue(&self, message: &JobMessage) -> Result<(), AppError> {
-        self.0.lock().unwrap().push(message.clone());
-        Ok(())
     }
 }
 
@@ -123,7 +112,7 @@ async fn a_queued_export_is_running_until_its_step_runs() {
         (&body["status"], &body["url"]),
         (&json!("running"), &json!(null))
     );
-    let m = queue.0.lock().unwrap().pop().unwrap();
+    let m = queue.take().pop().unwrap();
     h.app.run_job(&m.workspace_id, &m.job_id).await.unwrap();
     // Delivered again: nothing changes.
     h.app.run_job(&m.workspace_id, &m.job_id).await.unwrap();

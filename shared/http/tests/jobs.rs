@@ -5,33 +5,14 @@
 
 mod common;
 
-use async_trait::async_trait;
-use common::{Harness, admin, assert_problem, bob, viewer};
+use common::{Harness, Recorded, admin, assert_problem, bob, viewer};
 use http::{Method, StatusCode, header};
-use inbox_app::{AppError, JobMessage, JobQueue, StepOutcome};
+use inbox_app::StepOutcome;
 use inbox_http::{ApiResponse, App};
 use inbox_store::sqlite::SqliteStore;
 use inbox_store::{MAX_COMMIT_ITEMS, ManualClock};
 use serde_json::{Value, json};
-use std::sync::{Arc, Mutex};
-
-/// A queue that keeps what was queued, for the test to deliver by hand.
-#[derive(Default)]
-struct Recorded(Mutex<Vec<JobMessage>>);
-
-#[async_trait]
-impl JobQueue for Recorded {
-    async fn enqueue(&self, message: &JobMessage) -> Result<(), AppError> {
-        self.0.lock().unwrap().push(message.clone());
-        Ok(())
-    }
-}
-
-impl Recorded {
-    fn take(&self) -> Vec<JobMessage> {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-}
+use std::sync::Arc;
 
 fn queued_harness() -> (Harness, Arc<Recorded>) {
     let base = Harness::new();

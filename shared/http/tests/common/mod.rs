@@ -154,3 +154,22 @@ pub fn assert_problem(r: &ApiResponse, status: u16, code: &str) {
 pub fn etag(r: &ApiResponse) -> String {
     r.headers[header::ETAG].to_str().unwrap().to_string()
 }
+
+/// A job queue that keeps what was queued, for a test to deliver by hand.
+#[derive(Default)]
+pub struct Recorded(pub std::sync::Mutex<Vec<inbox_app::JobMessage>>);
+
+#[async_trait::async_trait]
+impl inbox_app::JobQueue for Recorded {
+    async fn enqueue(&self, message: &inbox_app::JobMessage) -> Result<(), inbox_app::AppError> {
+        self.0.lock().unwrap().push(message.clone());
+        Ok(())
+    }
+}
+
+impl Recorded {
+    /// Everything queued so far, emptying the queue.
+    pub fn take(&self) -> Vec<inbox_app::JobMessage> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
