@@ -121,7 +121,8 @@ async fn removing_a_member_continues_as_a_job_that_a_duplicate_delivery_cannot_r
         (a.outcome, b.outcome),
         (StepOutcome::Finished, StepOutcome::Finished)
     );
-    assert_eq!(a.figures.changed + b.figures.changed, 150, "the rest, once");
+    // (Each worker's own figures are for logs: one that lost a race does not
+    // count what it wrote before losing; the job's `done` below is exact.)
     // Each transaction, the job's own item included, within DynamoDB's limit.
     let largest = a
         .figures
