@@ -312,7 +312,7 @@ async fn export_run(path: &str) -> Result<(), BoxError> {
     let job = app
         .start_export(WS, &owner(), vec![("view".into(), "all".into())])
         .await?;
-    let status = app.export_status(WS, &job.id).await?;
+    let status = app.export_status(WS, &job.id, "olivia").await?;
     let wall = started.elapsed();
     let file = status.url.unwrap_or_default();
     let bytes = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);

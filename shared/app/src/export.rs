@@ -211,15 +211,17 @@ impl<S: Store> App<S> {
         Ok(job)
     }
 
-    /// Export `id` and, once done, its file's link; `not_found` for any
-    /// other job or one that is not there.
+    /// Export `id` as `caller_id` may read it, and once done its file's
+    /// link; `not_found` for any other job, someone else's export, or one
+    /// that is not there.
     pub async fn export_status(
         &self,
         workspace_id: &str,
         id: &str,
+        caller_id: &str,
     ) -> Result<ExportStatus, AppError> {
         let job = match self.job(workspace_id, id).await {
-            Ok(j) if j.kind == JobKind::ConversationExport => j,
+            Ok(j) if j.export_readable_by(caller_id) => j,
             Ok(_) | Err(AppError::NotFound(_)) => return Err(AppError::NotFound("export")),
             Err(e) => return Err(e),
         };

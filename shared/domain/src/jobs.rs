@@ -202,6 +202,12 @@ impl Job {
         self.status != JobStatus::Running
     }
 
+    /// Whether `caller_id` may read an export job: its link hands out the
+    /// file, so only whoever started it.
+    pub fn export_readable_by(&self, caller_id: &str) -> bool {
+        self.kind == JobKind::ConversationExport && self.started_by.id == caller_id
+    }
+
     /// The job after `changed` more conversations, continuing at `cursor`.
     pub fn advanced(&self, changed: u64, cursor: Option<String>, now: Timestamp) -> Job {
         Job {
@@ -389,6 +395,32 @@ mod tests {
                 .command_for(&contact.id, &conv, None)
                 .is_none()
         );
+    }
+
+    #[test]
+    fn only_its_starter_reads_an_export() {
+        let t0 = at("2026-01-01T00:00:00Z");
+        let export = Job::start(
+            "exp_1".into(),
+            JobKind::ConversationExport,
+            "{}",
+            starter(),
+            0,
+            None,
+            t0,
+        );
+        assert!(export.export_readable_by("olivia"));
+        assert!(!export.export_readable_by("mia"));
+        let removal = Job::start(
+            "job_1".into(),
+            JobKind::MemberRemoval,
+            "mia",
+            starter(),
+            0,
+            None,
+            t0,
+        );
+        assert!(!removal.export_readable_by("olivia"), "not an export");
     }
 
     #[test]
