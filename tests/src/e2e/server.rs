@@ -58,6 +58,12 @@ impl DevServer {
             );
         };
         let table = format!("e2e-{}-{}", name.replace('_', "-"), unique());
+        // Export files go to the data folder in every mode: a temporary one,
+        // not the checkout.
+        let data_dir = std::env::temp_dir()
+            .join(format!("inbox-{table}"))
+            .display()
+            .to_string();
         let env_or = |k: &str, v: &str| {
             (
                 k.to_string(),
@@ -71,7 +77,7 @@ impl DevServer {
             env_or("AWS_SECRET_ACCESS_KEY", "testing"),
             env_or("AWS_REGION", "us-east-1"),
         ];
-        start(name, &["--create-table"], &env)
+        start(name, &["--create-table", "--data-dir", &data_dir], &env)
     }
 
     /// The server's log so far (for failure messages).
