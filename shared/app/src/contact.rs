@@ -63,8 +63,9 @@ impl<S: Store> App<S> {
             }
             Err(e) => return Err(e.into()),
         }
+        let caller = token.caller(entry.as_ref());
         let fan = self
-            .fan_out(workspace_id, token, JobKind::ContactRefresh, &after.id)
+            .fan_out_as(workspace_id, &caller, JobKind::ContactRefresh, &after.id)
             .await?;
         Ok(ContactChange {
             contact: after,

@@ -120,12 +120,23 @@ impl<S: Store> App<S> {
         subject: &str,
     ) -> Result<FanOut, AppError> {
         let caller = self.directory_caller(workspace_id, token).await?;
+        self.fan_out_as(workspace_id, &caller, kind, subject).await
+    }
+
+    /// [`App::fan_out`] for a caller already resolved from the directory.
+    pub(crate) async fn fan_out_as(
+        &self,
+        workspace_id: &str,
+        caller: &Caller,
+        kind: JobKind,
+        subject: &str,
+    ) -> Result<FanOut, AppError> {
         let mut cursor = None;
         let mut figures = FanOutFigures::default();
         let mut read = 0;
         loop {
             let batch = self
-                .batch(workspace_id, &caller, kind, subject, cursor.clone(), None)
+                .batch(workspace_id, caller, kind, subject, cursor.clone(), None)
                 .await?;
             figures.add(batch.figures);
             read += batch.read;

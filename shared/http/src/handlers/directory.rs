@@ -142,8 +142,8 @@ pub(crate) async fn member_delete<S: Store>(
     cx: Request,
 ) -> Result<ApiResponse, ApiError> {
     let id = cx.id().to_string();
-    // Removed first, so nobody can be assigned to them while the sweep runs;
-    // a retried DELETE finishes a sweep that failed half-way.
+    // Removed first, so nobody can be assigned to them while their
+    // conversations are unassigned; a retried DELETE changes what is left.
     let actor = cx.who.token_caller();
     app.change_member(cx.who.ws(), &actor, &id, None).await?;
     if id != cx.who.sub() {
