@@ -148,6 +148,52 @@ pub struct Channel {
     pub secret: String,
     /// WhatsApp's verify token for the subscription handshake.
     pub verify_token: Option<String>,
+    /// How the inbox sends replies on it; `None`: it only receives.
+    #[serde(default)]
+    pub sending: Option<Sending>,
+    /// The provider API's base URL; `None`: the provider's public API.
+    #[serde(default)]
+    pub api_base_url: Option<String>,
+}
+
+/// A channel's sending credentials, one shape per provider (never returned by the API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "via", rename_all = "snake_case")]
+pub enum Sending {
+    /// Twilio Messages API; the channel's `secret` is the auth token.
+    Twilio {
+        /// `AC…`: the account, and the Basic auth user.
+        account_sid: String,
+        /// Where messages are sent from.
+        sender: TwilioSender,
+    },
+    /// WhatsApp Cloud API; the channel's `secret` is the app secret.
+    Whatsapp {
+        /// The business phone number's id (the path of `/messages`).
+        phone_number_id: String,
+        /// The Bearer token.
+        access_token: String,
+    },
+    /// Telegram Bot API.
+    Telegram {
+        /// `<bot id>:<secret>`, part of the method URL.
+        bot_token: String,
+    },
+    /// A signed POST of the `message.outbound` event.
+    Generic {
+        /// Where the event is POSTed.
+        outbound_url: String,
+    },
+}
+
+/// Twilio's two ways to name the sender.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TwilioSender {
+    /// A phone number (`+1555…`, `whatsapp:+1555…`) or alphanumeric sender id: form field `From`.
+    From(String),
+    /// `MG…`: form field `MessagingServiceSid`.
+    MessagingService(String),
 }
 
 /// What a directory lookup for an id found.

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::ingest::MAX_BODY_BYTES;
+use crate::sending;
 use crate::url::webhook_path;
 
 /// The longest channel name accepted, in characters.
@@ -31,6 +32,23 @@ struct ChannelInput {
     secret: Option<String>,
     #[serde(default)]
     verify_token: Option<String>,
+    // Sending credentials: the fields of the channel's kind, all or none.
+    #[serde(default)]
+    account_sid: Option<String>,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    messaging_service_sid: Option<String>,
+    #[serde(default)]
+    phone_number_id: Option<String>,
+    #[serde(default)]
+    access_token: Option<String>,
+    #[serde(default)]
+    bot_token: Option<String>,
+    #[serde(default)]
+    outbound_url: Option<String>,
+    #[serde(default)]
+    api_base_url: Option<String>,
 }
 
 /// A channel as the API shows it: never its secret or verify token.
@@ -46,6 +64,10 @@ pub struct ChannelView {
     pub webhook_path: String,
     /// Whether a WhatsApp verify token is configured (the token itself is not shown).
     pub has_verify_token: bool,
+    /// Whether sending credentials are configured (they are never shown).
+    pub can_send: bool,
+    /// The provider API's base URL, when not the provider's public API.
+    pub api_base_url: Option<String>,
 }
 
 impl ChannelView {
@@ -60,6 +82,8 @@ impl ChannelView {
                 .verify_token
                 .as_deref()
                 .is_some_and(|t| !t.is_empty()),
+            can_send: channel.sending.is_some(),
+            api_base_url: channel.api_base_url.clone(),
         }
     }
 }
@@ -191,7 +215,9 @@ fn validate(id: &str, input: ChannelInput) -> Result<Channel, DomainError> {
     .filter(|(_, present)| !present)
     .map(|(field, _)| FieldError::new(field, "is required"))
     .collect();
-    let (Some(kind), Some(name), Some(secret)) = (input.kind, input.name, input.secret) else {
+    let (Some(kind), Some(name), Some(secret)) =
+        (input.kind, input.name.clone(), input.secret.clone())
+    else {
         return Err(DomainError::Validation {
             message: "a channel needs kind, name and secret".into(),
             errors: missing,
@@ -224,7 +250,7 @@ fn validate(id: &str, input: ChannelInput) -> Result<Channel, DomainError> {
             ),
         ));
     }
-    let verify_token = match input.verify_token {
+    let verify_token = match input.verify_token.clone() {
         None => None,
         Some(_) if kind != ChannelKind::Whatsapp => {
             errors.push(FieldError::new(
@@ -242,6 +268,16 @@ fn validate(id: &str, input: ChannelInput) -> Result<Channel, DomainError> {
         }
         Some(token) => Some(token),
     };
+    let sending = sending::parse(kind, &input.credentials(), &mut errors);
+    let api_base_url = input.api_base_url.clone().and_then(|url| {
+        match sending::check_url(&url) {
+            Ok(()) => Some(url.trim_end_matches('/').to_string()),
+            Err(why) => {
+                errors.push(FieldError::new("api_base_url", why));
+                None
+            }
+        }
+    });
     if !errors.is_empty() {
         return Err(DomainError::Validation {
             message: format!("the {} channel is invalid", kind_name(kind)),
@@ -254,7 +290,30 @@ fn validate(id: &str, input: ChannelInput) -> Result<Channel, DomainError> {
         name,
         secret,
         verify_token,
+        sending,
+        api_base_url,
     })
+}
+
+impl ChannelInput {
+    /// The sending fields that were given, by name.
+    fn credentials(&self) -> sending::Fields<'_> {
+        let given = [
+            ("account_sid", &self.account_sid),
+            ("from", &self.from),
+            ("messaging_service_sid", &self.messaging_service_sid),
+            ("phone_number_id", &self.phone_number_id),
+            ("access_token", &self.access_token),
+            ("bot_token", &self.bot_token),
+            ("outbound_url", &self.outbound_url),
+        ];
+        sending::Fields(
+            given
+                .into_iter()
+                .filter_map(|(name, value)| value.as_deref().map(|v| (name, v)))
+                .collect(),
+        )
+    }
 }
 
 fn is_telegram_secret(secret: &str) -> bool {
@@ -274,6 +333,14 @@ mod tests {
             name: Some(name.into()),
             secret: Some(secret.into()),
             verify_token: token.map(str::to_string),
+            account_sid: None,
+            from: None,
+            messaging_service_sid: None,
+            phone_number_id: None,
+            access_token: None,
+            bot_token: None,
+            outbound_url: None,
+            api_base_url: None,
         }
     }
 

@@ -25,6 +25,7 @@ mod convergent;
 mod error;
 mod ingest;
 mod reply;
+mod sending;
 mod url;
 
 pub use config::{ChannelList, ChannelView, ConfigError, list_channels, put_channel};

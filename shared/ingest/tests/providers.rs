@@ -250,6 +250,8 @@ async fn delivery_statuses_are_recorded_on_the_outgoing_message() {
         name: "Channel".into(),
         secret: SECRET.into(),
         verify_token: Some(VERIFY_TOKEN.into()),
+        sending: None,
+        api_base_url: None,
     };
     h.act(
         &conv.id,

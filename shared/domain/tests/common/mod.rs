@@ -126,6 +126,8 @@ pub fn channel(id: &str) -> Channel {
         name: id.into(),
         secret: "s3cret".into(),
         verify_token: None,
+        sending: None,
+        api_base_url: None,
     }
 }
 

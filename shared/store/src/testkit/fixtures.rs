@@ -185,6 +185,8 @@ pub(crate) fn channel(id: &str) -> Channel {
         name: format!("Channel {id}"),
         secret: format!("secret-{id}"),
         verify_token: None,
+        sending: None,
+        api_base_url: None,
     }
 }
 
