@@ -85,6 +85,11 @@ pub enum DomainError {
     /// The AI agent may not post now.
     #[error("the AI agent does not hold the active session on this open conversation")]
     AiPaused,
+    /// WhatsApp takes no free-text reply more than 24 hours after the contact's last message.
+    #[error(
+        "WhatsApp's 24-hour reply window is closed: the contact has not written in the last 24 hours"
+    )]
+    ReplyWindowClosed,
     /// The settings document is invalid.
     #[error("the settings are invalid")]
     InvalidSettings {
@@ -138,6 +143,7 @@ impl DomainError {
             DomainError::ProfileIncomplete => "profile_incomplete",
             DomainError::ConversationClosed => "conversation_closed",
             DomainError::AiPaused => "ai_paused",
+            DomainError::ReplyWindowClosed => "reply_window_closed",
             DomainError::InvalidSettings { .. } => "invalid_settings",
             DomainError::IdTaken(_) => "id_taken",
             DomainError::LastOwner => "last_owner",

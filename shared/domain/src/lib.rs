@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod commands;
+pub mod delivery;
 pub mod directory;
 pub mod error;
 pub mod ids;
@@ -24,6 +25,7 @@ pub use commands::{
     ClosingNoteInput, Command, Ctx, FlagChange, OnClosed, Outcome, Write, change_flags,
     create_conversation, create_conversation_on, decide, receive_contact_message,
 };
+pub use delivery::{Delivery, DeliveryError, DeliveryStatus};
 pub use error::{DomainError, FieldError};
 pub use ids::{IdGen, IdKind, SequentialIds};
 pub use jobs::{Job, JobKind, JobStarter, JobStatus};

@@ -3,6 +3,7 @@
 //! A conversation is one stored item; its messages and timeline events are
 //! separate records beside it (same partition in DynamoDB).
 
+pub use crate::delivery::{Delivery, DeliveryError, DeliveryStatus};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -194,6 +195,35 @@ pub enum TwilioSender {
     From(String),
     /// `MG…`: form field `MessagingServiceSid`.
     MessagingService(String),
+}
+
+/// The channel a conversation runs on: its id, and its kind where known
+/// (conversations stored before the kind was kept have only the id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelRef {
+    /// The channel's id.
+    pub id: String,
+    /// Its provider kind.
+    pub kind: Option<ChannelKind>,
+}
+
+impl ChannelRef {
+    /// A channel of a known kind.
+    pub fn new(id: impl Into<String>, kind: ChannelKind) -> Self {
+        ChannelRef {
+            id: id.into(),
+            kind: Some(kind),
+        }
+    }
+}
+
+impl From<&Channel> for ChannelRef {
+    fn from(channel: &Channel) -> Self {
+        ChannelRef {
+            id: channel.id.clone(),
+            kind: Some(channel.kind),
+        }
+    }
 }
 
 /// What a directory lookup for an id found.
@@ -411,6 +441,9 @@ pub struct Conversation {
     pub id: String,
     /// The channel it runs on, if any.
     pub channel_id: Option<String>,
+    /// That channel's kind, kept with it (rules such as WhatsApp's reply window depend on it).
+    #[serde(default)]
+    pub channel_kind: Option<ChannelKind>,
     /// The contact.
     pub contact: ContactSnapshot,
     /// unset / open / closed.
@@ -451,6 +484,14 @@ pub struct Conversation {
 }
 
 impl Conversation {
+    /// The channel it runs on, if any.
+    pub fn channel(&self) -> Option<ChannelRef> {
+        self.channel_id.as_ref().map(|id| ChannelRef {
+            id: id.clone(),
+            kind: self.channel_kind,
+        })
+    }
+
     /// Whether an AI session is active.
     pub fn has_active_session(&self) -> bool {
         self.active_session().is_some()
@@ -525,20 +566,6 @@ pub struct Sender {
     pub name: Option<String>,
 }
 
-/// Delivery state of an outgoing message, from the provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    /// Accepted by the provider.
-    Sent,
-    /// Delivered to the device.
-    Delivered,
-    /// Read by the contact.
-    Read,
-    /// Failed.
-    Failed,
-}
-
 /// A message in a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
@@ -555,9 +582,9 @@ pub struct Message {
     /// The provider's message id (inbound deliveries and sent outbound messages).
     #[serde(default)]
     pub channel_message_id: Option<String>,
-    /// The provider's delivery status, for outgoing messages.
+    /// Where it is on its way to the contact: outgoing messages on a channel only.
     #[serde(default)]
-    pub delivery_status: Option<DeliveryStatus>,
+    pub delivery: Option<Delivery>,
 }
 
 /// Kinds of actor on the timeline.

@@ -192,7 +192,7 @@ mod tests {
             body: body.into(),
             created_at: Timestamp::default(),
             channel_message_id: None,
-            delivery_status: None,
+            delivery: None,
         }
     }
 

@@ -3,19 +3,21 @@
 //! screen never offers what the server would refuse.
 
 use crate::access::{Caller, Capability, Role};
+use crate::delivery::reply_window_closed;
 use crate::error::DomainError;
 use crate::model::Conversation;
+use crate::time::Timestamp;
 
 /// Whether `agent_id` holds the conversation's active AI session.
 pub fn holds_active_session(conv: &Conversation, agent_id: &str) -> bool {
     conv.agent.as_ref().is_some_and(|a| a.id == agent_id) && conv.has_active_session()
 }
 
-/// Why `caller` may not post a message on `conv` now, or `None` when they
-/// may: their role, an AI agent without the active session (or on a closed
-/// conversation), a blocked contact. (A member's own profile and the body are
-/// checked by the reply itself.)
-pub fn reply_refusal(conv: &Conversation, caller: &Caller) -> Option<DomainError> {
+/// Why `caller` may not post a message on `conv` at `now`, or `None` when
+/// they may: their role, an AI agent without the active session (or on a
+/// closed conversation), a blocked contact, WhatsApp's closed reply window.
+/// (A member's own profile and the body are checked by the reply itself.)
+pub fn reply_refusal(conv: &Conversation, caller: &Caller, now: Timestamp) -> Option<DomainError> {
     if !caller.role.can(Capability::PostMessage) {
         return Some(DomainError::Forbidden);
     }
@@ -25,6 +27,9 @@ pub fn reply_refusal(conv: &Conversation, caller: &Caller) -> Option<DomainError
     }
     if conv.contact.blocked {
         return Some(DomainError::ContactBlocked);
+    }
+    if reply_window_closed(conv, now) {
+        return Some(DomainError::ReplyWindowClosed);
     }
     None
 }

@@ -10,8 +10,11 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ViewerAbilities {
     /// A reply would be accepted: by role, an AI agent only with the active
-    /// session of an open conversation, never to a blocked contact.
+    /// session of an open conversation, never to a blocked contact, on
+    /// WhatsApp only within 24 hours of the contact's last message.
     pub can_reply: bool,
+    /// Why not, when `can_reply` is false: the code the reply would be refused with.
+    pub reply_blocked_reason: Option<&'static str>,
     /// By role.
     pub can_assign: bool,
     /// Someone else is assigned and the caller may assign.
@@ -61,17 +64,19 @@ pub struct ConversationView {
     pub version: u64,
 }
 
-/// What `caller` may do on `conv` now: the commands' own permission checks.
-pub fn abilities(conv: &Conversation, caller: &Caller) -> ViewerAbilities {
+/// What `caller` may do on `conv` at `now`: the commands' own permission checks.
+pub fn abilities(conv: &Conversation, caller: &Caller, now: Timestamp) -> ViewerAbilities {
+    let reply_refusal = permissions::reply_refusal(conv, caller, now);
     ViewerAbilities {
-        can_reply: permissions::reply_refusal(conv, caller).is_none(),
+        can_reply: reply_refusal.is_none(),
+        reply_blocked_reason: reply_refusal.map(|e| e.code()),
         can_assign: permissions::assign_refusal(caller).is_none(),
         can_takeover: permissions::takeover_refusal(conv, caller).is_none(),
     }
 }
 
-/// Renders `conv` for `caller`.
-pub fn render(conv: &Conversation, caller: &Caller) -> ConversationView {
+/// Renders `conv` for `caller` at `now` (what they may do depends on the time).
+pub fn render(conv: &Conversation, caller: &Caller, now: Timestamp) -> ConversationView {
     ConversationView {
         id: conv.id.clone(),
         channel_id: conv.channel_id.clone(),
@@ -88,7 +93,7 @@ pub fn render(conv: &Conversation, caller: &Caller) -> ConversationView {
         closing: conv.closing.clone(),
         unread: conv.is_unread_for(&caller.id),
         favorite: conv.is_favorite_for(&caller.id),
-        viewer: abilities(conv, caller),
+        viewer: abilities(conv, caller, now),
         created_at: conv.created_at,
         last_activity_at: conv.last_activity_at,
         version: conv.version,

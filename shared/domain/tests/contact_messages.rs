@@ -133,7 +133,10 @@ fn the_first_message_of_a_contact_starts_an_open_conversation() {
         None,
         "acme",
         &ann(),
-        Some("sms-main".into()),
+        Some(inbox_domain::ChannelRef::new(
+            "sms-main",
+            inbox_domain::ChannelKind::Twilio,
+        )),
         "Hello?",
         Some("SM9".into()),
         &mut c,
@@ -154,7 +157,10 @@ fn the_first_message_of_a_contact_starts_an_open_conversation() {
         Some(&existing),
         "acme",
         &ann(),
-        Some("sms-main".into()),
+        Some(inbox_domain::ChannelRef::new(
+            "sms-main",
+            inbox_domain::ChannelKind::Twilio,
+        )),
         "Again",
         None,
         &mut c,

@@ -141,7 +141,7 @@ fn busy_conversation() -> Conversation {
 
 #[test]
 fn a_rendered_conversation_has_exactly_the_contracts_fields() {
-    let v = serde_json::to_value(render(&busy_conversation(), &carol())).expect("json");
+    let v = serde_json::to_value(render(&busy_conversation(), &carol(), now())).expect("json");
     assert_eq!(
         keys(&v),
         set(&[
@@ -187,7 +187,7 @@ fn a_rendered_conversation_has_exactly_the_contracts_fields() {
     );
     assert_eq!(
         v["viewer"],
-        json!({"can_reply": true, "can_assign": true, "can_takeover": true})
+        json!({"can_reply": true, "reply_blocked_reason": null, "can_assign": true, "can_takeover": true})
     );
     assert_eq!(v["unread"], true);
     assert_eq!(v["favorite"], false);
@@ -197,8 +197,8 @@ fn a_rendered_conversation_has_exactly_the_contracts_fields() {
     assert_eq!(v["created_at"], "2026-11-21T09:00:00.000Z");
 
     // The sparse shape: nulls where nothing is set.
-    let v =
-        serde_json::to_value(render(&conversation().channel(None).build(), &bob())).expect("json");
+    let v = serde_json::to_value(render(&conversation().channel(None).build(), &bob(), now()))
+        .expect("json");
     for k in [
         "channel_id",
         "assignee",
@@ -218,7 +218,7 @@ fn a_rendered_conversation_has_exactly_the_contracts_fields() {
 #[test]
 fn viewer_abilities_follow_role_block_and_assignment() {
     let conv = conversation().assigned("bob", "Bob Ray").build();
-    let v = |c: &Conversation, who: &Caller| render(c, who).viewer;
+    let v = |c: &Conversation, who: &Caller| render(c, who, now()).viewer;
     assert!(!v(&conv, &bob()).can_takeover, "already mine");
     assert!(v(&conv, &carol()).can_takeover);
     let viewer = v(&conv, &vic_viewer());

@@ -465,7 +465,7 @@ fn the_viewer_offers_a_reply_exactly_when_the_reply_is_accepted() {
             };
             let accepted = run(conv, &who(&caller), &Settings::default(), cmd).is_ok();
             assert_eq!(
-                render(conv, &caller).viewer.can_reply,
+                render(conv, &caller, now()).viewer.can_reply,
                 accepted,
                 "{} on {:?} (blocked {}, status {:?})",
                 caller.id,
@@ -476,8 +476,8 @@ fn the_viewer_offers_a_reply_exactly_when_the_reply_is_accepted() {
         }
     }
     // An AI agent holding the session may reply; one that does not may not.
-    assert!(render(&with_max, &max_ai()).viewer.can_reply);
-    assert!(!render(&with_max, &eve_ai()).viewer.can_reply);
+    assert!(render(&with_max, &max_ai(), now()).viewer.can_reply);
+    assert!(!render(&with_max, &eve_ai(), now()).viewer.can_reply);
 }
 
 #[test]
@@ -490,7 +490,7 @@ fn the_viewer_offers_a_takeover_exactly_when_the_takeover_is_accepted() {
             let accepted =
                 run(conv, &who(&caller), &Settings::default(), Command::Takeover).is_ok();
             assert_eq!(
-                render(conv, &caller).viewer.can_takeover,
+                render(conv, &caller, now()).viewer.can_takeover,
                 accepted,
                 "{} on {:?}",
                 caller.id,
@@ -498,4 +498,123 @@ fn the_viewer_offers_a_takeover_exactly_when_the_takeover_is_accepted() {
             );
         }
     }
+}
+
+// ---- delivery state and WhatsApp's reply window ---------------------------
+
+fn integration_says(body: &str) -> Command {
+    Command::PostMessage {
+        body: body.into(),
+        on_closed: None,
+        sender: Some(SenderKind::Broadcast),
+    }
+}
+
+#[test]
+fn outgoing_messages_on_a_channel_are_stored_pending() {
+    let conv = conversation().build();
+    for (actor, cmd) in [
+        (who(&bob()), reply("Hi")),
+        (who(&zap()), integration_says("Sale!")),
+    ] {
+        let m = ok(&conv, &actor, cmd).message.expect("message");
+        assert_eq!(
+            m.delivery,
+            Some(Delivery {
+                status: DeliveryStatus::Pending,
+                attempts: 0,
+                error: None,
+                updated_at: now(),
+            })
+        );
+    }
+    let ai = conversation().agent("max", "Max", true).build();
+    let m = ok(&ai, &who(&max_ai()), reply("Hello from AI"))
+        .message
+        .unwrap();
+    assert_eq!(m.delivery.map(|d| d.status), Some(DeliveryStatus::Pending));
+
+    // Without a channel nothing is delivered; the contact's own messages are not outgoing.
+    let web = conversation().channel(None).build();
+    assert_eq!(
+        ok(&web, &who(&bob()), reply("Hi"))
+            .message
+            .unwrap()
+            .delivery,
+        None
+    );
+    let inbound = ok(
+        &conv,
+        &ann_actor(),
+        Command::ContactMessage {
+            body: "Hello".into(),
+            channel_message_id: Some("SM1".into()),
+        },
+    );
+    assert_eq!(inbound.message.unwrap().delivery, None);
+}
+
+#[test]
+fn whatsapp_refuses_a_free_text_reply_24_hours_after_the_contacts_last_message() {
+    let day = 24 * 60 * 60;
+    let wrote = |secs_ago: i64| {
+        conversation()
+            .channel_kind(ChannelKind::Whatsapp)
+            .contact_wrote(at(-secs_ago))
+            .build()
+    };
+    // Exactly 24 hours: still open.
+    assert!(ok(&wrote(day), &who(&bob()), reply("Hi")).message.is_some());
+    let closed = wrote(day + 1);
+    for actor in [who(&bob()), who(&zap())] {
+        let cmd = if actor == who(&zap()) {
+            integration_says("Sale!")
+        } else {
+            reply("Hi")
+        };
+        assert_eq!(err(&closed, &actor, cmd), DomainError::ReplyWindowClosed);
+    }
+    assert_eq!(DomainError::ReplyWindowClosed.code(), "reply_window_closed");
+    assert_eq!(DomainError::ReplyWindowClosed.status(), 422);
+    let viewer = render(&closed, &bob(), now()).viewer;
+    assert!(!viewer.can_reply);
+    assert_eq!(viewer.reply_blocked_reason, Some("reply_window_closed"));
+    // Before the contact ever wrote, WhatsApp takes only templates.
+    let never = conversation().channel_kind(ChannelKind::Whatsapp).build();
+    assert_eq!(
+        err(&never, &who(&bob()), reply("Hi")),
+        DomainError::ReplyWindowClosed
+    );
+    // Other channels have no window.
+    let sms = conversation()
+        .channel_kind(ChannelKind::Twilio)
+        .contact_wrote(at(-10 * day))
+        .build();
+    assert!(ok(&sms, &who(&bob()), reply("Hi")).message.is_some());
+    let viewer = render(&sms, &bob(), now()).viewer;
+    assert_eq!(
+        (viewer.can_reply, viewer.reply_blocked_reason),
+        (true, None)
+    );
+}
+
+#[test]
+fn the_viewer_says_why_a_reply_would_be_refused() {
+    let blocked = conversation().blocked().build();
+    assert_eq!(
+        render(&blocked, &bob(), now()).viewer.reply_blocked_reason,
+        Some("contact_blocked")
+    );
+    assert_eq!(
+        render(&conversation().build(), &vic_viewer(), now())
+            .viewer
+            .reply_blocked_reason,
+        Some("forbidden")
+    );
+    assert_eq!(
+        render(&conversation().build(), &max_ai(), now())
+            .viewer
+            .reply_blocked_reason,
+        Some("ai_paused")
+    );
 }

@@ -269,15 +269,16 @@ fn validate(id: &str, input: ChannelInput) -> Result<Channel, DomainError> {
         Some(token) => Some(token),
     };
     let sending = sending::parse(kind, &input.credentials(), &mut errors);
-    let api_base_url = input.api_base_url.clone().and_then(|url| {
-        match sending::check_url(&url) {
+    let api_base_url = input
+        .api_base_url
+        .clone()
+        .and_then(|url| match sending::check_url(&url) {
             Ok(()) => Some(url.trim_end_matches('/').to_string()),
             Err(why) => {
                 errors.push(FieldError::new("api_base_url", why));
                 None
             }
-        }
-    });
+        });
     if !errors.is_empty() {
         return Err(DomainError::Validation {
             message: format!("the {} channel is invalid", kind_name(kind)),

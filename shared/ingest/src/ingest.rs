@@ -8,9 +8,9 @@ use inbox_channels::{
 };
 use inbox_domain::commands::validate_body;
 use inbox_domain::ids::is_valid_external_id;
-use inbox_domain::model::{Channel, Contact, DeliveryStatus};
+use inbox_domain::model::{Channel, ChannelRef, Contact, DeliveryError, DeliveryStatus};
 use inbox_domain::{Ctx, DisplayName, Email, IdKind, Phone, receive_contact_message};
-use inbox_store::{DedupeKey, DirectoryStore, Store};
+use inbox_store::{DedupeKey, DeliveryReport, DirectoryStore, ReportOutcome, Store};
 
 use crate::convergent::{ConvergentIds, successor_conversation_id};
 use crate::error::IngestError;
@@ -33,6 +33,8 @@ pub struct IngestReport {
     pub duplicates: usize,
     /// Delivery statuses recorded on a stored outgoing message.
     pub statuses_recorded: usize,
+    /// Delivery statuses that would not move the message forward (late, repeated): nothing written.
+    pub statuses_not_moved: usize,
     /// Delivery statuses about no stored outgoing message (acknowledged, dropped).
     pub statuses_unmatched: usize,
     /// Items the inbox does not act on.
@@ -176,15 +178,31 @@ where
             }
             Inbound::Status(update) => {
                 let status = delivery_status(update.status);
-                let recorded = store
-                    .record_delivery_status(
+                let delivery_report = DeliveryReport {
+                    error: update.error.as_ref().map(|code| DeliveryError {
+                        code: code.clone(),
+                        message: format!(
+                            "{} reported the message as not delivered",
+                            kind_name(kind)
+                        ),
+                    }),
+                    provider_message_id: update.provider_message_id.clone(),
+                    status,
+                    at: clock.now(),
+                };
+                let outcome = store
+                    .record_delivery_status(workspace_id, channel_id, &delivery_report)
+                    .await?;
+                if outcome == ReportOutcome::NotMoved {
+                    tracing::info!(
                         workspace_id,
                         channel_id,
-                        &update.provider_message_id,
-                        status,
-                    )
-                    .await?;
-                if recorded {
+                        provider_message_id = %update.provider_message_id,
+                        ?status,
+                        "late or repeated delivery status: not moved back"
+                    );
+                    report.statuses_not_moved += 1;
+                } else if outcome == ReportOutcome::Moved {
                     report.statuses_recorded += 1;
                 } else {
                     tracing::info!(
@@ -382,7 +400,7 @@ async fn store_message<S: Store>(
                 latest,
                 workspace_id,
                 &contact,
-                Some(channel.id.clone()),
+                Some(ChannelRef::from(channel)),
                 body,
                 Some(message.provider_message_id.clone()),
                 &mut ctx,

@@ -46,13 +46,19 @@ pub(crate) fn parse(
         if !required.contains(name) && !one_of.contains(name) {
             errors.push(FieldError::new(
                 *name,
-                format!("is not a field of a {} channel", inbox_channels::kind_name(kind)),
+                format!(
+                    "is not a field of a {} channel",
+                    inbox_channels::kind_name(kind)
+                ),
             ));
         }
     }
     for name in required {
         if given.get(name).is_none() {
-            errors.push(FieldError::new(*name, "is required to send on this channel"));
+            errors.push(FieldError::new(
+                *name,
+                "is required to send on this channel",
+            ));
         }
     }
     if !one_of.is_empty() {
@@ -145,13 +151,14 @@ pub(crate) fn check_url(url: &str) -> Result<(), String> {
 
 /// `AC…` / `MG…` followed by 32 hexadecimal digits.
 fn twilio_sid(v: &str, prefix: &str) -> Result<(), String> {
-    let ok = v.len() == 34
-        && v.starts_with(prefix)
-        && v[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    let ok =
+        v.len() == 34 && v.starts_with(prefix) && v[2..].bytes().all(|b| b.is_ascii_hexdigit());
     if ok {
         Ok(())
     } else {
-        Err(format!("a Twilio {prefix} id is {prefix} and 32 hexadecimal digits"))
+        Err(format!(
+            "a Twilio {prefix} id is {prefix} and 32 hexadecimal digits"
+        ))
     }
 }
 
@@ -222,17 +229,36 @@ mod tests {
 
     #[test]
     fn twilio_takes_exactly_one_sender() {
-        let (s, e) = run(ChannelKind::Twilio, &[("account_sid", SID), ("from", "+15550001111")]);
+        let (s, e) = run(
+            ChannelKind::Twilio,
+            &[("account_sid", SID), ("from", "+15550001111")],
+        );
         assert!(e.is_empty(), "{e:?}");
-        assert!(matches!(s, Some(Sending::Twilio { sender: TwilioSender::From(_), .. })));
+        assert!(matches!(
+            s,
+            Some(Sending::Twilio {
+                sender: TwilioSender::From(_),
+                ..
+            })
+        ));
         let (_, e) = run(
             ChannelKind::Twilio,
-            &[("account_sid", SID), ("from", "+15550001111"), ("messaging_service_sid", "MG0123456789abcdef0123456789abcdef")],
+            &[
+                ("account_sid", SID),
+                ("from", "+15550001111"),
+                (
+                    "messaging_service_sid",
+                    "MG0123456789abcdef0123456789abcdef",
+                ),
+            ],
         );
         assert_eq!(e, ["from"]);
         let (_, e) = run(ChannelKind::Twilio, &[("account_sid", SID)]);
         assert_eq!(e, ["from"]);
-        let (_, e) = run(ChannelKind::Twilio, &[("account_sid", "AC12"), ("from", "5550001111")]);
+        let (_, e) = run(
+            ChannelKind::Twilio,
+            &[("account_sid", "AC12"), ("from", "5550001111")],
+        );
         assert_eq!(e, ["account_sid", "from"]);
         let (_, e) = run(ChannelKind::Twilio, &[("account_sid", "AC12")]);
         assert_eq!(e, ["from", "account_sid"]);
@@ -243,7 +269,10 @@ mod tests {
 
     #[test]
     fn fields_of_another_kind_are_named() {
-        let (s, e) = run(ChannelKind::Telegram, &[("bot_token", "1:abc"), ("access_token", "x")]);
+        let (s, e) = run(
+            ChannelKind::Telegram,
+            &[("bot_token", "1:abc"), ("access_token", "x")],
+        );
         assert_eq!((s, e), (None, vec!["access_token".to_string()]));
         let (_, e) = run(ChannelKind::Whatsapp, &[("access_token", "t")]);
         assert_eq!(e, ["phone_number_id"]);
@@ -255,7 +284,10 @@ mod tests {
         assert!(telegram_bot_token("abc:def").is_err());
         assert!(telegram_bot_token("123:").is_err());
         assert!(token("EAAG abc").is_err());
-        let (_, e) = run(ChannelKind::Whatsapp, &[("phone_number_id", "12a"), ("access_token", "EAAG")]);
+        let (_, e) = run(
+            ChannelKind::Whatsapp,
+            &[("phone_number_id", "12a"), ("access_token", "EAAG")],
+        );
         assert_eq!(e, ["phone_number_id"]);
     }
 

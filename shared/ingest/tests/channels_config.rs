@@ -204,13 +204,19 @@ async fn sending_credentials_are_stored_and_never_shown() {
             access_token: "EAAG-token-1".into()
         })
     );
-    let list = serde_json::to_string(&list_channels(&store, Role::Owner, WS).await.unwrap()).unwrap();
+    let list =
+        serde_json::to_string(&list_channels(&store, Role::Owner, WS).await.unwrap()).unwrap();
     assert!(!list.contains("EAAG-token-1") && !list.contains("106540352242922"));
 
     // Replacing without credentials makes it receive-only again.
-    let view = put(&store, Role::Admin, "wa", json!({"kind": "whatsapp", "name": "WhatsApp", "secret": "s"}))
-        .await
-        .unwrap();
+    let view = put(
+        &store,
+        Role::Admin,
+        "wa",
+        json!({"kind": "whatsapp", "name": "WhatsApp", "secret": "s"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(view["can_send"], false);
 }
 
@@ -218,17 +224,39 @@ async fn sending_credentials_are_stored_and_never_shown() {
 async fn bad_sending_credentials_are_422_by_field_and_write_nothing() {
     let store = SqliteStore::in_memory().unwrap();
     let cases = [
-        (json!({"kind": "twilio", "name": "SMS", "secret": "t", "account_sid": "AC1"}), vec!["from", "account_sid"]),
-        (json!({"kind": "twilio", "name": "SMS", "secret": "t", "account_sid": "AC0123456789abcdef0123456789abcdef", "from": "+15550001111", "bot_token": "1:a"}), vec!["bot_token"]),
-        (json!({"kind": "telegram", "name": "Bot", "secret": "s", "bot_token": "nope"}), vec!["bot_token"]),
-        (json!({"kind": "generic", "name": "Web", "secret": "s", "outbound_url": "http://hooks.example.com/x"}), vec!["outbound_url"]),
-        (json!({"kind": "generic", "name": "Web", "secret": "s", "api_base_url": "ftp://x"}), vec!["api_base_url"]),
+        (
+            json!({"kind": "twilio", "name": "SMS", "secret": "t", "account_sid": "AC1"}),
+            vec!["from", "account_sid"],
+        ),
+        (
+            json!({"kind": "twilio", "name": "SMS", "secret": "t", "account_sid": "AC0123456789abcdef0123456789abcdef", "from": "+15550001111", "bot_token": "1:a"}),
+            vec!["bot_token"],
+        ),
+        (
+            json!({"kind": "telegram", "name": "Bot", "secret": "s", "bot_token": "nope"}),
+            vec!["bot_token"],
+        ),
+        (
+            json!({"kind": "generic", "name": "Web", "secret": "s", "outbound_url": "http://hooks.example.com/x"}),
+            vec!["outbound_url"],
+        ),
+        (
+            json!({"kind": "generic", "name": "Web", "secret": "s", "api_base_url": "ftp://x"}),
+            vec!["api_base_url"],
+        ),
     ];
     for (body, fields) in cases {
-        let err = put(&store, Role::Admin, "c", body.clone()).await.unwrap_err();
+        let err = put(&store, Role::Admin, "c", body.clone())
+            .await
+            .unwrap_err();
         assert_eq!(status_and_code(&err), (422, "validation_failed"), "{body}");
         let errors = err.extra()["errors"].clone();
-        let named: Vec<_> = errors.as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect();
+        let named: Vec<_> = errors
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap().to_string())
+            .collect();
         assert_eq!(named, fields, "{body}");
         assert!(store.get_channel(WS, "c").await.unwrap().is_none());
     }

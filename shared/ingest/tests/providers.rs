@@ -281,12 +281,11 @@ async fn delivery_statuses_are_recorded_on_the_outgoing_message() {
     );
     let msgs = h.messages(&conv.id).await;
     let outgoing = msgs.iter().find(|m| m.id == sent).unwrap();
-    assert_eq!(outgoing.delivery_status, Some(DeliveryStatus::Delivered));
+    let delivery = outgoing.delivery.as_ref().unwrap();
+    assert_eq!(delivery.status, DeliveryStatus::Delivered);
+    assert_eq!(delivery.error, None);
     // The contact's own message is untouched, and no conversation was added.
-    assert!(
-        msgs.iter()
-            .all(|m| m.id == sent || m.delivery_status.is_none())
-    );
+    assert!(msgs.iter().all(|m| m.id == sent || m.delivery.is_none()));
     assert_eq!(h.conversations().await.len(), 1);
 }
 

@@ -64,6 +64,7 @@ fn conversation(rng: &mut StdRng, n: usize) -> Conversation {
         workspace_id: WORKSPACE.into(),
         id: format!("conv_{n:026}"),
         channel_id: pick(rng, &["sms-main", "wa-main", "tg-main"]),
+        channel_kind: None,
         contact: ContactSnapshot {
             id: format!("ct_{}", rng.gen_range(0..50_000)),
             name: Some("Contact".into()),

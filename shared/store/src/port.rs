@@ -14,11 +14,35 @@
 
 use async_trait::async_trait;
 use inbox_domain::model::{
-    AiAgent, Channel, Contact, ContactNote, Conversation, DeliveryStatus, DomainEvent, Member,
-    MemberFlags, Message, Team, TimelineEvent,
+    AiAgent, Channel, Contact, ContactNote, Conversation, DeliveryError, DeliveryStatus,
+    DomainEvent, Member, MemberFlags, Message, Team, TimelineEvent,
 };
 use inbox_domain::{Job, ListQuery, Settings, Timestamp, Write};
 use std::collections::HashMap;
+
+/// A provider's report on a message the inbox sent (a status callback).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// The provider's id of the message.
+    pub provider_message_id: String,
+    /// What the provider says happened.
+    pub status: DeliveryStatus,
+    /// Its error, when it failed.
+    pub error: Option<DeliveryError>,
+    /// When the report arrived.
+    pub at: Timestamp,
+}
+
+/// What a delivery report did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportOutcome {
+    /// The message's delivery moved to the reported status.
+    Moved,
+    /// The message is there but the report does not move it (late, repeated, after `failed`).
+    NotMoved,
+    /// No outgoing message with that provider id on the channel.
+    NoMessage,
+}
 
 /// Storage failures. A conflict is never a 500.
 #[derive(Debug, thiserror::Error)]
@@ -313,20 +337,16 @@ pub trait ConversationStore: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<DueTimer>, StoreError>;
 
-    /// Sets the delivery status of the outgoing message sent on `channel_id` with
-    /// provider id `provider_message_id` (no version bump); `Ok(false)` when no such
-    /// message is stored. The default tracks nothing, for adapters without a
-    /// provider-id index yet: a status report is then acknowledged and dropped.
+    /// Applies a provider's report to the outgoing message sent on
+    /// `channel_id` with the report's provider id, in a conversation currently
+    /// on that channel (no version bump): only a move the domain allows
+    /// (`DeliveryStatus::may_become`), decided and written atomically.
     async fn record_delivery_status(
         &self,
         workspace_id: &str,
         channel_id: &str,
-        provider_message_id: &str,
-        status: DeliveryStatus,
-    ) -> Result<bool, StoreError> {
-        let _ = (workspace_id, channel_id, provider_message_id, status);
-        Ok(false)
-    }
+        report: &DeliveryReport,
+    ) -> Result<ReportOutcome, StoreError>;
 }
 
 /// Workspace settings and the directory.
@@ -556,11 +576,10 @@ impl<T: ConversationStore + ?Sized> ConversationStore for &T {
         &self,
         workspace_id: &str,
         channel_id: &str,
-        provider_message_id: &str,
-        status: DeliveryStatus,
-    ) -> Result<bool, StoreError> {
+        report: &DeliveryReport,
+    ) -> Result<ReportOutcome, StoreError> {
         (**self)
-            .record_delivery_status(workspace_id, channel_id, provider_message_id, status)
+            .record_delivery_status(workspace_id, channel_id, report)
             .await
     }
 }

@@ -138,7 +138,16 @@ impl Rig {
         let contact = self.contact.clone();
         let ws = self.ws.clone();
         self.command(None, &[], now, None, |_, ctx| {
-            create_conversation(&ws, &contact, Some("sms".into()), ctx).unwrap()
+            create_conversation(
+                &ws,
+                &contact,
+                Some(inbox_domain::ChannelRef::new(
+                    "sms",
+                    inbox_domain::ChannelKind::Twilio,
+                )),
+                ctx,
+            )
+            .unwrap()
         })
         .await
     }

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use inbox_domain::model::{Conversation, MemberFlags, Message, TimelineEvent};
 use inbox_domain::{ListQuery, Timestamp};
 use inbox_store::{
-    CommandContext, Commit, ConversationStore, DueTimer, LookupKey, Page, PageRequest, StoreError,
+    CommandContext, Commit, ConversationStore, DeliveryReport, DueTimer, LookupKey, Page,
+    PageRequest, ReportOutcome, StoreError,
 };
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -189,6 +190,17 @@ impl<S: ConversationStore> ConversationStore for Instrumented<S> {
     ) -> Result<Page<DueTimer>, StoreError> {
         bump(&self.counts.due_timers);
         self.inner.due_timers(now, page).await
+    }
+
+    async fn record_delivery_status(
+        &self,
+        workspace_id: &str,
+        channel_id: &str,
+        report: &DeliveryReport,
+    ) -> Result<ReportOutcome, StoreError> {
+        self.inner
+            .record_delivery_status(workspace_id, channel_id, report)
+            .await
     }
 }
 

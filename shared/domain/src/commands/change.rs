@@ -159,6 +159,8 @@ impl<'c, 'a, 'x> Change<'c, 'a, 'x> {
         body: &str,
         channel_message_id: Option<String>,
     ) -> Message {
+        let delivery = crate::delivery::is_delivered(&self.after, sender.kind)
+            .then(|| Delivery::pending(self.ctx.now));
         let msg = Message {
             id: self.ctx.ids.new_id(IdKind::Message),
             conversation_id: self.after.id.clone(),
@@ -166,7 +168,7 @@ impl<'c, 'a, 'x> Change<'c, 'a, 'x> {
             body: body.to_string(),
             created_at: self.ctx.now,
             channel_message_id,
-            delivery_status: None,
+            delivery,
         };
         self.after.last_message_sender = Some(msg.sender.kind);
         self.messages.push(msg.clone());

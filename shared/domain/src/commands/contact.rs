@@ -6,13 +6,18 @@ use super::*;
 pub fn new_conversation(
     workspace_id: &str,
     contact: ContactSnapshot,
-    channel_id: Option<String>,
+    channel: Option<ChannelRef>,
     ctx: &mut Ctx<'_>,
 ) -> Conversation {
+    let (channel_id, channel_kind) = match channel {
+        Some(c) => (Some(c.id), c.kind),
+        None => (None, None),
+    };
     Conversation {
         workspace_id: workspace_id.to_string(),
         id: ctx.ids.new_id(IdKind::Conversation),
         channel_id,
+        channel_kind,
         contact,
         status: Status::Open,
         assignee: None,
@@ -52,19 +57,24 @@ pub fn create_conversation_on(
     channel: Option<Lookup<Channel>>,
     ctx: &mut Ctx<'_>,
 ) -> Result<Outcome, DomainError> {
-    let channel_id = channel.map(existing_channel).transpose()?.map(|c| c.id);
-    create_conversation(workspace_id, contact, channel_id, ctx)
+    let channel = channel.map(existing_channel).transpose()?;
+    create_conversation(
+        workspace_id,
+        contact,
+        channel.as_ref().map(ChannelRef::from),
+        ctx,
+    )
 }
 
-/// A new open conversation for `contact` on `channel_id` (already known to exist).
+/// A new open conversation for `contact` on `channel` (already known to exist).
 pub fn create_conversation(
     workspace_id: &str,
     contact: &Contact,
-    channel_id: Option<String>,
+    channel: Option<ChannelRef>,
     ctx: &mut Ctx<'_>,
 ) -> Result<Outcome, DomainError> {
     require(ctx, Capability::CreateContactsAndConversations)?;
-    let fresh = new_conversation(workspace_id, contact.snapshot(), channel_id, ctx);
+    let fresh = new_conversation(workspace_id, contact.snapshot(), channel, ctx);
     let ch = Change::created(fresh, ctx);
     let w = ch.finish();
     let conversation = w.as_ref().map(|w| w.conversation.clone());
@@ -136,7 +146,7 @@ pub(super) fn contact_message(
         return contact_message_in_new(
             &ws,
             conv.contact.clone(),
-            conv.channel_id.clone(),
+            conv.channel(),
             body,
             channel_message_id,
             ctx,
@@ -153,12 +163,12 @@ pub(super) fn contact_message(
 pub(super) fn contact_message_in_new(
     workspace_id: &str,
     contact: ContactSnapshot,
-    channel_id: Option<String>,
+    channel: Option<ChannelRef>,
     body: &str,
     channel_message_id: Option<String>,
     ctx: &mut Ctx<'_>,
 ) -> Result<Outcome, DomainError> {
-    let fresh = new_conversation(workspace_id, contact, channel_id, ctx);
+    let fresh = new_conversation(workspace_id, contact, channel, ctx);
     let mut ch = Change::created(fresh, ctx);
     let msg = apply_contact_message(&mut ch, body, channel_message_id);
     Ok(one_write(ch, msg))
@@ -170,7 +180,7 @@ pub fn receive_contact_message(
     latest: Option<&Conversation>,
     workspace_id: &str,
     contact: &Contact,
-    channel_id: Option<String>,
+    channel: Option<ChannelRef>,
     body: &str,
     channel_message_id: Option<String>,
     ctx: &mut Ctx<'_>,
@@ -189,7 +199,7 @@ pub fn receive_contact_message(
             contact_message_in_new(
                 workspace_id,
                 contact.snapshot(),
-                channel_id,
+                channel,
                 body,
                 channel_message_id,
                 ctx,
@@ -209,6 +219,7 @@ pub(super) fn transfer_channel(
     single(conv, ctx, |ch| {
         if ch.after.channel_id.as_deref() != Some(channel.id.as_str()) {
             let from = ch.after.channel_id.replace(channel.id.clone());
+            ch.after.channel_kind = Some(channel.kind);
             ch.event(EventKind::ChannelTransferred {
                 from,
                 to: channel.id,

@@ -60,7 +60,7 @@ pub(super) fn human_reply(
     let Some(name) = me.display_name() else {
         return Err(DomainError::ProfileIncomplete);
     };
-    if let Some(refused) = reply_refusal(conv, me) {
+    if let Some(refused) = reply_refusal(conv, me, ctx.now) {
         return Err(refused);
     }
     let sender = Sender {
@@ -110,7 +110,7 @@ pub(super) fn human_reply(
             let fresh = new_conversation(
                 &conv.workspace_id,
                 conv.contact.clone(),
-                conv.channel_id.clone(),
+                conv.channel(),
                 ctx,
             );
             let mut ch = Change::created(fresh, ctx);
@@ -127,7 +127,7 @@ pub(super) fn ai_reply(
     ctx: &mut Ctx<'_>,
 ) -> Result<Outcome, DomainError> {
     let body = validate_body(body)?;
-    if let Some(refused) = reply_refusal(conv, me) {
+    if let Some(refused) = reply_refusal(conv, me, ctx.now) {
         return Err(refused);
     }
     let name = conv.agent.as_ref().map(|a| a.name.clone());
@@ -157,7 +157,7 @@ pub(super) fn integration_message(
     ctx: &mut Ctx<'_>,
 ) -> Result<Outcome, DomainError> {
     let body = validate_body(body)?;
-    if let Some(refused) = reply_refusal(conv, me) {
+    if let Some(refused) = reply_refusal(conv, me, ctx.now) {
         return Err(refused);
     }
     let mut ch = Change::on(conv, ctx);

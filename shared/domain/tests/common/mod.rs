@@ -188,6 +188,7 @@ pub fn conversation() -> ConvBuilder {
         workspace_id: "acme".into(),
         id: "conv_1".into(),
         channel_id: Some("sms-main".into()),
+        channel_kind: None,
         contact: ann().snapshot(),
         status: Status::Open,
         assignee: None,
@@ -289,6 +290,11 @@ impl ConvBuilder {
     /// On another channel (or none).
     pub fn channel(mut self, id: Option<&str>) -> Self {
         self.0.channel_id = id.map(str::to_string);
+        self
+    }
+    /// On a channel of `kind` (kept with the conversation).
+    pub fn channel_kind(mut self, kind: ChannelKind) -> Self {
+        self.0.channel_kind = Some(kind);
         self
     }
     /// The last message came from the contact at `when`.
@@ -553,7 +559,7 @@ pub fn msg(kind: SenderKind, body: &str) -> Message {
         body: body.into(),
         created_at: at(-30),
         channel_message_id: None,
-        delivery_status: None,
+        delivery: None,
     }
 }
 /// A short billing conversation.

@@ -170,7 +170,7 @@ pub(crate) async fn run<S: Store>(app: &App<S>, cx: Request) -> Result<ApiRespon
         Action::ConversationTakeover => ApiResponse::json(
             StatusCode::OK,
             &TakeoverOut {
-                conversation: render(conv, &caller),
+                conversation: render(conv, &caller, app.clock().now()),
                 notice: TAKEOVER_NOTICE,
             },
         )
@@ -178,10 +178,10 @@ pub(crate) async fn run<S: Store>(app: &App<S>, cx: Request) -> Result<ApiRespon
         Action::ConversationMessagePost => {
             let body = MessagePostedOut {
                 message: &done.outcome.message,
-                conversation: render(conv, &caller),
+                conversation: render(conv, &caller, app.clock().now()),
             };
             ApiResponse::json(StatusCode::CREATED, &body).with_etag(conv.version)
         }
-        _ => conversation_response(StatusCode::OK, conv, &caller),
+        _ => conversation_response(StatusCode::OK, conv, &caller, app.clock().now()),
     })
 }

@@ -73,8 +73,10 @@ pub(crate) async fn create<S: Store>(app: &App<S>, cx: Request) -> Result<ApiRes
         .cloned()
         .unwrap_or_else(|| cx.who.token_caller());
     let conv = done.outcome.conversation;
-    Ok(conversation_response(StatusCode::CREATED, &conv, &caller)
-        .with_location(&format!("/conversations/{}", conv.id)))
+    Ok(
+        conversation_response(StatusCode::CREATED, &conv, &caller, app.clock().now())
+            .with_location(&format!("/conversations/{}", conv.id)),
+    )
 }
 
 /// `GET /conversations/{id}`.
@@ -85,6 +87,7 @@ pub(crate) async fn get<S: Store>(app: &App<S>, cx: Request) -> Result<ApiRespon
         StatusCode::OK,
         conversation_of(&ctx)?,
         &caller,
+        app.clock().now(),
     ))
 }
 
@@ -93,6 +96,7 @@ pub(crate) async fn list<S: Store>(app: &App<S>, cx: Request) -> Result<ApiRespo
     let query = ListQuery::parse(cx.query.pairs())?;
     let page = cx.query.page()?;
     let caller = cx.who.token_caller();
+    let now = app.clock().now();
     let found = app
         .store()
         .list_conversations(cx.who.ws(), &query, cx.who.sub(), &page)
@@ -103,7 +107,7 @@ pub(crate) async fn list<S: Store>(app: &App<S>, cx: Request) -> Result<ApiRespo
             items: found
                 .items
                 .iter()
-                .map(|c| render(c, &caller))
+                .map(|c| render(c, &caller, now))
                 .collect::<Vec<_>>(),
             next_cursor: found.next_cursor,
         },
@@ -330,7 +334,12 @@ pub(crate) async fn flags<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResp
     let (conv, caller) = app
         .set_flags(cx.who.ws(), &cx.who.token, cx.id(), &if_match, change)
         .await?;
-    Ok(conversation_response(StatusCode::OK, &conv, &caller))
+    Ok(conversation_response(
+        StatusCode::OK,
+        &conv,
+        &caller,
+        app.clock().now(),
+    ))
 }
 
 #[cfg(test)]
@@ -351,7 +360,7 @@ mod tests {
             body: body.into(),
             created_at: Timestamp::parse("2026-11-21T10:15:30.123Z").unwrap(),
             channel_message_id: None,
-            delivery_status: None,
+            delivery: None,
         }
     }
 

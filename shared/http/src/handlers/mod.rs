@@ -101,13 +101,14 @@ pub(crate) async fn dispatch<S: Store>(app: &App<S>, cx: Request) -> Result<ApiR
     }
 }
 
-/// A conversation rendered for `caller`, with its `ETag`.
+/// A conversation rendered for `caller` at `now`, with its `ETag`.
 pub(crate) fn conversation_response(
     status: StatusCode,
     conv: &Conversation,
     caller: &Caller,
+    now: inbox_domain::Timestamp,
 ) -> ApiResponse {
-    ApiResponse::json(status, &render(conv, caller)).with_etag(conv.version)
+    ApiResponse::json(status, &render(conv, caller, now)).with_etag(conv.version)
 }
 
 /// An opaque cursor for lists paged in memory by id.

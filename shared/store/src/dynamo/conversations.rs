@@ -9,14 +9,12 @@ use super::transaction::*;
 use super::views::*;
 use super::{DynamoStore, QuerySpec};
 use crate::port::{
-    CommandContext, Commit, ConversationStore, DirectoryEntry, DueTimer, LookupKey, Page,
-    PageRequest, StoreError,
+    CommandContext, Commit, ConversationStore, DeliveryReport, DirectoryEntry, DueTimer, LookupKey,
+    Page, PageRequest, ReportOutcome, StoreError,
 };
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::KeysAndAttributes;
-use inbox_domain::model::{
-    Channel, Conversation, DeliveryStatus, MemberFlags, Message, Team, TimelineEvent,
-};
+use inbox_domain::model::{Channel, Conversation, MemberFlags, Message, Team, TimelineEvent};
 use inbox_domain::{ListQuery, Settings, Timestamp};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -306,15 +304,14 @@ impl ConversationStore for DynamoStore {
         &self,
         workspace_id: &str,
         channel_id: &str,
-        provider_message_id: &str,
-        status: DeliveryStatus,
-    ) -> Result<bool, StoreError> {
+        report: &DeliveryReport,
+    ) -> Result<ReportOutcome, StoreError> {
         let pointer_key = items::key(
-            keys::channel_message_pk(workspace_id, channel_id, provider_message_id),
+            keys::channel_message_pk(workspace_id, channel_id, &report.provider_message_id),
             keys::CHANNEL_MESSAGE_SK,
         );
         let Some(item) = self.get_item(pointer_key).await? else {
-            return Ok(false);
+            return Ok(ReportOutcome::NoMessage);
         };
         let pointer: ChannelMessageRecord = from_item(item)?;
         let pk = keys::conversation_pk(workspace_id, &pointer.conversation_id);
@@ -337,26 +334,49 @@ impl ConversationStore for DynamoStore {
             .and_then(|c| get_s(c, "channel_id"))
             .is_some_and(|c| c == channel_id);
         if !on_channel {
-            return Ok(false);
+            return Ok(ReportOutcome::NoMessage);
         }
-        let value = serde_dynamo::to_attribute_value(status)
-            .map_err(|e| corrupt("serializing a delivery status", e))?;
-        let updated = self
+        // One conditional write, no read: the domain's `may_follow` lists the
+        // statuses the report moves, and the attempts already counted stay.
+        let predecessors = report.status.may_follow();
+        if predecessors.is_empty() {
+            return Ok(ReportOutcome::NotMoved);
+        }
+        let error = if report.status == inbox_domain::DeliveryStatus::Failed {
+            report.error.clone()
+        } else {
+            None
+        };
+        let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(items::key(pk, &pointer.message_sk)))
-            .update_expression("SET #status = :status")
-            // Never creates a stray item from a pointer whose message is gone.
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#status", "delivery_status")
+            .update_expression(
+                "SET #delivery.#status = :status, #delivery.#error = :error, #delivery.#at = :at",
+            )
             .expression_attribute_names("#pk", PK)
-            .expression_attribute_values(":status", value)
-            .send()
-            .await;
-        match updated {
-            Ok(_) => Ok(true),
-            Err(e) if error::is_condition_failure(&e) => Ok(false),
+            .expression_attribute_names("#delivery", "delivery")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#error", "error")
+            .expression_attribute_names("#at", "updated_at")
+            .expression_attribute_values(":status", attribute(&report.status)?)
+            .expression_attribute_values(":error", attribute(&error)?)
+            .expression_attribute_values(":at", attribute(&report.at)?);
+        let mut allowed = Vec::new();
+        for (i, before) in predecessors.iter().enumerate() {
+            let name = format!(":before{i}");
+            update = update.expression_attribute_values(&name, attribute(before)?);
+            allowed.push(name);
+        }
+        // Never creates a stray item from a pointer whose message is gone.
+        let condition = format!(
+            "attribute_exists(#pk) AND #delivery.#status IN ({})",
+            allowed.join(", ")
+        );
+        match update.condition_expression(condition).send().await {
+            Ok(_) => Ok(ReportOutcome::Moved),
+            Err(e) if error::is_condition_failure(&e) => Ok(ReportOutcome::NotMoved),
             Err(e) => Err(error::unavailable(e)),
         }
     }
@@ -428,4 +448,11 @@ impl ConversationStore for DynamoStore {
             next_cursor: None,
         })
     }
+}
+
+/// `value` as a DynamoDB attribute, the way `serde_dynamo` writes it in items.
+fn attribute<T: serde::Serialize>(
+    value: &T,
+) -> Result<aws_sdk_dynamodb::types::AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(value).map_err(|e| corrupt("serializing an attribute", e))
 }

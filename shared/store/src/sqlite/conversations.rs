@@ -2,13 +2,13 @@
 
 use super::{SqliteStore, cursor, db, from_doc, limit_plus_one, to_doc, to_i64, to_u64};
 use crate::port::{
-    CommandContext, Commit, ConversationStore, DueTimer, LookupKey, Outbox, Page, PageRequest,
-    StoreError,
+    CommandContext, Commit, ConversationStore, DeliveryReport, DueTimer, LookupKey, Outbox, Page,
+    PageRequest, ReportOutcome, StoreError,
 };
 use async_trait::async_trait;
 use inbox_domain::model::{
-    Conversation, DeliveryStatus, DomainEvent, MemberFlags, Message, ResponderKind, SenderKind,
-    Status, TimelineEvent,
+    Conversation, Delivery, DomainEvent, MemberFlags, Message, ResponderKind, SenderKind, Status,
+    TimelineEvent,
 };
 use inbox_domain::{ListQuery, Timestamp, View};
 use rusqlite::types::Value as Sql;
@@ -628,13 +628,12 @@ impl ConversationStore for SqliteStore {
         &self,
         workspace_id: &str,
         channel_id: &str,
-        provider_message_id: &str,
-        status: DeliveryStatus,
-    ) -> Result<bool, StoreError> {
-        let (ws, channel, provider_id) = (
+        report: &DeliveryReport,
+    ) -> Result<ReportOutcome, StoreError> {
+        let (ws, channel, report) = (
             workspace_id.to_string(),
             channel_id.to_string(),
-            provider_message_id.to_string(),
+            report.clone(),
         );
         self.run(move |conn| {
             let tx = write_tx(conn)?;
@@ -649,13 +648,13 @@ impl ConversationStore for SqliteStore {
                     )
                     .map_err(db)?;
                 let rows = stmt
-                    .query_map(params![ws, provider_id, channel], |row| {
+                    .query_map(params![ws, report.provider_message_id, channel], |row| {
                         Ok((row.get(0)?, row.get(1)?))
                     })
                     .map_err(db)?;
                 rows.collect::<Result<_, _>>().map_err(db)?
             };
-            let mut recorded = false;
+            let mut outcome = ReportOutcome::NoMessage;
             for (rowid, doc) in found {
                 let mut message: Message = from_doc(&doc)?;
                 // Only what the inbox sent has a delivery status; a contact's message with
@@ -663,16 +662,27 @@ impl ConversationStore for SqliteStore {
                 if message.sender.kind == SenderKind::Contact {
                     continue;
                 }
-                message.delivery_status = Some(status);
+                let before = message
+                    .delivery
+                    .clone()
+                    .unwrap_or_else(|| Delivery::pending(message.created_at));
+                let Some(after) = before.reported(report.status, report.error.clone(), report.at)
+                else {
+                    if outcome == ReportOutcome::NoMessage {
+                        outcome = ReportOutcome::NotMoved;
+                    }
+                    continue;
+                };
+                message.delivery = Some(after);
                 tx.execute(
                     "UPDATE messages SET doc = ?1 WHERE rowid = ?2",
                     params![to_doc(&message)?, rowid],
                 )
                 .map_err(db)?;
-                recorded = true;
+                outcome = ReportOutcome::Moved;
             }
             tx.commit().map_err(db)?;
-            Ok(recorded)
+            Ok(outcome)
         })
         .await
     }

@@ -204,7 +204,10 @@ pub async fn check_duplicates<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) 
             latest,
             &ws.id,
             &ws.contact,
-            Some(channel.to_string()),
+            Some(inbox_domain::ChannelRef::new(
+                channel,
+                inbox_domain::ChannelKind::Generic,
+            )),
             body,
             None,
             &mut ctx,

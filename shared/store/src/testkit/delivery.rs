@@ -2,8 +2,8 @@
 
 use super::SuiteConfig;
 use super::fixtures::{T0, Ws, agent_actor, channel, collect, commit_of, load};
-use crate::port::Store;
-use inbox_domain::model::{Conversation, DeliveryStatus, Lookup, Message};
+use crate::port::{DeliveryReport, ReportOutcome, Store};
+use inbox_domain::model::{Conversation, DeliveryError, DeliveryStatus, Lookup, Message};
 use inbox_domain::{Actor, Command, Outcome, Timestamp};
 
 fn secs(n: i64) -> Timestamp {
@@ -49,7 +49,8 @@ async fn status_of<S: Store + ?Sized>(
         .into_iter()
         .find(|m| m.id == id)
         .unwrap_or_else(|| panic!("message {id} is missing from {conv}"))
-        .delivery_status
+        .delivery
+        .map(|d| d.status)
 }
 
 async fn record<S: Store + ?Sized>(
@@ -59,8 +60,27 @@ async fn record<S: Store + ?Sized>(
     provider_id: &str,
     status: DeliveryStatus,
 ) -> bool {
+    report(store, ws, channel, provider_id, status).await == ReportOutcome::Moved
+}
+
+async fn report<S: Store + ?Sized>(
+    store: &S,
+    ws: &str,
+    channel: &str,
+    provider_id: &str,
+    status: DeliveryStatus,
+) -> ReportOutcome {
+    let report = DeliveryReport {
+        provider_message_id: provider_id.to_string(),
+        status,
+        error: (status == DeliveryStatus::Failed).then(|| DeliveryError {
+            code: "30006".into(),
+            message: "Landline or unreachable carrier".into(),
+        }),
+        at: secs(9),
+    };
     store
-        .record_delivery_status(ws, channel, provider_id, status)
+        .record_delivery_status(ws, channel, &report)
         .await
         .unwrap_or_else(|e| panic!("record_delivery_status({ws}, {channel}, {provider_id}): {e}"))
 }
@@ -89,11 +109,13 @@ fn reply(ws: &Ws, conv: &Conversation, body: &str, at: Timestamp) -> Outcome {
     )
 }
 
-/// `record_delivery_status` sets the status of the outgoing message sent with
+/// `record_delivery_status` moves the status of the outgoing message sent with
 /// that provider id, in a conversation currently on that channel, without a
-/// version bump; the latest report wins. Nothing matches (`false`, nothing
-/// written) for an unknown id, another channel, another workspace, a contact's
-/// message with that id, or a conversation moved to another channel since.
+/// version bump, forward only: a late or repeated report is `NotMoved` and
+/// writes nothing; `failed` keeps the provider's error and nothing follows
+/// it. Nothing matches (`NoMessage`, nothing written) for an unknown id,
+/// another channel, another workspace, a contact's message with that id, or
+/// a conversation moved to another channel since.
 pub async fn check_delivery_status<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) {
     let ws = Ws::new(store, "status").await;
     let other = Ws::new(store, "status").await;
@@ -117,7 +139,11 @@ pub async fn check_delivery_status<S: Store + ?Sized>(store: &S, _cfg: &SuiteCon
         secs(2),
     );
     let (conv, received) = commit_with_provider_id(store, &ws, inbound, "in-1").await;
-    assert_eq!(status_of(store, w, &id, &sent).await, None);
+    assert_eq!(
+        status_of(store, w, &id, &sent).await,
+        Some(DeliveryStatus::Pending),
+        "a reply on a channel is stored pending"
+    );
 
     assert!(
         record(store, w, "sms-main", "pm-1", DeliveryStatus::Delivered).await,
@@ -131,7 +157,22 @@ pub async fn check_delivery_status<S: Store + ?Sized>(store: &S, _cfg: &SuiteCon
     assert_eq!(
         status_of(store, w, &id, &sent).await,
         Some(DeliveryStatus::Read),
-        "the latest report wins"
+        "a later status moves it on"
+    );
+    for late in [
+        DeliveryStatus::Delivered,
+        DeliveryStatus::Sent,
+        DeliveryStatus::Read,
+    ] {
+        assert_eq!(
+            report(store, w, "sms-main", "pm-1", late).await,
+            ReportOutcome::NotMoved,
+            "a late or repeated {late:?} never moves it back"
+        );
+    }
+    assert_eq!(
+        status_of(store, w, &id, &sent).await,
+        Some(DeliveryStatus::Read)
     );
     assert_eq!(
         load(store, w, &id).await,
@@ -157,8 +198,8 @@ pub async fn check_delivery_status<S: Store + ?Sized>(store: &S, _cfg: &SuiteCon
         (w, "sms-main", "in-1", "a contact's message"),
     ];
     for (ws_id, channel_id, provider_id, what) in misses {
-        assert!(
-            !record(
+        assert_eq!(
+            report(
                 store,
                 ws_id,
                 channel_id,
@@ -166,6 +207,7 @@ pub async fn check_delivery_status<S: Store + ?Sized>(store: &S, _cfg: &SuiteCon
                 DeliveryStatus::Failed
             )
             .await,
+            ReportOutcome::NoMessage,
             "{what}: no outgoing message matches"
         );
     }
@@ -174,7 +216,7 @@ pub async fn check_delivery_status<S: Store + ?Sized>(store: &S, _cfg: &SuiteCon
         stored
             .iter()
             .find(|x| x.id == m)
-            .and_then(|x| x.delivery_status)
+            .and_then(|x| x.delivery.as_ref().map(|d| d.status))
     };
     assert_eq!(status(&sent), Some(DeliveryStatus::Read));
     assert_eq!(status(&received), None, "a contact's message has no status");
@@ -184,8 +226,9 @@ pub async fn check_delivery_status<S: Store + ?Sized>(store: &S, _cfg: &SuiteCon
     let moved = transfer(&ws, &conv, "wa-main", secs(3));
     store.commit(commit_of(&moved)).await.expect("transfer");
     let conv = load(store, w, &id).await;
-    assert!(
-        !record(store, w, "sms-main", "pm-1", DeliveryStatus::Failed).await,
+    assert_eq!(
+        report(store, w, "sms-main", "pm-1", DeliveryStatus::Failed).await,
+        ReportOutcome::NoMessage,
         "a conversation moved off the channel takes none of its statuses"
     );
     assert_eq!(
@@ -202,9 +245,23 @@ pub async fn check_delivery_status<S: Store + ?Sized>(store: &S, _cfg: &SuiteCon
     let back = transfer(&ws, &conv, "sms-main", secs(5));
     store.commit(commit_of(&back)).await.expect("transfer back");
     assert!(record(store, w, "sms-main", "pm-1", DeliveryStatus::Failed).await);
+    let failed = messages_of(store, w, &id)
+        .await
+        .into_iter()
+        .find(|m| m.id == sent)
+        .and_then(|m| m.delivery)
+        .expect("the sent message has a delivery");
+    assert_eq!(failed.status, DeliveryStatus::Failed);
     assert_eq!(
-        status_of(store, w, &id, &sent).await,
-        Some(DeliveryStatus::Failed)
+        failed.error.map(|e| e.code).as_deref(),
+        Some("30006"),
+        "failed keeps the provider's code"
+    );
+    assert_eq!(failed.updated_at, secs(9));
+    assert_eq!(
+        report(store, w, "sms-main", "pm-1", DeliveryStatus::Read).await,
+        ReportOutcome::NotMoved,
+        "nothing follows failed"
     );
 
     // The same provider id in another workspace is that workspace's message only.

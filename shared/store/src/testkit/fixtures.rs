@@ -2,7 +2,9 @@
 
 use crate::port::{Commit, Page, PageRequest, Store, StoreError};
 use inbox_domain::ids::{IdGen, IdKind};
-use inbox_domain::model::{AiAgent, Channel, ChannelKind, Contact, Conversation, Member, Team};
+use inbox_domain::model::{
+    AiAgent, Channel, ChannelKind, ChannelRef, Contact, Conversation, Member, Team,
+};
 use inbox_domain::{
     Actor, Caller, Command, Ctx, ExtractiveNotes, Outcome, Role, Settings, Timestamp, decide,
 };
@@ -157,7 +159,8 @@ impl Ws {
             ids: &mut ids,
             notes: &ExtractiveNotes,
         };
-        inbox_domain::create_conversation(&self.id, contact, channel.map(str::to_string), &mut ctx)
+        let channel = channel.map(|id| ChannelRef::new(id, ChannelKind::Generic));
+        inbox_domain::create_conversation(&self.id, contact, channel, &mut ctx)
             .expect("create_conversation")
     }
 

@@ -82,6 +82,7 @@ fn random_conversation(rng: &mut StdRng, ws: &str, id: String, base: Timestamp) 
         workspace_id: ws.to_string(),
         id,
         channel_id,
+        channel_kind: None,
         contact: ContactSnapshot {
             id: format!("ct_{ws}_{contact_no}"),
             name: Some(format!("Contact {contact_no}")),
