@@ -1,0 +1,78 @@
+//! Loopback stand-ins for the services the inbox sends through: the Twilio
+//! Messages API, the WhatsApp Cloud API, the Telegram Bot API, and webhook
+//! receivers (a generic channel's `outbound_url`). Each speaks its
+//! provider's wire format, answers as the provider does (ids, error bodies,
+//! `429` with a retry-after), records every request it got, can be told to
+//! fail, and can send the provider's signed status callbacks back.
+//!
+//! Control routes, under `/_fake`:
+//! - `GET /_fake/requests[?provider=twilio|whatsapp|telegram|receiver]`: what arrived, oldest first.
+//! - `POST /_fake/fail` `{"provider", "status", "times"?, "retry_after"?, "code"?, "message"?}`:
+//!   the next `times` sends (all, without `times`) answer `status` with the
+//!   provider's error body.
+//! - `POST /_fake/reset`: forget requests and failures.
+//! - `POST /_fake/callbacks/twilio` `{"sid", "status", "error_code"?}`: a
+//!   `MessageStatus` callback to the message's `StatusCallback`, signed with
+//!   the auth token it was sent with.
+//! - `POST /_fake/callbacks/whatsapp` `{"id", "status", "url", "app_secret", "error_code"?}`:
+//!   a `statuses[]` webhook, signed with the app secret.
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+#![warn(missing_docs)]
+
+mod callbacks;
+mod providers;
+mod state;
+
+use axum::Router;
+use axum::routing::{get, post};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+pub use state::{Failure, Provider, Recorded, State};
+
+/// Shared between the routes.
+pub type Shared = Arc<State>;
+
+/// Every route: the providers' send APIs and the control routes.
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .route(
+            "/2010-04-01/Accounts/{account_sid}/Messages.json",
+            post(providers::twilio_send),
+        )
+        .route(
+            "/{version}/{phone_number_id}/messages",
+            post(providers::whatsapp_send),
+        )
+        .route("/{bot}/sendMessage", post(providers::telegram_send))
+        .route("/receiver/{*path}", post(providers::receive))
+        .route("/_fake/requests", get(state::list_requests))
+        .route("/_fake/fail", post(state::set_failure))
+        .route("/_fake/reset", post(state::reset))
+        .route("/_fake/callbacks/twilio", post(callbacks::twilio))
+        .route("/_fake/callbacks/whatsapp", post(callbacks::whatsapp))
+        .with_state(state)
+}
+
+/// Serves on `listener` until the process ends.
+pub async fn serve(listener: TcpListener) -> std::io::Result<()> {
+    axum::serve(listener, router(Arc::new(State::default()))).await
+}
+
+/// Starts the fakes on a free loopback port in this process (for tests);
+/// returns their base URL.
+pub async fn start() -> std::io::Result<String> {
+    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(e) = serve(listener).await {
+            tracing::error!(error = %e, "fake providers stopped");
+        }
+    });
+    Ok(format!("http://{addr}"))
+}

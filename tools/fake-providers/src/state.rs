@@ -1,0 +1,170 @@
+//! What the fakes remember: every request, the failures they were told to
+//! give, and the ids they handed out.
+
+use crate::Shared;
+use axum::Json;
+use axum::extract::{Query, State as Extract};
+use http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Which fake a request went to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    /// The Twilio Messages API.
+    Twilio,
+    /// The WhatsApp Cloud API.
+    Whatsapp,
+    /// The Telegram Bot API.
+    Telegram,
+    /// A webhook receiver (a generic channel's `outbound_url`).
+    Receiver,
+}
+
+/// One request as it arrived.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Recorded {
+    /// Which fake took it.
+    pub provider: Provider,
+    /// The path, as sent.
+    pub path: String,
+    /// Every header, names in lower case.
+    pub headers: BTreeMap<String, String>,
+    /// The raw body, as text.
+    pub body: String,
+    /// The HTTP status the fake answered.
+    pub status: u16,
+    /// The id the fake gave the message, when it accepted it.
+    pub provider_id: Option<String>,
+}
+
+/// A failure the next sends to one provider answer with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Failure {
+    /// Which fake fails.
+    pub provider: Provider,
+    /// The HTTP status to answer.
+    pub status: u16,
+    /// How many sends fail; `None`: every one until reset.
+    #[serde(default)]
+    pub times: Option<u32>,
+    /// Seconds to wait, said the provider's way (Telegram's
+    /// `parameters.retry_after`, a `Retry-After` header elsewhere).
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+    /// The provider's error code (a default per status otherwise).
+    #[serde(default)]
+    pub code: Option<String>,
+    /// The provider's error message (a default per status otherwise).
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// Everything the fakes remember.
+#[derive(Debug, Default)]
+pub struct State {
+    requests: Mutex<Vec<Recorded>>,
+    failures: Mutex<HashMap<Provider, Failure>>,
+    next_id: AtomicU64,
+}
+
+impl State {
+    /// Keeps a request.
+    pub fn record(&self, request: Recorded) {
+        if let Ok(mut all) = self.requests.lock() {
+            all.push(request);
+        }
+    }
+
+    /// Every request so far, oldest first.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// The accepted send that was given `provider_id`.
+    pub fn sent_with_id(&self, provider_id: &str) -> Option<Recorded> {
+        self.requests()
+            .into_iter()
+            .find(|r| r.provider_id.as_deref() == Some(provider_id))
+    }
+
+    /// The failure this send of `provider` answers with, if any (counting it).
+    pub fn take_failure(&self, provider: Provider) -> Option<Failure> {
+        let mut failures = self.failures.lock().ok()?;
+        let failure = failures.get_mut(&provider)?;
+        let given = failure.clone();
+        match &mut failure.times {
+            Some(0) | Some(1) => {
+                failures.remove(&provider);
+            }
+            Some(n) => *n -= 1,
+            None => {}
+        }
+        Some(given)
+    }
+
+    /// A fresh number for ids.
+    pub fn next(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+/// The headers of a request, as recorded.
+pub(crate) fn header_map(headers: &HeaderMap) -> BTreeMap<String, String> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Filter {
+    provider: Option<Provider>,
+}
+
+/// `GET /_fake/requests`.
+pub(crate) async fn list_requests(
+    Extract(state): Extract<Shared>,
+    Query(filter): Query<Filter>,
+) -> Json<Vec<Recorded>> {
+    Json(
+        state
+            .requests()
+            .into_iter()
+            .filter(|r| filter.provider.is_none_or(|p| p == r.provider))
+            .collect(),
+    )
+}
+
+/// `POST /_fake/fail`.
+pub(crate) async fn set_failure(
+    Extract(state): Extract<Shared>,
+    Json(failure): Json<Failure>,
+) -> StatusCode {
+    if failure.times == Some(0) {
+        return StatusCode::NO_CONTENT;
+    }
+    if let Ok(mut failures) = state.failures.lock() {
+        failures.insert(failure.provider, failure);
+    }
+    StatusCode::NO_CONTENT
+}
+
+/// `POST /_fake/reset`.
+pub(crate) async fn reset(Extract(state): Extract<Shared>) -> StatusCode {
+    if let Ok(mut r) = state.requests.lock() {
+        r.clear();
+    }
+    if let Ok(mut f) = state.failures.lock() {
+        f.clear();
+    }
+    StatusCode::NO_CONTENT
+}

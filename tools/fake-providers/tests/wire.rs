@@ -1,0 +1,334 @@
+//! The fakes answer each provider's send request as the provider does, fail
+//! on demand, and sign status callbacks so the inbox's own verification
+//! accepts them.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use inbox_channels::verify::{verify_twilio, verify_whatsapp};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+
+const SID: &str = "AC0123456789abcdef0123456789abcdef";
+
+fn client() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+async fn twilio(base: &str, auth: (&str, &str), form: &[(&str, &str)]) -> (u16, Value) {
+    let resp = client()
+        .post(format!("{base}/2010-04-01/Accounts/{SID}/Messages.json"))
+        .basic_auth(auth.0, Some(auth.1))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap())
+}
+
+async fn fail(base: &str, failure: Value) {
+    let r = client()
+        .post(format!("{base}/_fake/fail"))
+        .json(&failure)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+}
+
+async fn requests(base: &str, provider: &str) -> Vec<Value> {
+    client()
+        .get(format!("{base}/_fake/requests?provider={provider}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn twilio_takes_a_basic_auth_form_and_answers_a_message_resource() {
+    let base = fake_providers::start().await.unwrap();
+    let form = [
+        ("To", "+15550002222"),
+        ("From", "+15550001111"),
+        ("Body", "Hi"),
+        ("StatusCallback", "http://127.0.0.1:1/cb"),
+    ];
+    let (status, body) = twilio(&base, (SID, "token"), &form).await;
+    assert_eq!(status, 201);
+    let sid = body["sid"].as_str().unwrap();
+    assert!(sid.starts_with("SM") && sid.len() == 34, "{sid}");
+    assert_eq!(
+        (body["status"].as_str(), body["to"].as_str()),
+        (Some("queued"), Some("+15550002222"))
+    );
+    let seen = requests(&base, "twilio").await;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(
+        seen[0]["headers"]["content-type"],
+        "application/x-www-form-urlencoded"
+    );
+    assert_eq!(seen[0]["provider_id"], sid);
+
+    let (status, body) = twilio(&base, ("ACother", "token"), &form).await;
+    assert_eq!((status, body["code"].as_u64()), (401, Some(20003)));
+    let (status, body) = twilio(
+        &base,
+        (SID, "token"),
+        &[("From", "+15550001111"), ("Body", "Hi")],
+    )
+    .await;
+    assert_eq!((status, body["code"].as_u64()), (400, Some(21604)));
+    assert_eq!(
+        body["more_info"],
+        "https://www.twilio.com/docs/errors/21604"
+    );
+}
+
+#[tokio::test]
+async fn failures_come_n_times_or_for_good_in_the_providers_shape() {
+    let base = fake_providers::start().await.unwrap();
+    let form = [
+        ("To", "+15550002222"),
+        ("MessagingServiceSid", "MG0123456789abcdef0123456789abcdef"),
+        ("Body", "Hi"),
+    ];
+    fail(
+        &base,
+        json!({"provider": "twilio", "status": 503, "times": 3}),
+    )
+    .await;
+    for _ in 0..3 {
+        let (status, body) = twilio(&base, (SID, "t"), &form).await;
+        assert_eq!((status, body["code"].as_u64()), (503, Some(20500)));
+    }
+    assert_eq!(twilio(&base, (SID, "t"), &form).await.0, 201);
+
+    fail(&base, json!({"provider": "twilio", "status": 400, "code": "21610", "message": "Attempt to send to unsubscribed recipient"})).await;
+    for _ in 0..2 {
+        let (status, body) = twilio(&base, (SID, "t"), &form).await;
+        assert_eq!((status, body["code"].as_u64()), (400, Some(21610)));
+        assert_eq!(body["message"], "Attempt to send to unsubscribed recipient");
+    }
+    client()
+        .post(format!("{base}/_fake/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twilio(&base, (SID, "t"), &form).await.0, 201);
+    assert_eq!(
+        requests(&base, "twilio").await.len(),
+        1,
+        "reset forgets what came before"
+    );
+
+    // A 429 says when to come back: a header for Twilio, the body for Telegram.
+    fail(
+        &base,
+        json!({"provider": "twilio", "status": 429, "times": 1, "retry_after": 7}),
+    )
+    .await;
+    let resp = client()
+        .post(format!("{base}/2010-04-01/Accounts/{SID}/Messages.json"))
+        .basic_auth(SID, Some("t"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["retry-after"], "7");
+}
+
+#[tokio::test]
+async fn whatsapp_takes_a_bearer_json_text_and_answers_a_wamid() {
+    let base = fake_providers::start().await.unwrap();
+    let url = format!("{base}/v21.0/106540352242922/messages");
+    let msg = json!({"messaging_product": "whatsapp", "recipient_type": "individual",
+                     "to": "447700900123", "type": "text", "text": {"body": "Hello"}});
+    let resp = client()
+        .post(&url)
+        .bearer_auth("EAAG")
+        .json(&msg)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["messages"][0]["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("wamid.")
+    );
+    assert_eq!(body["contacts"][0]["wa_id"], "447700900123");
+
+    let resp = client().post(&url).json(&msg).send().await.unwrap();
+    assert_eq!(resp.status(), 401);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], 190);
+    let resp = client()
+        .post(&url)
+        .bearer_auth("EAAG")
+        .json(&json!({"to": "1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+
+    fail(
+        &base,
+        json!({"provider": "whatsapp", "status": 400, "times": 1}),
+    )
+    .await;
+    let resp = client()
+        .post(&url)
+        .bearer_auth("EAAG")
+        .json(&msg)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], 131026);
+}
+
+#[tokio::test]
+async fn telegram_answers_ok_and_says_retry_after_in_the_body() {
+    let base = fake_providers::start().await.unwrap();
+    let url = format!("{base}/bot123456:AAH-secret/sendMessage");
+    let msg = json!({"chat_id": 987654321, "text": "Hello"});
+    let body: Value = client()
+        .post(&url)
+        .json(&msg)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["ok"], true);
+    assert_eq!(body["result"]["chat"]["id"], 987654321);
+    assert!(body["result"]["message_id"].as_u64().is_some());
+
+    fail(
+        &base,
+        json!({"provider": "telegram", "status": 429, "times": 1, "retry_after": 3}),
+    )
+    .await;
+    let resp = client().post(&url).json(&msg).send().await.unwrap();
+    assert_eq!(resp.status(), 429);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"ok": false, "error_code": 429,
+                            "description": "Too Many Requests: retry after 3",
+                            "parameters": {"retry_after": 3}})
+    );
+    let resp = client()
+        .post(format!("{base}/botnope/sendMessage"))
+        .json(&msg)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+}
+
+/// A receiver that keeps what it is sent.
+async fn webhook_receiver() -> (String, Arc<Mutex<Vec<(HeaderMap, Bytes)>>>) {
+    let got: Arc<Mutex<Vec<(HeaderMap, Bytes)>>> = Arc::default();
+    let app = Router::new()
+        .route(
+            "/{*path}",
+            post(
+                |State(got): State<Arc<Mutex<Vec<(HeaderMap, Bytes)>>>>,
+                 headers: HeaderMap,
+                 body: Bytes| async move {
+                    got.lock().unwrap().push((headers, body));
+                    "ok"
+                },
+            ),
+        )
+        .with_state(got.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), got)
+}
+
+#[tokio::test]
+async fn status_callbacks_are_signed_as_the_providers_sign_them() {
+    let base = fake_providers::start().await.unwrap();
+    let (hook, got) = webhook_receiver().await;
+    let callback = format!("{hook}/webhooks/twilio/acme/sms");
+    let (_, sent) = twilio(
+        &base,
+        (SID, "auth-token"),
+        &[
+            ("To", "+15550002222"),
+            ("From", "+15550001111"),
+            ("Body", "Hi"),
+            ("StatusCallback", &callback),
+        ],
+    )
+    .await;
+    let r: Value = client()
+        .post(format!("{base}/_fake/callbacks/twilio"))
+        .json(&json!({"sid": sent["sid"], "status": "delivered"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["status"], 200);
+    let (headers, body) = got.lock().unwrap().remove(0);
+    verify_twilio("auth-token", &callback, &headers, &body)
+        .expect("the inbox accepts Twilio's signature");
+    let form: std::collections::HashMap<String, String> =
+        serde_urlencoded::from_bytes(&body).unwrap();
+    assert_eq!(form["MessageStatus"], "delivered");
+    assert_eq!(form["MessageSid"], sent["sid"].as_str().unwrap());
+    assert!(verify_twilio("other-token", &callback, &headers, &body).is_err());
+
+    let wa: Value = client()
+        .post(format!("{base}/v21.0/106540352242922/messages"))
+        .bearer_auth("EAAG")
+        .json(&json!({"messaging_product": "whatsapp", "to": "447700900123", "type": "text", "text": {"body": "Hi"}}))
+        .send().await.unwrap().json().await.unwrap();
+    let wamid = wa["messages"][0]["id"].as_str().unwrap();
+    let url = format!("{hook}/webhooks/whatsapp/acme/wa");
+    let r: Value = client()
+        .post(format!("{base}/_fake/callbacks/whatsapp"))
+        .json(&json!({"id": wamid, "status": "failed", "url": url, "app_secret": "app-secret", "error_code": 131026}))
+        .send().await.unwrap().json().await.unwrap();
+    assert_eq!(r["status"], 200);
+    let (headers, body) = got.lock().unwrap().remove(0);
+    verify_whatsapp("app-secret", &headers, &body).expect("the inbox accepts Meta's signature");
+    let items = inbox_channels::parse(inbox_channels::ChannelKind::Whatsapp, &body).unwrap();
+    assert!(
+        matches!(&items[..], [inbox_channels::Inbound::Status(s)]
+        if s.provider_message_id == wamid && s.status == inbox_channels::DeliveryState::Failed
+           && s.error.as_deref().is_some_and(|e| e.contains("131026"))),
+        "{items:?}"
+    );
+}
+
+#[tokio::test]
+async fn receivers_record_signed_events() {
+    let base = fake_providers::start().await.unwrap();
+    let resp = client()
+        .post(format!("{base}/receiver/acme/web"))
+        .header("x-inbox-signature", "sha256=abc")
+        .body("{\"type\":\"message.outbound\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let seen = requests(&base, "receiver").await;
+    assert_eq!(seen[0]["path"], "/receiver/acme/web");
+    assert_eq!(seen[0]["headers"]["x-inbox-signature"], "sha256=abc");
+    assert_eq!(seen[0]["body"], "{\"type\":\"message.outbound\"}");
+}
