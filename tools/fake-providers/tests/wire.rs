@@ -236,16 +236,17 @@ async fn telegram_answers_ok_and_says_retry_after_in_the_body() {
     assert_eq!(resp.status(), 404);
 }
 
+/// What a receiver was sent.
+type Received = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
+
 /// A receiver that keeps what it is sent.
-async fn webhook_receiver() -> (String, Arc<Mutex<Vec<(HeaderMap, Bytes)>>>) {
-    let got: Arc<Mutex<Vec<(HeaderMap, Bytes)>>> = Arc::default();
+async fn webhook_receiver() -> (String, Received) {
+    let got: Received = Arc::default();
     let app = Router::new()
         .route(
             "/{*path}",
             post(
-                |State(got): State<Arc<Mutex<Vec<(HeaderMap, Bytes)>>>>,
-                 headers: HeaderMap,
-                 body: Bytes| async move {
+                |State(got): State<Received>, headers: HeaderMap, body: Bytes| async move {
                     got.lock().unwrap().push((headers, body));
                     "ok"
                 },
