@@ -350,7 +350,8 @@ async fn main() -> Result<(), BoxError> {
     if sqlite {
         run(SqliteStore::in_memory()?, None, "SQLite (memory)", &which).await
     } else {
-        let (store, counter) = inbox_store::dynamo::testing::fresh_store("bench-fanout").await?;
+        let (store, counter) =
+            inbox_store::dynamo::testing::fresh_store_without_stream("bench-fanout").await?;
         run(store, Some(counter), "DynamoDB (moto)", &which).await
     }
 }

@@ -347,6 +347,19 @@ pub async fn create_table_if_missing(
     client: &Client,
     table_name: &str,
 ) -> Result<bool, StoreError> {
+    let input = create_table_input(table_name)
+        .map_err(|e| StoreError::Unavailable(format!("table definition: {e}")))?;
+    create_table_from_if_missing(client, input).await
+}
+
+/// [`create_table_if_missing`] with the definition given (a benchmark's
+/// variant of [`create_table_input`]).
+pub(crate) async fn create_table_from_if_missing(
+    client: &Client,
+    input: CreateTableInput,
+) -> Result<bool, StoreError> {
+    let table_name = input.table_name.clone().unwrap_or_default();
+    let table_name = table_name.as_str();
     match client.describe_table().table_name(table_name).send().await {
         Ok(_) => return Ok(false),
         Err(e) => {
@@ -358,8 +371,6 @@ pub async fn create_table_if_missing(
             }
         }
     }
-    let input = create_table_input(table_name)
-        .map_err(|e| StoreError::Unavailable(format!("table definition: {e}")))?;
     let created = client
         .create_table()
         .set_table_name(input.table_name)

@@ -44,6 +44,25 @@ pub async fn fresh_store(prefix: &str) -> Result<(DynamoStore, OperationCounter)
     Ok((DynamoStore::new(client, table), counter))
 }
 
+/// A store on a new table without its stream, for benchmarks: moto backs up a
+/// table, stream records included, on every `TransactWriteItems`, so a
+/// table that keeps every write's record makes each transaction slower than
+/// the last. Requests and transactions are the same with or without it.
+pub async fn fresh_store_without_stream(
+    prefix: &str,
+) -> Result<(DynamoStore, OperationCounter), StoreError> {
+    let endpoint = test_endpoint().map_err(StoreError::Unavailable)?;
+    let counter = OperationCounter::new();
+    let client = connect(Some(&endpoint), Some(counter.clone())).await;
+    let table = unique_table_name(prefix);
+    let mut input = super::table::create_table_input(&table)
+        .map_err(|e| StoreError::Unavailable(format!("table definition: {e}")))?;
+    input.stream_specification = None;
+    super::table::create_table_from_if_missing(&client, input).await?;
+    counter.reset();
+    Ok((DynamoStore::new(client, table), counter))
+}
+
 /// The shared SDK configuration for any AWS client of a test (SQS,
 /// EventBridge, Cognito…) at the test endpoint, with dummy credentials and
 /// region; panics, saying how to get one, when the endpoint is not set.
