@@ -70,15 +70,10 @@ fn twilio_failure(f: &Failure) -> Response {
         s if s >= 500 => (20500, "Internal Server Error"),
         _ => (21211, "The 'To' number is not a valid phone number."),
     };
-    let code = f
-        .code
-        .as_deref()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(code);
     twilio_error(
         f.status,
-        code,
-        f.message.as_deref().unwrap_or(message),
+        f.code_or(code),
+        f.message_or(message),
         f.retry_after,
     )
 }
@@ -184,15 +179,10 @@ fn whatsapp_failure(f: &Failure) -> Response {
         s if s >= 500 => (131000, "Something went wrong"),
         _ => (131026, "Message undeliverable"),
     };
-    let code = f
-        .code
-        .as_deref()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(code);
     meta_error(
         f.status,
-        code,
-        f.message.as_deref().unwrap_or(message),
+        f.code_or(code),
+        f.message_or(message),
         f.retry_after,
     )
 }
@@ -280,11 +270,7 @@ fn telegram_failure(f: &Failure) -> Response {
         (s, _) if s >= 500 => "Internal Server Error".to_string(),
         _ => "Bad Request: chat not found".to_string(),
     };
-    telegram_error(
-        f.status,
-        f.message.as_deref().unwrap_or(&description),
-        f.retry_after,
-    )
+    telegram_error(f.status, f.message_or(&description), f.retry_after)
 }
 
 /// `<digits>:<token>`, as BotFather issues them.

@@ -63,6 +63,21 @@ pub struct Failure {
     pub message: Option<String>,
 }
 
+impl Failure {
+    /// The numeric error code to answer: the one given, else `default`.
+    pub fn code_or(&self, default: u32) -> u32 {
+        self.code
+            .as_deref()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// The error message to answer: the one given, else `default`.
+    pub fn message_or<'a>(&'a self, default: &'a str) -> &'a str {
+        self.message.as_deref().unwrap_or(default)
+    }
+}
+
 /// Everything the fakes remember.
 #[derive(Debug, Default)]
 pub struct State {
