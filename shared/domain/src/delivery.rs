@@ -185,13 +185,15 @@ impl Delivery {
     /// called, or `None` when that attempt is not this message's next one
     /// (a duplicate queue delivery, a second worker, a message already sent
     /// or failed): claiming with a conditional write on the state read makes
-    /// one provider call per attempt at most.
+    /// one provider call per attempt at most. A claimed attempt has no
+    /// error yet, which tells it from one the provider answered with a
+    /// transient failure (same status and attempts, and an error).
     pub fn claim(&self, attempt: u32, now: Timestamp) -> Option<Delivery> {
         (self.status == DeliveryStatus::Pending && attempt >= 1 && self.attempts == attempt - 1)
             .then(|| Delivery {
                 status: DeliveryStatus::Pending,
                 attempts: attempt,
-                error: self.error.clone(),
+                error: None,
                 updated_at: now,
             })
     }
@@ -243,7 +245,10 @@ impl Delivery {
     /// was answered.
     pub fn interrupted(&self, attempt: u32, now: Timestamp) -> Option<Delivery> {
         let stale = now.as_millis() - self.updated_at.as_millis() > CLAIM_LEASE_MILLIS;
-        (self.status == DeliveryStatus::Pending && self.attempts == attempt && stale).then(|| {
+        let unanswered = self.status == DeliveryStatus::Pending
+            && self.attempts == attempt
+            && self.error.is_none();
+        (unanswered && stale).then(|| {
             Delivery {
                 status: DeliveryStatus::Failed,
                 attempts: self.attempts,
@@ -477,6 +482,18 @@ mod tests {
             )
             .0;
         assert_eq!(sent.interrupted(1, late), None, "answered");
+        let transient = SendOutcome::Transient {
+            error: err("503"),
+            retry_after_millis: None,
+        };
+        let waiting = d.answered(&transient, 0.5, claimed_at).0;
+        assert_eq!(
+            waiting.interrupted(1, late),
+            None,
+            "answered with a transient failure: waiting for its retry, not interrupted"
+        );
+        let next = waiting.claim(2, late).expect("the retry claims attempt 2");
+        assert_eq!(next.error, None, "a claimed attempt has no error yet");
     }
 
     proptest::proptest! {
