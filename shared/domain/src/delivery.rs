@@ -190,7 +190,7 @@ impl Delivery {
     /// transient failure (same status and attempts, and an error).
     pub fn claim(&self, attempt: u32, now: Timestamp) -> Option<Delivery> {
         (self.status == DeliveryStatus::Pending && attempt >= 1 && self.attempts == attempt - 1)
-            .then(|| Delivery {
+            .then_some(Delivery {
                 status: DeliveryStatus::Pending,
                 attempts: attempt,
                 error: None,
