@@ -193,26 +193,23 @@ where
                 let outcome = store
                     .record_delivery_status(workspace_id, channel_id, &delivery_report)
                     .await?;
-                if outcome == ReportOutcome::NotMoved {
-                    tracing::info!(
-                        workspace_id,
-                        channel_id,
-                        provider_message_id = %update.provider_message_id,
-                        ?status,
-                        "late or repeated delivery status: not moved back"
-                    );
-                    report.statuses_not_moved += 1;
-                } else if outcome == ReportOutcome::Moved {
-                    report.statuses_recorded += 1;
-                } else {
-                    tracing::info!(
-                        workspace_id,
-                        channel_id,
-                        provider_message_id = %update.provider_message_id,
-                        ?status,
-                        "delivery status for no stored outgoing message"
-                    );
-                    report.statuses_unmatched += 1;
+                let provider_message_id = &update.provider_message_id;
+                match outcome {
+                    ReportOutcome::Moved => report.statuses_recorded += 1,
+                    ReportOutcome::NotMoved => {
+                        tracing::info!(
+                            workspace_id, channel_id, %provider_message_id, ?status,
+                            "late or repeated delivery status: not moved back"
+                        );
+                        report.statuses_not_moved += 1;
+                    }
+                    ReportOutcome::NoMessage => {
+                        tracing::info!(
+                            workspace_id, channel_id, %provider_message_id, ?status,
+                            "delivery status for no stored outgoing message"
+                        );
+                        report.statuses_unmatched += 1;
+                    }
                 }
             }
             Inbound::Ignored { reason } => {

@@ -7,7 +7,7 @@ use crate::port::{
 };
 use async_trait::async_trait;
 use inbox_domain::model::{
-    Conversation, Delivery, DomainEvent, MemberFlags, Message, ResponderKind, SenderKind, Status,
+    Conversation, DomainEvent, MemberFlags, Message, ResponderKind, SenderKind, Status,
     TimelineEvent,
 };
 use inbox_domain::{ListQuery, Timestamp, View};
@@ -662,12 +662,13 @@ impl ConversationStore for SqliteStore {
                 if message.sender.kind == SenderKind::Contact {
                     continue;
                 }
-                let before = message
+                // A message without a delivery state is not on its way anywhere
+                // (as on DynamoDB, whose condition needs the state).
+                let after = message
                     .delivery
-                    .clone()
-                    .unwrap_or_else(|| Delivery::pending(message.created_at));
-                let Some(after) = before.reported(report.status, report.error.clone(), report.at)
-                else {
+                    .as_ref()
+                    .and_then(|d| d.reported(report.status, report.error.clone(), report.at));
+                let Some(after) = after else {
                     if outcome == ReportOutcome::NoMessage {
                         outcome = ReportOutcome::NotMoved;
                     }
