@@ -587,6 +587,17 @@ pub struct Message {
     pub delivery: Option<Delivery>,
 }
 
+/// Where a message is stored: the conversation version whose write added
+/// it, and its place among that write's messages (both stores key messages
+/// so, in commit order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MessageAt {
+    /// The conversation's version after the write.
+    pub version: u64,
+    /// The message's index in the write.
+    pub position: u32,
+}
+
 /// Kinds of actor on the timeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -864,6 +875,10 @@ pub enum DomainEvent {
         channel_id: Option<String>,
         /// The message.
         message: Message,
+        /// Where the message is stored (set when its write is sealed); the
+        /// sender reads and claims it there.
+        #[serde(default)]
+        at: Option<MessageAt>,
     },
     /// A timeline event, for integrations.
     #[serde(rename = "conversation.timeline")]

@@ -618,3 +618,54 @@ fn the_viewer_says_why_a_reply_would_be_refused() {
         Some("ai_paused")
     );
 }
+
+#[test]
+fn an_outgoing_messages_event_says_where_the_message_is_stored() {
+    let conv = conversation().version(4).build();
+    let o = ok(&conv, &who(&bob()), reply("Hi"));
+    let w = the_write(&o);
+    let at = out_events(&o).into_iter().find_map(|e| match e {
+        DomainEvent::OutboundMessage { at, message, .. } => Some((*at, message.id.clone())),
+        _ => None,
+    });
+    assert_eq!(
+        at,
+        Some((
+            Some(MessageAt {
+                version: 5,
+                position: 0
+            }),
+            w.messages[0].id.clone()
+        ))
+    );
+    assert_eq!(w.conversation.version, 5);
+}
+
+#[test]
+fn a_folded_write_names_the_message_where_the_fold_stores_it() {
+    // A stale contact snapshot is refreshed first and folded into the reply's write.
+    let conv = conversation().version(2).build();
+    let renamed = Contact {
+        name: Some("Ann Lee".into()),
+        ..ann()
+    };
+    let refresh = ok(
+        &conv,
+        &who(&bob()),
+        Command::ContactChanged { contact: renamed },
+    );
+    let reply = ok(&refresh.conversation, &who(&bob()), reply("Hi")).after(&refresh);
+    let w = the_write(&reply);
+    assert_eq!(w.expected_version, Some(2));
+    let at = out_events(&reply).into_iter().find_map(|e| match e {
+        DomainEvent::OutboundMessage { at, .. } => *at,
+        _ => None,
+    });
+    assert_eq!(
+        at,
+        Some(MessageAt {
+            version: w.conversation.version,
+            position: 0
+        })
+    );
+}

@@ -190,13 +190,15 @@ impl<'c, 'a, 'x> Change<'c, 'a, 'x> {
         if before.is_none() || !self.timeline.is_empty() || !self.messages.is_empty() {
             self.after.last_activity_at = self.ctx.now;
         }
-        Some(Write {
+        let mut write = Write {
             conversation: self.after,
             expected_version: before.map(|b| b.version),
             timeline: self.timeline,
             messages: self.messages,
             events: self.events,
-        })
+        };
+        write.seal();
+        Some(write)
     }
 }
 
@@ -236,5 +238,6 @@ pub(super) fn outbound(ch: &mut Change<'_, '_, '_>, msg: &Message) {
         conversation_id: ch.after.id.clone(),
         channel_id: ch.after.channel_id.clone(),
         message: msg.clone(),
+        at: None,
     });
 }

@@ -241,6 +241,26 @@ pub struct Write {
     pub events: Vec<DomainEvent>,
 }
 
+impl Write {
+    /// Names, on each outgoing message's event, where the message is
+    /// stored; run once the write's version and messages are final.
+    pub(crate) fn seal(&mut self) {
+        let version = self.conversation.version;
+        for event in &mut self.events {
+            if let DomainEvent::OutboundMessage { message, at, .. } = event {
+                *at = self
+                    .messages
+                    .iter()
+                    .position(|m| m.id == message.id)
+                    .map(|i| MessageAt {
+                        version,
+                        position: i as u32,
+                    });
+            }
+        }
+    }
+}
+
 /// A decision: what to write atomically, and what to answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
@@ -279,6 +299,7 @@ impl Outcome {
                     last.timeline.splice(0..0, first.timeline.iter().cloned());
                     last.messages.splice(0..0, first.messages.iter().cloned());
                     last.events.splice(0..0, first.events.iter().cloned());
+                    last.seal();
                 }
                 None => kept.push(first.clone()),
             }
