@@ -14,8 +14,8 @@
 
 use async_trait::async_trait;
 use inbox_domain::model::{
-    AiAgent, Channel, Contact, ContactNote, Conversation, DeliveryError, DeliveryStatus,
-    DomainEvent, Member, MemberFlags, Message, Team, TimelineEvent,
+    AiAgent, Channel, Contact, ContactNote, Conversation, Delivery, DeliveryError, DeliveryStatus,
+    DomainEvent, Member, MemberFlags, Message, MessageAt, Team, TimelineEvent,
 };
 use inbox_domain::{Job, ListQuery, Settings, Timestamp, Write};
 use std::collections::HashMap;
@@ -31,6 +31,31 @@ pub struct DeliveryReport {
     pub error: Option<DeliveryError>,
     /// When the report arrived.
     pub at: Timestamp,
+}
+
+/// One sender step on an outgoing message's delivery: from the state it
+/// read to the next, guarded by the first (see `Delivery::claim` and
+/// `Delivery::answered`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryWrite {
+    /// The message (checked against what is stored at the place named).
+    pub message_id: String,
+    /// The state the step was decided on; the write happens only if it is still so.
+    pub expected: Delivery,
+    /// The state after the step.
+    pub next: Delivery,
+    /// Once the provider accepted it: its id for the message, stored as the
+    /// message's `channel_message_id` so that status reports find it.
+    pub sent_as: Option<SentAs>,
+}
+
+/// The provider's id for a message it accepted, on the channel it was sent on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentAs {
+    /// The channel the message was sent on (status reports come on it).
+    pub channel_id: String,
+    /// The provider's message id.
+    pub provider_message_id: String,
 }
 
 /// What a delivery report did.
@@ -347,6 +372,27 @@ pub trait ConversationStore: Send + Sync {
         channel_id: &str,
         report: &DeliveryReport,
     ) -> Result<ReportOutcome, StoreError>;
+
+    /// The message stored at `at` in the conversation, if any.
+    async fn get_message(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        at: MessageAt,
+    ) -> Result<Option<Message>, StoreError>;
+
+    /// Applies a sender step to the message at `at` (no version bump):
+    /// `Ok(false)`, writing nothing, when the message is not there or its
+    /// delivery is no longer `expected` (another worker or a duplicate got
+    /// there first). With a provider id, a status report on the
+    /// conversation's current channel finds the message afterwards.
+    async fn put_delivery(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        at: MessageAt,
+        write: &DeliveryWrite,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Workspace settings and the directory.
@@ -580,6 +626,27 @@ impl<T: ConversationStore + ?Sized> ConversationStore for &T {
     ) -> Result<ReportOutcome, StoreError> {
         (**self)
             .record_delivery_status(workspace_id, channel_id, report)
+            .await
+    }
+    async fn get_message(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        at: MessageAt,
+    ) -> Result<Option<Message>, StoreError> {
+        (**self)
+            .get_message(workspace_id, conversation_id, at)
+            .await
+    }
+    async fn put_delivery(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        at: MessageAt,
+        write: &DeliveryWrite,
+    ) -> Result<bool, StoreError> {
+        (**self)
+            .put_delivery(workspace_id, conversation_id, at, write)
             .await
     }
 }

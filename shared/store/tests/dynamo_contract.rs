@@ -28,6 +28,7 @@ contract!(
     check_round_trip,
     check_timeline_and_messages,
     check_delivery_status,
+    check_put_delivery,
     check_conflicts,
     check_duplicates,
     check_commit_workspace,

@@ -2,11 +2,11 @@
 //! one conversation or slip a concurrent write in before the next commit.
 
 use async_trait::async_trait;
-use inbox_domain::model::{Conversation, MemberFlags, Message, TimelineEvent};
+use inbox_domain::model::{Conversation, MemberFlags, Message, MessageAt, TimelineEvent};
 use inbox_domain::{ListQuery, Timestamp};
 use inbox_store::{
-    CommandContext, Commit, ConversationStore, DeliveryReport, DueTimer, LookupKey, Page,
-    PageRequest, ReportOutcome, StoreError,
+    CommandContext, Commit, ConversationStore, DeliveryReport, DeliveryWrite, DueTimer, LookupKey,
+    Page, PageRequest, ReportOutcome, StoreError,
 };
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -200,6 +200,29 @@ impl<S: ConversationStore> ConversationStore for Instrumented<S> {
     ) -> Result<ReportOutcome, StoreError> {
         self.inner
             .record_delivery_status(workspace_id, channel_id, report)
+            .await
+    }
+
+    async fn get_message(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        at: MessageAt,
+    ) -> Result<Option<Message>, StoreError> {
+        self.inner
+            .get_message(workspace_id, conversation_id, at)
+            .await
+    }
+
+    async fn put_delivery(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        at: MessageAt,
+        write: &DeliveryWrite,
+    ) -> Result<bool, StoreError> {
+        self.inner
+            .put_delivery(workspace_id, conversation_id, at, write)
             .await
     }
 }

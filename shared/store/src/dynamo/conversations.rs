@@ -3,21 +3,23 @@
 
 use super::cursor::{self, Position};
 use super::error::{self, corrupt};
-use super::items::{self, Item, PersonRecord, from_item, get_s, s};
+use super::items::{self, Item, PersonRecord, from_item, get_s, s, to_item};
 use super::table::{ACTIVITY_SK, BY_CONTACT, PK, SK, TIMER_SHARDS, TIMERS, keys};
 use super::transaction::*;
 use super::views::*;
 use super::{DynamoStore, QuerySpec};
 use crate::port::{
-    CommandContext, Commit, ConversationStore, DeliveryReport, DirectoryEntry, DueTimer, LookupKey,
-    Page, PageRequest, ReportOutcome, StoreError,
+    CommandContext, Commit, ConversationStore, DeliveryReport, DeliveryWrite, DirectoryEntry,
+    DueTimer, LookupKey, Page, PageRequest, ReportOutcome, StoreError,
 };
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::KeysAndAttributes;
-use inbox_domain::model::{Channel, Conversation, MemberFlags, Message, Team, TimelineEvent};
+use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
+use inbox_domain::model::{
+    Channel, Conversation, MemberFlags, Message, MessageAt, Team, TimelineEvent,
+};
 use inbox_domain::{ListQuery, Settings, Timestamp};
 use serde::Deserialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Most keys in one `BatchGetItem`.
 const MAX_BATCH_GET: usize = 100;
@@ -381,6 +383,123 @@ impl ConversationStore for DynamoStore {
         }
     }
 
+    async fn get_message(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        at: MessageAt,
+    ) -> Result<Option<Message>, StoreError> {
+        let key = items::key(
+            keys::conversation_pk(workspace_id, conversation_id),
+            &message_sk(at),
+        );
+        self.get_item(key).await?.map(from_item).transpose()
+    }
+
+    async fn put_delivery(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        at: MessageAt,
+        write: &DeliveryWrite,
+    ) -> Result<bool, StoreError> {
+        let pk = keys::conversation_pk(workspace_id, conversation_id);
+        let sk = message_sk(at);
+        let expected = &write.expected;
+        // The state read, field by field: status, attempts and time name one
+        // step of one message, and the error's presence tells a claimed
+        // attempt from one answered with a transient failure.
+        let mut names = HashMap::from([
+            ("#pk".to_string(), PK.to_string()),
+            ("#id".to_string(), "id".to_string()),
+            ("#d".to_string(), "delivery".to_string()),
+            ("#s".to_string(), "status".to_string()),
+            ("#a".to_string(), "attempts".to_string()),
+            ("#u".to_string(), "updated_at".to_string()),
+            ("#e".to_string(), "error".to_string()),
+        ]);
+        let mut values = HashMap::from([
+            (":id".to_string(), s(&write.message_id)),
+            (":s".to_string(), attribute(&expected.status)?),
+            (":a".to_string(), attribute(&expected.attempts)?),
+            (":u".to_string(), attribute(&expected.updated_at)?),
+            (
+                ":etype".to_string(),
+                s(if expected.error.is_some() {
+                    "M"
+                } else {
+                    "NULL"
+                }),
+            ),
+            (":next".to_string(), attribute(&write.next)?),
+        ]);
+        let condition = "attribute_exists(#pk) AND #id = :id AND #d.#s = :s AND #d.#a = :a \
+                         AND #d.#u = :u AND attribute_type(#d.#e, :etype)";
+        let mut expression = "SET #d = :next".to_string();
+        if let Some(sent) = &write.sent_as {
+            names.insert("#cmid".into(), "channel_message_id".into());
+            values.insert(":cmid".into(), s(&sent.provider_message_id));
+            expression.push_str(", #cmid = :cmid");
+        }
+        let key = items::key(pk, &sk);
+        let Some(sent) = &write.sent_as else {
+            let sent = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key))
+                .update_expression(expression)
+                .condition_expression(condition)
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values(Some(values))
+                .send()
+                .await;
+            return match sent {
+                Ok(_) => Ok(true),
+                Err(e) if error::is_condition_failure(&e) => Ok(false),
+                Err(e) => Err(error::unavailable(e)),
+            };
+        };
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| corrupt("building a delivery update", e))?;
+        // Accepted: the message and the pointer a status report finds it by, together.
+        let pointer = ChannelMessageRecord {
+            conversation_id: conversation_id.to_string(),
+            message_id: write.message_id.clone(),
+            message_sk: sk,
+        };
+        let pointer = to_item(
+            &pointer,
+            keys::channel_message_pk(workspace_id, &sent.channel_id, &sent.provider_message_id),
+            keys::CHANNEL_MESSAGE_SK.into(),
+            "channel_message",
+        )?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(pointer))
+            .build()
+            .map_err(|e| corrupt("building a pointer", e))?;
+        let sent = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .send()
+            .await;
+        match sent.map_err(|e| error::transaction(e, None)) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn due_timers(
         &self,
         now: Timestamp,
@@ -455,4 +574,9 @@ fn attribute<T: serde::Serialize>(
     value: &T,
 ) -> Result<aws_sdk_dynamodb::types::AttributeValue, StoreError> {
     serde_dynamo::to_attribute_value(value).map_err(|e| corrupt("serializing an attribute", e))
+}
+
+/// A message's sort key from where its write put it.
+fn message_sk(at: MessageAt) -> String {
+    keys::ordered_sk(keys::MESSAGE_PREFIX, at.version, at.position as usize)
 }

@@ -2,12 +2,12 @@
 
 use super::{SqliteStore, cursor, db, from_doc, limit_plus_one, to_doc, to_i64, to_u64};
 use crate::port::{
-    CommandContext, Commit, ConversationStore, DeliveryReport, DueTimer, LookupKey, Outbox, Page,
-    PageRequest, ReportOutcome, StoreError,
+    CommandContext, Commit, ConversationStore, DeliveryReport, DeliveryWrite, DueTimer, LookupKey,
+    Outbox, Page, PageRequest, ReportOutcome, StoreError,
 };
 use async_trait::async_trait;
 use inbox_domain::model::{
-    Conversation, DomainEvent, MemberFlags, Message, ResponderKind, SenderKind, Status,
+    Conversation, DomainEvent, MemberFlags, Message, MessageAt, ResponderKind, SenderKind, Status,
     TimelineEvent,
 };
 use inbox_domain::{ListQuery, Timestamp, View};
@@ -688,6 +688,53 @@ impl ConversationStore for SqliteStore {
         .await
     }
 
+    async fn get_message(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        at: MessageAt,
+    ) -> Result<Option<Message>, StoreError> {
+        let (ws, conv) = (workspace_id.to_string(), conversation_id.to_string());
+        self.run(move |conn| message_at(conn, &ws, &conv, at).map(|found| found.map(|(_, m)| m)))
+            .await
+    }
+
+    async fn put_delivery(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        at: MessageAt,
+        write: &DeliveryWrite,
+    ) -> Result<bool, StoreError> {
+        let (ws, conv, write) = (
+            workspace_id.to_string(),
+            conversation_id.to_string(),
+            write.clone(),
+        );
+        self.run(move |conn| {
+            let tx = write_tx(conn)?;
+            let Some((rowid, mut message)) = message_at(&tx, &ws, &conv, at)? else {
+                return Ok(false);
+            };
+            if message.id != write.message_id || message.delivery.as_ref() != Some(&write.expected)
+            {
+                return Ok(false);
+            }
+            message.delivery = Some(write.next.clone());
+            if let Some(sent) = &write.sent_as {
+                message.channel_message_id = Some(sent.provider_message_id.clone());
+            }
+            tx.execute(
+                "UPDATE messages SET doc = ?1 WHERE rowid = ?2",
+                params![to_doc(&message)?, rowid],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(true)
+        })
+        .await
+    }
+
     async fn due_timers(
         &self,
         now: Timestamp,
@@ -782,4 +829,24 @@ impl Outbox for SqliteStore {
         })
         .await
     }
+}
+
+/// The row id and message stored at `at` in the conversation.
+fn message_at(
+    conn: &Connection,
+    ws: &str,
+    conv: &str,
+    at: MessageAt,
+) -> Result<Option<(i64, Message)>, StoreError> {
+    let row: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT rowid, doc FROM messages
+             WHERE workspace_id = ?1 AND conversation_id = ?2 AND write_version = ?3 AND position = ?4",
+            params![ws, conv, to_i64(at.version), i64::from(at.position)],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()
+        .map_err(db)?;
+    row.map(|(rowid, doc)| Ok((rowid, from_doc(&doc)?)))
+        .transpose()
 }

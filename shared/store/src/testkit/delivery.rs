@@ -2,8 +2,10 @@
 
 use super::SuiteConfig;
 use super::fixtures::{T0, Ws, agent_actor, channel, collect, commit_of, load};
-use crate::port::{DeliveryReport, ReportOutcome, Store};
-use inbox_domain::model::{Conversation, DeliveryError, DeliveryStatus, Lookup, Message};
+use crate::port::{DeliveryReport, DeliveryWrite, ReportOutcome, SentAs, Store};
+use inbox_domain::model::{
+    Conversation, Delivery, DeliveryError, DeliveryStatus, DomainEvent, Lookup, Message, MessageAt,
+};
 use inbox_domain::{Actor, Command, Outcome, Timestamp};
 
 fn secs(n: i64) -> Timestamp {
@@ -296,5 +298,200 @@ pub async fn check_delivery_status<S: Store + ?Sized>(store: &S, _cfg: &SuiteCon
         status_of(store, w, &id, &sent).await,
         Some(DeliveryStatus::Failed),
         "another workspace's report never reaches this one"
+    );
+}
+
+/// Where the outcome's outgoing message is stored, as its event says.
+fn stored_at(outcome: &Outcome) -> (MessageAt, Message) {
+    outcome
+        .writes
+        .iter()
+        .flat_map(|w| &w.events)
+        .find_map(|e| match e {
+            DomainEvent::OutboundMessage {
+                at: Some(at),
+                message,
+                ..
+            } => Some((*at, message.clone())),
+            _ => None,
+        })
+        .expect("a reply on a channel names where its message is stored")
+}
+
+fn step(
+    message: &Message,
+    expected: &Delivery,
+    next: Delivery,
+    sent_as: Option<SentAs>,
+) -> DeliveryWrite {
+    DeliveryWrite {
+        message_id: message.id.clone(),
+        expected: expected.clone(),
+        next,
+        sent_as,
+    }
+}
+
+/// `get_message` finds a message where its `message.outbound` event says;
+/// `put_delivery` moves its delivery only from the state it was decided on
+/// (one of many concurrent claims of an attempt wins; a stale or foreign
+/// step writes nothing), never bumps the conversation's version, and, with
+/// the provider's id, makes the message the one status reports name.
+pub async fn check_put_delivery<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) {
+    let ws = Ws::new(store, "send").await;
+    let other = Ws::new(store, "send").await;
+    let w = ws.id.as_str();
+    let created = ws.create(Some("sms-main"), T0);
+    store.commit(commit_of(&created)).await.expect("create");
+    let conv = load(store, w, &created.conversation.id).await;
+    let replied = reply(&ws, &conv, "On its way", secs(1));
+    store.commit(commit_of(&replied)).await.expect("reply");
+    let conv = load(store, w, &conv.id).await;
+    let (at, message) = stored_at(&replied);
+    let stored = store
+        .get_message(w, &conv.id, at)
+        .await
+        .expect("get_message")
+        .expect("the message is where its event says");
+    assert_eq!(stored, message);
+    let pending = stored.delivery.clone().expect("stored pending");
+    let elsewhere = MessageAt {
+        version: at.version,
+        position: at.position + 1,
+    };
+    assert_eq!(
+        store
+            .get_message(w, &conv.id, elsewhere)
+            .await
+            .expect("get"),
+        None
+    );
+    assert_eq!(
+        store
+            .get_message(&other.id, &conv.id, at)
+            .await
+            .expect("get"),
+        None,
+        "another workspace's conversation of that id has no such message"
+    );
+
+    // Ten workers claim attempt 1 at once: one wins.
+    let claimed = pending.claim(1, secs(2)).expect("attempt 1");
+    let claim = step(&stored, &pending, claimed.clone(), None);
+    let wins =
+        futures::future::join_all((0..10).map(|_| store.put_delivery(w, &conv.id, at, &claim)))
+            .await
+            .into_iter()
+            .map(|r| r.expect("put_delivery"))
+            .filter(|won| *won)
+            .count();
+    assert_eq!(wins, 1, "one claim of an attempt wins");
+    assert!(
+        !store
+            .put_delivery(w, &conv.id, at, &claim)
+            .await
+            .expect("put"),
+        "a duplicate claim writes nothing"
+    );
+    let wrong = DeliveryWrite {
+        message_id: "msg_other".into(),
+        ..claim.clone()
+    };
+    assert!(
+        !store
+            .put_delivery(w, &conv.id, at, &wrong)
+            .await
+            .expect("put")
+    );
+    assert!(
+        !store
+            .put_delivery(&other.id, &conv.id, at, &claim)
+            .await
+            .expect("put"),
+        "another workspace writes nothing here"
+    );
+
+    // A transient answer and a claimed attempt differ only by the error.
+    let transient = Delivery {
+        error: Some(DeliveryError {
+            code: "503".into(),
+            message: "down".into(),
+        }),
+        ..claimed.clone()
+    };
+    assert!(
+        store
+            .put_delivery(
+                w,
+                &conv.id,
+                at,
+                &step(&stored, &claimed, transient.clone(), None)
+            )
+            .await
+            .expect("put")
+    );
+    assert!(
+        !store
+            .put_delivery(
+                w,
+                &conv.id,
+                at,
+                &step(&stored, &claimed, claimed.clone(), None)
+            )
+            .await
+            .expect("put"),
+        "a step decided on the claimed state no longer applies once answered"
+    );
+
+    // Accepted: the provider's id is recorded and status reports find the message.
+    let second = transient.claim(2, secs(3)).expect("attempt 2");
+    assert!(
+        store
+            .put_delivery(
+                w,
+                &conv.id,
+                at,
+                &step(&stored, &transient, second.clone(), None)
+            )
+            .await
+            .expect("put")
+    );
+    let sent = Delivery {
+        status: DeliveryStatus::Sent,
+        error: None,
+        updated_at: secs(4),
+        ..second.clone()
+    };
+    let sent_as = SentAs {
+        channel_id: "sms-main".into(),
+        provider_message_id: "SM-sent-1".into(),
+    };
+    assert!(
+        store
+            .put_delivery(
+                w,
+                &conv.id,
+                at,
+                &step(&stored, &second, sent.clone(), Some(sent_as))
+            )
+            .await
+            .expect("put")
+    );
+    let now = store
+        .get_message(w, &conv.id, at)
+        .await
+        .expect("get")
+        .expect("message");
+    assert_eq!(now.delivery, Some(sent));
+    assert_eq!(now.channel_message_id.as_deref(), Some("SM-sent-1"));
+    assert_eq!(
+        report(store, w, "sms-main", "SM-sent-1", DeliveryStatus::Delivered).await,
+        ReportOutcome::Moved,
+        "a report names the message by the provider's id"
+    );
+    assert_eq!(
+        load(store, w, &conv.id).await,
+        conv,
+        "delivery steps change neither the conversation nor its version"
     );
 }
