@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const WHATSAPP_WINDOW_MILLIS: i64 = 24 * 60 * 60 * 1000;
 /// The most provider calls a message gets before it is `failed` (a manual
 /// retry starts again from the first).
-pub const MAX_ATTEMPTS: u32 = 8;
+pub const MAX_SEND_ATTEMPTS: u32 = 8;
 /// The wait before the first retry; each later one doubles it.
 pub const FIRST_RETRY_MILLIS: i64 = 5_000;
 /// The longest wait between two attempts (SQS's longest message delay, too).
@@ -219,7 +219,7 @@ impl Delivery {
                 next(DeliveryStatus::Failed, Some(error.clone())),
                 NextStep::GiveUp,
             ),
-            SendOutcome::Transient { error, .. } if self.attempts >= MAX_ATTEMPTS => (
+            SendOutcome::Transient { error, .. } if self.attempts >= MAX_SEND_ATTEMPTS => (
                 next(DeliveryStatus::Failed, Some(error.clone())),
                 NextStep::GiveUp,
             ),
@@ -378,7 +378,7 @@ mod tests {
         let t = Timestamp::from_millis(0);
         let mut d = Delivery::pending(t);
         let mut waits = Vec::new();
-        for attempt in 1..=MAX_ATTEMPTS {
+        for attempt in 1..=MAX_SEND_ATTEMPTS {
             d = d.claim(attempt, t).expect("claim");
             let (after, next) = d.answered(
                 &SendOutcome::Transient {
@@ -391,7 +391,7 @@ mod tests {
             d = after;
             match next {
                 NextStep::RetryIn(ms) => waits.push(ms),
-                NextStep::GiveUp => assert_eq!(attempt, MAX_ATTEMPTS),
+                NextStep::GiveUp => assert_eq!(attempt, MAX_SEND_ATTEMPTS),
                 NextStep::Done => panic!("not sent"),
             }
         }
