@@ -990,3 +990,39 @@ async fn bodies_are_json_objects() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_bad_message_body_is_refused_as_such_even_with_a_stale_if_match() {
+    let h = Harness::new();
+    h.directory().await;
+    let conv = h.conversation("Ann").await;
+    let post = |path: &str, body: serde_json::Value| {
+        ApiRequest::new(Method::POST, path.to_string(), bob())
+            .with_json(&body)
+            .with_header(header::IF_MATCH, "\"99\"")
+    };
+    let messages = format!("/conversations/{conv}/messages");
+    let notes = format!("/conversations/{conv}/notes");
+    let long = "x".repeat(20_001);
+    assert_problem(
+        &h.send(post(&messages, json!({"body": long}))).await,
+        400,
+        "bad_request",
+    );
+    assert_problem(
+        &h.send(post(&messages, json!({"body": "  "}))).await,
+        422,
+        "empty_body",
+    );
+    assert_problem(
+        &h.send(post(&notes, json!({"body": long}))).await,
+        400,
+        "bad_request",
+    );
+    // A good body with the stale version is the precondition's to refuse.
+    assert_problem(
+        &h.send(post(&messages, json!({"body": "Hi"}))).await,
+        412,
+        "precondition_failed",
+    );
+}

@@ -163,21 +163,22 @@ fn twilio_sid(v: &str, prefix: &str) -> Result<(), String> {
 }
 
 /// A phone number (`+` and 8 to 15 digits), the same on WhatsApp
-/// (`whatsapp:+…`), or an alphanumeric sender id (1 to 11 letters, digits
-/// and spaces, with a letter).
+/// (`whatsapp:+…`), a short code (5 or 6 digits), or an alphanumeric sender
+/// id (1 to 11 letters, digits and spaces, with a letter).
 fn twilio_from(v: &str) -> Result<(), String> {
     let number = v.strip_prefix("whatsapp:").unwrap_or(v);
     let phone = number
         .strip_prefix('+')
         .is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()));
+    let short_code = (5..=6).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit());
     let alphanumeric = !v.starts_with("whatsapp:")
         && (1..=11).contains(&v.len())
         && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ')
         && v.bytes().any(|b| b.is_ascii_alphabetic());
-    if phone || alphanumeric {
+    if phone || short_code || alphanumeric {
         Ok(())
     } else {
-        Err("must be +E.164, whatsapp:+E.164 or an alphanumeric sender id".into())
+        Err("must be +E.164, whatsapp:+E.164, a short code or an alphanumeric sender id".into())
     }
 }
 
@@ -264,7 +265,9 @@ mod tests {
         assert_eq!(e, ["from", "account_sid"]);
         assert!(twilio_from("whatsapp:+15550001111").is_ok());
         assert!(twilio_from("Acme Shop").is_ok());
-        assert!(twilio_from("12345").is_err());
+        assert!(twilio_from("12345").is_ok(), "a short code");
+        assert!(twilio_from("1234").is_err());
+        assert!(twilio_from("whatsapp:12345").is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::wire::{
     SnoozeIn, StatusIn, TAKEOVER_NOTICE, TakeoverOut, TeamAssignIn,
 };
 use http::StatusCode;
+use inbox_domain::commands::validate_body;
 use inbox_domain::model::Lookup;
 use inbox_domain::{Command, Timestamp, render};
 use inbox_store::{CommandContext, LookupKey, Store};
@@ -111,6 +112,9 @@ fn plan(cx: &Request) -> Result<Plan, ApiError> {
         }
         Action::ConversationMessagePost => {
             let body: MessageIn = cx.json()?;
+            // A body that breaks its own rules is refused as such before the
+            // conversation is read, so a stale If-Match never hides it.
+            validate_body(&body.body)?;
             Plan::fixed(Command::PostMessage {
                 body: body.body,
                 on_closed: body.on_closed,
@@ -125,6 +129,7 @@ fn plan(cx: &Request) -> Result<Plan, ApiError> {
         }
         Action::ConversationNoteCreate => {
             let body: BodyIn = cx.json()?;
+            validate_body(&body.body)?;
             Plan::fixed(Command::AddNote { body: body.body })
         }
         Action::ConversationLabels => {
