@@ -29,27 +29,28 @@ fn unix_now() -> u64 {
         .unwrap_or_default()
 }
 
-/// Keeps the request with the status answered and the id given, and answers.
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    state: &Shared,
+/// One request to a fake, kept with what it was answered.
+struct Call<'a> {
+    state: &'a Shared,
     provider: Provider,
     path: String,
-    headers: &HeaderMap,
-    body: &Bytes,
-    status: u16,
-    provider_id: Option<String>,
-    resp: Response,
-) -> Response {
-    state.record(Recorded {
-        provider,
-        path,
-        headers: header_map(headers),
-        body: String::from_utf8_lossy(body).into_owned(),
-        status,
-        provider_id,
-    });
-    resp
+    headers: &'a HeaderMap,
+    body: &'a Bytes,
+}
+
+impl Call<'_> {
+    /// Keeps the request with the status answered and the id given, and answers.
+    fn done(&self, status: u16, provider_id: Option<String>, resp: Response) -> Response {
+        self.state.record(Recorded {
+            provider: self.provider,
+            path: self.path.clone(),
+            headers: header_map(self.headers),
+            body: String::from_utf8_lossy(self.body).into_owned(),
+            status,
+            provider_id,
+        });
+        resp
+    }
 }
 
 // ---- Twilio ------------------------------------------------------------
@@ -98,21 +99,16 @@ pub(crate) async fn twilio_send(
     body: Bytes,
 ) -> Response {
     let path = format!("/2010-04-01/Accounts/{account_sid}/Messages.json");
-    let done = |status: u16, id: Option<String>, resp: Response| {
-        finish(
-            &state,
-            Provider::Twilio,
-            path.clone(),
-            &headers,
-            &body,
-            status,
-            id,
-            resp,
-        )
+    let call = Call {
+        state: &state,
+        provider: Provider::Twilio,
+        path,
+        headers: &headers,
+        body: &body,
     };
     match basic_auth(&headers) {
         Some((user, pass)) if user == account_sid && !pass.is_empty() => {}
-        _ => return done(401, None, twilio_error(401, 20003, "Authenticate", None)),
+        _ => return call.done(401, None, twilio_error(401, 20003, "Authenticate", None)),
     }
     let is_form = headers
         .get(header::CONTENT_TYPE)
@@ -122,7 +118,7 @@ pub(crate) async fn twilio_send(
         Ok(form) if is_form => form,
         _ => {
             let resp = twilio_error(400, 21602, "Message body is required.", None);
-            return done(400, None, resp);
+            return call.done(400, None, resp);
         }
     };
     let missing = if !form.contains_key("To") {
@@ -135,10 +131,10 @@ pub(crate) async fn twilio_send(
         None
     };
     if let Some((code, message)) = missing {
-        return done(400, None, twilio_error(400, code, message, None));
+        return call.done(400, None, twilio_error(400, code, message, None));
     }
     if let Some(f) = state.take_failure(Provider::Twilio) {
-        return done(f.status, None, twilio_failure(&f));
+        return call.done(f.status, None, twilio_failure(&f));
     }
     let sid = format!("SM{:032x}", state.next());
     let resource = json!({
@@ -157,7 +153,7 @@ pub(crate) async fn twilio_send(
         "api_version": "2010-04-01",
         "uri": format!("/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json"),
     });
-    done(201, Some(sid), answer(201, resource, None))
+    call.done(201, Some(sid), answer(201, resource, None))
 }
 
 // ---- WhatsApp Cloud ----------------------------------------------------
@@ -195,17 +191,12 @@ pub(crate) async fn whatsapp_send(
     body: Bytes,
 ) -> Response {
     let path = format!("/{version}/{phone_number_id}/messages");
-    let done = |status: u16, id: Option<String>, resp: Response| {
-        finish(
-            &state,
-            Provider::Whatsapp,
-            path.clone(),
-            &headers,
-            &body,
-            status,
-            id,
-            resp,
-        )
+    let call = Call {
+        state: &state,
+        provider: Provider::Whatsapp,
+        path,
+        headers: &headers,
+        body: &body,
     };
     let bearer = headers
         .get(header::AUTHORIZATION)
@@ -219,7 +210,7 @@ pub(crate) async fn whatsapp_send(
             "Invalid OAuth access token - Cannot parse access token",
             None,
         );
-        return done(401, None, resp);
+        return call.done(401, None, resp);
     }
     let parsed: Option<Value> = serde_json::from_slice(&body).ok();
     let valid = parsed.as_ref().is_some_and(|v| {
@@ -229,14 +220,14 @@ pub(crate) async fn whatsapp_send(
             && v["text"]["body"].as_str().is_some_and(|b| !b.is_empty())
     });
     if !valid {
-        return done(
+        return call.done(
             400,
             None,
             meta_error(400, 100, "(#100) Invalid parameter", None),
         );
     }
     if let Some(f) = state.take_failure(Provider::Whatsapp) {
-        return done(f.status, None, whatsapp_failure(&f));
+        return call.done(f.status, None, whatsapp_failure(&f));
     }
     let to = parsed
         .as_ref()
@@ -247,7 +238,7 @@ pub(crate) async fn whatsapp_send(
     let resp = json!({"messaging_product": "whatsapp",
                       "contacts": [{"input": to, "wa_id": to}],
                       "messages": [{"id": id}]});
-    done(200, Some(id), answer(200, resp, None))
+    call.done(200, Some(id), answer(200, resp, None))
 }
 
 // ---- Telegram ----------------------------------------------------------
@@ -288,20 +279,15 @@ pub(crate) async fn telegram_send(
     body: Bytes,
 ) -> Response {
     let path = format!("/{bot}/sendMessage");
-    let done = |status: u16, id: Option<String>, resp: Response| {
-        finish(
-            &state,
-            Provider::Telegram,
-            path.clone(),
-            &headers,
-            &body,
-            status,
-            id,
-            resp,
-        )
+    let call = Call {
+        state: &state,
+        provider: Provider::Telegram,
+        path,
+        headers: &headers,
+        body: &body,
     };
     let Some(token) = bot.strip_prefix("bot").filter(|t| is_bot_token(t)) else {
-        return done(404, None, telegram_error(404, "Not Found", None));
+        return call.done(404, None, telegram_error(404, "Not Found", None));
     };
     let bot_id: i64 = token
         .split_once(':')
@@ -310,21 +296,21 @@ pub(crate) async fn telegram_send(
     let parsed: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let chat_id = parsed["chat_id"].clone();
     if chat_id.is_null() || chat_id == "" {
-        return done(
+        return call.done(
             400,
             None,
             telegram_error(400, "Bad Request: chat_id is empty", None),
         );
     }
     let Some(text) = parsed["text"].as_str().filter(|t| !t.is_empty()) else {
-        return done(
+        return call.done(
             400,
             None,
             telegram_error(400, "Bad Request: message text is empty", None),
         );
     };
     if let Some(f) = state.take_failure(Provider::Telegram) {
-        return done(f.status, None, telegram_failure(&f));
+        return call.done(f.status, None, telegram_failure(&f));
     }
     let message_id = state.next();
     let chat = match &chat_id {
@@ -338,7 +324,7 @@ pub(crate) async fn telegram_send(
         "date": unix_now(),
         "text": text,
     }});
-    done(200, Some(message_id.to_string()), answer(200, resp, None))
+    call.done(200, Some(message_id.to_string()), answer(200, resp, None))
 }
 
 // ---- webhook receivers -------------------------------------------------
@@ -350,33 +336,16 @@ pub(crate) async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let path = format!("/receiver/{rest}");
+    let call = Call {
+        state: &state,
+        provider: Provider::Receiver,
+        path: format!("/receiver/{rest}"),
+        headers: &headers,
+        body: &body,
+    };
     if let Some(f) = state.take_failure(Provider::Receiver) {
-        let resp = answer(
-            f.status,
-            json!({"error": f.message.clone().unwrap_or_else(|| "receiver failed".into())}),
-            f.retry_after,
-        );
-        return finish(
-            &state,
-            Provider::Receiver,
-            path,
-            &headers,
-            &body,
-            f.status,
-            None,
-            resp,
-        );
+        let error = json!({"error": f.message_or("receiver failed")});
+        return call.done(f.status, None, answer(f.status, error, f.retry_after));
     }
-    let resp = answer(200, json!({"received": true}), None);
-    finish(
-        &state,
-        Provider::Receiver,
-        path,
-        &headers,
-        &body,
-        200,
-        None,
-        resp,
-    )
+    call.done(200, None, answer(200, json!({"received": true}), None))
 }
