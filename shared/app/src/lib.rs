@@ -22,6 +22,7 @@ mod jobs;
 mod members;
 mod precondition;
 mod retry;
+mod sending;
 
 pub use app::{App, IdFactory};
 pub use contact::ContactChange;
@@ -36,6 +37,7 @@ pub use jobs::{
 };
 pub use precondition::IfMatch;
 pub use retry::RetryPolicy;
+pub use sending::{ChannelSender, Outgoing};
 
 /// How many of the latest messages feed summaries and generated notes.
 pub const RECENT_MESSAGES: usize = inbox_domain::notes::SUMMARY_WINDOW;

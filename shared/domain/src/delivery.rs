@@ -152,8 +152,9 @@ impl Delivery {
 pub enum SendOutcome {
     /// Accepted, under the provider's id for the message.
     Accepted {
-        /// The provider's message id (`SM…`, `wamid.…`, Telegram's `message_id`).
-        provider_message_id: String,
+        /// The provider's message id (`SM…`, `wamid.…`, Telegram's
+        /// `message_id`); `None` from a generic channel's receiver, which has none.
+        provider_message_id: Option<String>,
     },
     /// Worth another attempt: network, timeout, 429, 5xx.
     Transient {
@@ -360,7 +361,7 @@ mod tests {
         let sent = first
             .answered(
                 &SendOutcome::Accepted {
-                    provider_message_id: "SM1".into(),
+                    provider_message_id: Some("SM1".into()),
                 },
                 0.5,
                 t,
@@ -475,7 +476,7 @@ mod tests {
         let sent = d
             .answered(
                 &SendOutcome::Accepted {
-                    provider_message_id: "x".into(),
+                    provider_message_id: Some("x".into()),
                 },
                 0.5,
                 claimed_at,
