@@ -61,19 +61,15 @@ async fn send(ch: &Channel, to: &str, event: &[u8]) -> SendOutcome {
 }
 
 async fn requests(base: &str) -> Vec<Value> {
-    reqwest::get(format!("{base}/_fake/requests"))
-        .await
-        .unwrap()
-        .json()
+    fake_providers::Control::new(base)
+        .requests(None)
         .await
         .unwrap()
 }
 
 async fn fail(base: &str, failure: Value) {
-    reqwest::Client::new()
-        .post(format!("{base}/_fake/fail"))
-        .json(&failure)
-        .send()
+    fake_providers::Control::new(base)
+        .fail(&failure)
         .await
         .unwrap();
 }

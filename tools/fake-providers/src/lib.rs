@@ -64,6 +64,53 @@ pub async fn serve(listener: TcpListener) -> std::io::Result<()> {
     axum::serve(listener, router(Arc::new(State::default()))).await
 }
 
+/// A client of the control routes, for tests that drive the fakes.
+#[derive(Debug, Clone)]
+pub struct Control {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Control {
+    /// The control routes of the fakes at `base`.
+    pub fn new(base: &str) -> Self {
+        Control {
+            base: base.to_string(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// `POST /_fake/fail`: the next sends to a provider fail as `failure`
+    /// says; answers the control route's status (204).
+    pub async fn fail(&self, failure: &serde_json::Value) -> Result<u16, reqwest::Error> {
+        let resp = self
+            .client
+            .post(format!("{}/_fake/fail", self.base))
+            .json(failure)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(resp.status().as_u16())
+    }
+
+    /// `GET /_fake/requests`: what arrived, oldest first, of one provider or all.
+    pub async fn requests(
+        &self,
+        provider: Option<&str>,
+    ) -> Result<Vec<serde_json::Value>, reqwest::Error> {
+        let query = provider
+            .map(|p| format!("?provider={p}"))
+            .unwrap_or_default();
+        self.client
+            .get(format!("{}/_fake/requests{query}", self.base))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+    }
+}
+
 /// Starts the fakes on a free loopback port in this process (for tests);
 /// returns their base URL.
 pub async fn start() -> std::io::Result<String> {

@@ -29,22 +29,15 @@ async fn twilio(base: &str, auth: (&str, &str), form: &[(&str, &str)]) -> (u16, 
 }
 
 async fn fail(base: &str, failure: Value) {
-    let r = client()
-        .post(format!("{base}/_fake/fail"))
-        .json(&failure)
-        .send()
+    fake_providers::Control::new(base)
+        .fail(&failure)
         .await
         .unwrap();
-    assert_eq!(r.status(), 204);
 }
 
 async fn requests(base: &str, provider: &str) -> Vec<Value> {
-    client()
-        .get(format!("{base}/_fake/requests?provider={provider}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
+    fake_providers::Control::new(base)
+        .requests(Some(provider))
         .await
         .unwrap()
 }
