@@ -45,11 +45,21 @@ export INBOX_TEST_AWS_ENDPOINT="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
 export PATH="$venv/bin:$PATH"
 
+# On CI (a fresh clone, built once) incremental caches and line tables only
+# cost disk: the workspace's ~90 test and tool binaries link the AWS SDK, and
+# a CI machine's disk may be small. Free space is printed so that a run that
+# runs out of it says so.
+if [ -n "${CI:-}" ]; then
+  export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=false
+fi
+echo "test: $(df -h --output=avail "$root" | tail -1 | tr -d ' ') free on the disk before the build"
+
 # Build every target once, with the features the tests resolve (a plain
 # `--bins` build would resolve others and compile the workspace twice): the
 # Lambda binary, the dev server the end-to-end tests start (INBOX_DEV_BIN, so
 # they do not build it a third way), the examples and every test.
 cargo build --workspace --all-targets --locked
+echo "test: target/ is $(du -sh "$root/target" | cut -f1), $(df -h --output=avail "$root" | tail -1 | tr -d ' ') free after the build"
 export INBOX_DEV_BIN="$root/target/debug/inbox-dev"
 cargo test --workspace --locked "$@"
 cleanup
