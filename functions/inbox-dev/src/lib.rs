@@ -11,6 +11,7 @@ pub mod demo;
 pub mod exports;
 pub mod invitations;
 pub mod jobs;
+pub mod sending;
 pub mod server;
 pub mod workers;
 
@@ -140,6 +141,8 @@ where
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let (job_queue, job_steps) = jobs::local_job_queue();
+    let (send_queue, send_tasks) = sending::local_send_queue();
+    let provider_client = inbox_delivery::HttpSender::new()?;
     let exports =
         exports::LocalExportFiles::new(args.exports_dir(), &public_base_url, secret.as_bytes());
     let app = Arc::new(
@@ -147,7 +150,8 @@ where
             .with_public_base_url(Some(public_base_url))
             .with_invitations(invitations::DevInvitations::new(secret.as_bytes()))
             .with_job_queue(Arc::new(job_queue.clone()))
-            .with_export_files(Arc::new(exports.clone())),
+            .with_export_files(Arc::new(exports.clone()))
+            .with_sender(Arc::new(provider_client), Arc::new(send_queue.clone())),
     );
     println!("inbox-dev: JWT secret for dev tokens (INBOX_DEV_JWT_SECRET): {secret}");
     if args.demo {
@@ -176,9 +180,17 @@ where
         Arc::clone(&wrote),
         stop_rx.clone(),
     ));
+    let sender = tokio::spawn(sending::run_sends(
+        Arc::clone(&app),
+        send_queue.clone(),
+        send_tasks,
+        Arc::clone(&wrote),
+        stop_rx.clone(),
+    ));
+    let bus = Arc::new(sending::SendingBus::new(workers.bus, send_queue));
     let publisher = tokio::spawn(workers::publish_outbox(
         Arc::clone(&app),
-        workers.bus,
+        bus,
         wrote,
         args.outbox_interval(),
         stop_rx.clone(),
@@ -197,7 +209,7 @@ where
         .await?;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
-    let _ = tokio::join!(publisher, sweeper, job_runner);
+    let _ = tokio::join!(publisher, sweeper, job_runner, sender);
     Ok(())
 }
 

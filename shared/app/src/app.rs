@@ -1,12 +1,14 @@
 //! The dependencies every entry point shares, built once per process (or
 //! Lambda cold start), and the small reads that resolve who is acting.
 
+use crate::deliver::SendQueue;
 use crate::error::AppError;
 use crate::execute::Token;
 use crate::export::ExportFiles;
 use crate::invitations::{Invitations, NoInvitations};
 use crate::jobs::JobQueue;
 use crate::retry::RetryPolicy;
+use crate::sending::ChannelSender;
 use inbox_domain::ids::IdGen;
 use inbox_domain::{Actor, Caller, Ctx, ExtractiveNotes, NoteGenerator, Settings, directory};
 use inbox_store::{
@@ -28,6 +30,7 @@ pub struct App<S> {
     invitations: Arc<dyn Invitations>,
     job_queue: Option<Arc<dyn JobQueue>>,
     export_files: Option<Arc<dyn ExportFiles>>,
+    sender: Option<(Arc<dyn ChannelSender>, Arc<dyn SendQueue>)>,
 }
 
 impl<S> App<S> {
@@ -44,6 +47,7 @@ impl<S> App<S> {
             invitations: Arc::new(NoInvitations),
             job_queue: None,
             export_files: None,
+            sender: None,
         }
     }
 
@@ -109,6 +113,21 @@ impl<S> App<S> {
     /// Where export files are kept, if this deployment keeps them.
     pub(crate) fn export_files(&self) -> Option<&dyn ExportFiles> {
         self.export_files.as_deref()
+    }
+
+    /// Sets the provider client replies leave through and the queue of later attempts.
+    pub(crate) fn set_sender(&mut self, sender: Arc<dyn ChannelSender>, queue: Arc<dyn SendQueue>) {
+        self.sender = Some((sender, queue));
+    }
+
+    /// The provider client and the retry queue, if this process sends replies.
+    pub(crate) fn sender(&self) -> Option<(&dyn ChannelSender, &dyn SendQueue)> {
+        self.sender.as_ref().map(|(s, q)| {
+            (
+                s.as_ref() as &dyn ChannelSender,
+                q.as_ref() as &dyn SendQueue,
+            )
+        })
     }
 
     /// Where job steps are queued (`None`: a job runs to its end where it starts).

@@ -18,6 +18,10 @@ pub enum AppError {
     /// The inbound delivery was stored before (its dedupe key exists).
     #[error("this delivery was already stored")]
     Duplicate,
+    /// A message's delivery moved since it was read (another sender or a
+    /// duplicate got there first): nothing was written.
+    #[error("the message's delivery changed since it was read")]
+    DeliveryMoved,
     /// The domain refused the command.
     #[error(transparent)]
     Domain(#[from] DomainError),
@@ -33,6 +37,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Duplicate => AppError::Duplicate,
+            StoreError::DeliveryMoved => AppError::DeliveryMoved,
             other => AppError::Store(other),
         }
     }

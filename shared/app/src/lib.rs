@@ -13,6 +13,7 @@
 
 mod app;
 mod contact;
+mod deliver;
 mod error;
 mod execute;
 mod export;
@@ -26,6 +27,7 @@ mod sending;
 
 pub use app::{App, IdFactory};
 pub use contact::ContactChange;
+pub use deliver::{Attempted, SendQueue, SendTask};
 pub use error::AppError;
 pub use execute::{
     CONTACT_CONVERSATIONS_SEARCHED, Decision, Executed, Loaded, Plan, Principal, Target, Token,

@@ -60,12 +60,7 @@ pub fn kind_from_path(segment: &str) -> Option<ChannelKind> {
 
 /// The kind's name as used in URLs and in `PUT /channels/{id}`.
 pub fn kind_name(kind: ChannelKind) -> &'static str {
-    match kind {
-        ChannelKind::Twilio => "twilio",
-        ChannelKind::Whatsapp => "whatsapp",
-        ChannelKind::Telegram => "telegram",
-        ChannelKind::Generic => "generic",
-    }
+    kind.as_str()
 }
 pub use verify::{
     GENERIC_SIGNATURE_HEADER, GENERIC_TIMESTAMP_HEADER, GENERIC_TOLERANCE_SECONDS,

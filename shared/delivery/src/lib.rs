@@ -30,8 +30,7 @@ pub const TELEGRAM_API: &str = "https://api.telegram.org";
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long connecting to a provider may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// The code of a reply on a channel without sending credentials.
-pub const CHANNEL_NOT_CONFIGURED: &str = "channel_not_configured";
+pub use inbox_domain::delivery::CHANNEL_NOT_CONFIGURED;
 
 /// Sends over HTTPS with one pooled client.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 //! which states may follow which, and the customer-service window that
 //! refuses a free-text reply on WhatsApp.
 
-use crate::model::{ChannelKind, Conversation, SenderKind};
+use crate::model::{ChannelKind, Conversation, MessageAt, SenderKind};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +21,15 @@ pub const CLAIM_LEASE_MILLIS: i64 = 2 * 60 * 1000;
 /// The code of a message whose sender stopped between claiming an attempt
 /// and recording its answer: the provider may or may not have it.
 pub const OUTCOME_UNKNOWN: &str = "outcome_unknown";
+
+/// The most failed messages a conversation lists for retry; past it the
+/// oldest is dropped from the list (it stays `failed`, and is no longer retryable).
+pub const MAX_FAILED_KEPT: usize = 100;
+/// The code of a reply on a channel that has no sending credentials.
+pub const CHANNEL_NOT_CONFIGURED: &str = "channel_not_configured";
+/// The code of a reply with nowhere to go: the contact never wrote on the
+/// channel and has no phone number it could use.
+pub const NO_CONTACT_ADDRESS: &str = "no_contact_address";
 
 /// Where an outgoing message is on its way to the contact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -147,6 +156,20 @@ impl Delivery {
     }
 }
 
+/// A stored message's delivery moving from the state a step read to the
+/// next, written only if it is still as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryChange {
+    /// The message.
+    pub message_id: String,
+    /// Where it is stored.
+    pub at: MessageAt,
+    /// The state the step was decided on.
+    pub expected: Delivery,
+    /// The state after it.
+    pub next: Delivery,
+}
+
 /// What the provider answered one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendOutcome {
@@ -260,6 +283,18 @@ impl Delivery {
                 updated_at: now,
             }
         })
+    }
+
+    /// Whether attempt `attempt` is claimed and not yet answered (its sender
+    /// may still be calling the provider).
+    pub fn claimed_unanswered(&self, attempt: u32) -> bool {
+        self.status == DeliveryStatus::Pending && self.attempts == attempt && self.error.is_none()
+    }
+
+    /// Whether attempt `attempt` was answered with a transient failure (the
+    /// next attempt is due after its delay).
+    pub fn answered_transiently(&self, attempt: u32) -> bool {
+        self.status == DeliveryStatus::Pending && self.attempts == attempt && self.error.is_some()
     }
 
     /// A failed message queued again by hand: pending, from the first attempt.

@@ -90,6 +90,9 @@ pub enum DomainError {
         "WhatsApp's 24-hour reply window is closed: the contact has not written in the last 24 hours"
     )]
     ReplyWindowClosed,
+    /// Only a `failed` message can be queued again.
+    #[error("only a message whose delivery failed can be retried")]
+    NotRetryable,
     /// The settings document is invalid.
     #[error("the settings are invalid")]
     InvalidSettings {
@@ -144,6 +147,7 @@ impl DomainError {
             DomainError::ConversationClosed => "conversation_closed",
             DomainError::AiPaused => "ai_paused",
             DomainError::ReplyWindowClosed => "reply_window_closed",
+            DomainError::NotRetryable => "not_retryable",
             DomainError::InvalidSettings { .. } => "invalid_settings",
             DomainError::IdTaken(_) => "id_taken",
             DomainError::LastOwner => "last_owner",
@@ -163,6 +167,7 @@ impl DomainError {
             | DomainError::ContactBlocked
             | DomainError::ConversationClosed
             | DomainError::AiPaused
+            | DomainError::NotRetryable
             | DomainError::IdTaken(_)
             | DomainError::LastOwner => 409,
             _ => 422,

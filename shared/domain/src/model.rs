@@ -3,7 +3,7 @@
 //! A conversation is one stored item; its messages and timeline events are
 //! separate records beside it (same partition in DynamoDB).
 
-pub use crate::delivery::{Delivery, DeliveryError, DeliveryStatus};
+pub use crate::delivery::{Delivery, DeliveryChange, DeliveryError, DeliveryStatus};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -136,6 +136,25 @@ pub enum ChannelKind {
     Generic,
 }
 
+impl ChannelKind {
+    /// The wire value, also the kind's segment in webhook paths.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Twilio => "twilio",
+            ChannelKind::Whatsapp => "whatsapp",
+            ChannelKind::Telegram => "telegram",
+            ChannelKind::Generic => "generic",
+        }
+    }
+}
+
+/// Where a channel's provider calls the inbox (messages and status
+/// callbacks): `/webhooks/{kind}/{workspace_id}/{channel_id}`, under the
+/// public base URL.
+pub fn webhook_path(kind: ChannelKind, workspace_id: &str, channel_id: &str) -> String {
+    format!("/webhooks/{}/{workspace_id}/{channel_id}", kind.as_str())
+}
+
 /// A messaging channel of the workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Channel {
@@ -205,6 +224,9 @@ pub struct ChannelRef {
     pub id: String,
     /// Its provider kind.
     pub kind: Option<ChannelKind>,
+    /// The contact's address on it (the sender id their messages came
+    /// from: a phone number, a `wa_id`, a Telegram chat id), where known.
+    pub address: Option<String>,
 }
 
 impl ChannelRef {
@@ -213,7 +235,14 @@ impl ChannelRef {
         ChannelRef {
             id: id.into(),
             kind: Some(kind),
+            address: None,
         }
+    }
+
+    /// This channel, with the contact's address on it.
+    pub fn with_address(mut self, address: impl Into<String>) -> Self {
+        self.address = Some(address.into());
+        self
     }
 }
 
@@ -222,6 +251,7 @@ impl From<&Channel> for ChannelRef {
         ChannelRef {
             id: channel.id.clone(),
             kind: Some(channel.kind),
+            address: None,
         }
     }
 }
@@ -479,8 +509,26 @@ pub struct Conversation {
     /// Per-member flags (`unread`, `favorite`), keyed by member id.
     #[serde(default)]
     pub member_flags: BTreeMap<String, MemberFlags>,
+    /// The contact's address on the channel, where replies are sent (learnt
+    /// from their messages on it); without one, a phone channel uses the
+    /// contact's phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_address: Option<String>,
+    /// Outgoing messages whose delivery failed and that may be retried,
+    /// oldest first (at most `delivery::MAX_FAILED_KEPT`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_deliveries: Vec<FailedDelivery>,
     /// Grows by one per effective change.
     pub version: u64,
+}
+
+/// A failed outgoing message, and where it is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedDelivery {
+    /// The message.
+    pub message_id: String,
+    /// Where it is stored.
+    pub at: MessageAt,
 }
 
 impl Conversation {
@@ -489,6 +537,7 @@ impl Conversation {
         self.channel_id.as_ref().map(|id| ChannelRef {
             id: id.clone(),
             kind: self.channel_kind,
+            address: self.contact_address.clone(),
         })
     }
 
@@ -800,6 +849,13 @@ pub enum EventKind {
         /// The contact.
         contact_id: String,
     },
+    /// An outgoing message will not reach the contact.
+    DeliveryFailed {
+        /// The message.
+        message_id: String,
+        /// The provider's error code, or ours (`channel_not_configured`).
+        code: String,
+    },
     /// The contact was unblocked.
     ContactUnblocked {
         /// The contact.
@@ -830,6 +886,7 @@ impl EventKind {
             EventKind::ChannelTransferred { .. } => "channel_transferred",
             EventKind::ContactBlocked { .. } => "contact_blocked",
             EventKind::ContactUnblocked { .. } => "contact_unblocked",
+            EventKind::DeliveryFailed { .. } => "delivery_failed",
         }
     }
 }
@@ -873,6 +930,12 @@ pub enum DomainEvent {
         conversation_id: String,
         /// Channel to deliver on.
         channel_id: Option<String>,
+        /// The contact.
+        #[serde(default)]
+        contact_id: String,
+        /// The contact's address on the channel, where known.
+        #[serde(default)]
+        to: Option<String>,
         /// The message.
         message: Message,
         /// Where the message is stored (set when its write is sealed); the

@@ -59,6 +59,8 @@ impl From<inbox_app::AppError> for ApiError {
             AppError::PreconditionFailed => ApiError::PreconditionFailed,
             AppError::Contended(_) => ApiError::Contended,
             AppError::Domain(d) => ApiError::Domain(d),
+            // Another retry, or the sender, moved it first.
+            AppError::DeliveryMoved => ApiError::Domain(inbox_domain::DomainError::NotRetryable),
             AppError::Store(s) => ApiError::Store(s),
             // No HTTP action carries a dedupe key; a webhook answers it itself.
             AppError::Duplicate => ApiError::Store(StoreError::Duplicate),
@@ -166,6 +168,7 @@ fn store_code(e: &StoreError) -> (StatusCode, &'static str) {
         StoreError::Corrupt(_)
         | StoreError::InvalidCommit(_)
         | StoreError::Duplicate
+        | StoreError::DeliveryMoved
         | StoreError::TooLarge(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
     }
 }

@@ -180,6 +180,8 @@ actions! {
     ConversationUnsnooze => POST "/conversations/{id}/unsnooze" "conversation-unsnooze" ChatEdit;
     /// `POST /conversations/{id}/messages`: a human reply, AI reply or integration message.
     ConversationMessagePost => POST "/conversations/{id}/messages" "conversation-message-post" PostMessage;
+    /// `POST /conversations/{id}/messages/{message_id}/retry`: queue a failed message again.
+    ConversationMessageRetry => POST "/conversations/{id}/messages/{message_id}/retry" "conversation-message-retry" ChatEdit;
     /// `POST /conversations/{id}/handoff`: ask for a human.
     ConversationHandoff => POST "/conversations/{id}/handoff" "conversation-handoff" RequestHandoff;
     /// `POST /conversations/{id}/notes`: an internal note on the timeline.

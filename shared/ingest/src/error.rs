@@ -58,6 +58,8 @@ impl From<inbox_app::AppError> for IngestError {
             AppError::Domain(d) => IngestError::Rejected(d),
             AppError::Store(s) => IngestError::Store(s),
             AppError::Duplicate => IngestError::Store(StoreError::Duplicate),
+            // A contact message moves no delivery.
+            AppError::DeliveryMoved => IngestError::Store(StoreError::DeliveryMoved),
             // A contact message names no conversation and carries no
             // precondition: these mean the store answered inconsistently.
             AppError::NotFound(what) => IngestError::Store(StoreError::Corrupt(format!(

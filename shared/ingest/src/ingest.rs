@@ -397,7 +397,7 @@ async fn store_message<S: Store>(
                 latest,
                 workspace_id,
                 &contact,
-                Some(ChannelRef::from(channel)),
+                Some(ChannelRef::from(channel).with_address(reply_address(message))),
                 body,
                 Some(message.provider_message_id.clone()),
                 &mut ctx,
@@ -417,6 +417,15 @@ async fn store_message<S: Store>(
         Err(AppError::Duplicate) => Ok(false),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Where replies to `message`'s sender go: the chat it was posted in
+/// (Telegram), else the sender's own id (a phone number, a `wa_id`).
+fn reply_address(message: &InboundMessage) -> String {
+    message
+        .chat_id
+        .clone()
+        .unwrap_or_else(|| message.sender.id.clone())
 }
 
 #[cfg(test)]

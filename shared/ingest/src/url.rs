@@ -1,15 +1,11 @@
 //! Where providers call us, and the public URL Twilio signs.
 
-use inbox_channels::{ChannelKind, kind_name};
+use inbox_channels::ChannelKind;
+pub use inbox_domain::webhook_path;
 
 /// The environment variable holding the public base URL (`https://api.example.com`,
 /// with any stage prefix, without a trailing slash) in Lambda and the dev server.
 pub const PUBLIC_BASE_URL_ENV: &str = "INBOX_PUBLIC_BASE_URL";
-
-/// The webhook path of a channel: `/webhooks/{kind}/{workspace_id}/{channel_id}`.
-pub fn webhook_path(kind: ChannelKind, workspace_id: &str, channel_id: &str) -> String {
-    format!("/webhooks/{}/{workspace_id}/{channel_id}", kind_name(kind))
-}
 
 /// The full URL a provider called: `base` + [`webhook_path`] + `?raw_query` when
 /// there is one.

@@ -97,6 +97,8 @@ fn conversation(rng: &mut StdRng, n: usize) -> Conversation {
         last_contact_message_at: None,
         last_message_sender: None,
         member_flags: BTreeMap::new(),
+        contact_address: None,
+        failed_deliveries: Vec::new(),
         version: 1,
     }
 }

@@ -87,6 +87,8 @@ fn conversation(rng: &mut StdRng, n: usize) -> Conversation {
         last_contact_message_at: None,
         last_message_sender: None,
         member_flags: BTreeMap::new(),
+        contact_address: None,
+        failed_deliveries: Vec::new(),
         version: 1,
     }
 }
@@ -107,6 +109,7 @@ async fn load(
                 timeline: vec![],
                 messages: vec![],
                 events: vec![],
+                delivery: None,
             })
             .collect();
         store

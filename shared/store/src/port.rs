@@ -78,6 +78,10 @@ pub enum StoreError {
     /// The dedupe key was seen before: the delivery was already stored.
     #[error("this delivery was already stored")]
     Duplicate,
+    /// A message's delivery state is no longer what the write was decided
+    /// on (another sender, or a duplicate, moved it): nothing was written.
+    #[error("the message's delivery changed since it was read")]
+    DeliveryMoved,
     /// The cursor is not one this store made (or is for another query).
     #[error("invalid cursor")]
     InvalidCursor,

@@ -29,6 +29,7 @@ contract!(
     check_timeline_and_messages,
     check_delivery_status,
     check_put_delivery,
+    check_commit_delivery_change,
     check_conflicts,
     check_duplicates,
     check_commit_workspace,

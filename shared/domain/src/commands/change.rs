@@ -9,6 +9,7 @@ pub(super) struct Change<'c, 'a, 'x> {
     pub(super) timeline: Vec<TimelineEvent>,
     pub(super) messages: Vec<Message>,
     pub(super) events: Vec<DomainEvent>,
+    pub(super) delivery: Option<DeliveryChange>,
     pub(super) ctx: &'x mut Ctx<'a>,
 }
 
@@ -20,6 +21,7 @@ impl<'c, 'a, 'x> Change<'c, 'a, 'x> {
             timeline: Vec::new(),
             messages: Vec::new(),
             events: Vec::new(),
+            delivery: None,
             ctx,
         }
     }
@@ -32,6 +34,7 @@ impl<'c, 'a, 'x> Change<'c, 'a, 'x> {
             timeline: Vec::new(),
             messages: Vec::new(),
             events: Vec::new(),
+            delivery: None,
             ctx,
         };
         let created = EventKind::ConversationCreated {
@@ -180,6 +183,7 @@ impl<'c, 'a, 'x> Change<'c, 'a, 'x> {
         let before = self.before;
         let unchanged = self.timeline.is_empty()
             && self.messages.is_empty()
+            && self.delivery.is_none()
             && before.is_some_and(|b| *b == self.after);
         if unchanged {
             return None;
@@ -196,6 +200,7 @@ impl<'c, 'a, 'x> Change<'c, 'a, 'x> {
             timeline: self.timeline,
             messages: self.messages,
             events: self.events,
+            delivery: self.delivery,
         };
         write.seal();
         Some(write)
@@ -237,6 +242,8 @@ pub(super) fn outbound(ch: &mut Change<'_, '_, '_>, msg: &Message) {
         workspace_id: ch.after.workspace_id.clone(),
         conversation_id: ch.after.id.clone(),
         channel_id: ch.after.channel_id.clone(),
+        contact_id: ch.after.contact.id.clone(),
+        to: ch.after.contact_address.clone(),
         message: msg.clone(),
         at: None,
     });

@@ -9,9 +9,9 @@ pub fn new_conversation(
     channel: Option<ChannelRef>,
     ctx: &mut Ctx<'_>,
 ) -> Conversation {
-    let (channel_id, channel_kind) = match channel {
-        Some(c) => (Some(c.id), c.kind),
-        None => (None, None),
+    let (channel_id, channel_kind, contact_address) = match channel {
+        Some(c) => (Some(c.id), c.kind, c.address),
+        None => (None, None, None),
     };
     Conversation {
         workspace_id: workspace_id.to_string(),
@@ -35,6 +35,8 @@ pub fn new_conversation(
         last_contact_message_at: None,
         last_message_sender: None,
         member_flags: Default::default(),
+        contact_address,
+        failed_deliveries: Vec::new(),
         version: 0,
     }
 }
@@ -186,14 +188,29 @@ pub fn receive_contact_message(
     ctx: &mut Ctx<'_>,
 ) -> Result<Outcome, DomainError> {
     match latest {
-        Some(conv) => decide(
-            conv,
-            Command::ContactMessage {
-                body: body.to_string(),
-                channel_message_id,
-            },
-            ctx,
-        ),
+        Some(conv) => {
+            // The contact's address on the conversation's channel is learnt
+            // from what they write there (a conversation started by a member
+            // has none yet).
+            let learnt = channel
+                .and_then(|c| {
+                    c.address
+                        .filter(|_| conv.channel_id.as_ref() == Some(&c.id))
+                })
+                .filter(|a| conv.contact_address.as_ref() != Some(a))
+                .map(|address| Conversation {
+                    contact_address: Some(address),
+                    ..conv.clone()
+                });
+            decide(
+                learnt.as_ref().unwrap_or(conv),
+                Command::ContactMessage {
+                    body: body.to_string(),
+                    channel_message_id,
+                },
+                ctx,
+            )
+        }
         None => {
             let body = validate_body(body)?;
             contact_message_in_new(
@@ -220,6 +237,8 @@ pub(super) fn transfer_channel(
         if ch.after.channel_id.as_deref() != Some(channel.id.as_str()) {
             let from = ch.after.channel_id.replace(channel.id.clone());
             ch.after.channel_kind = Some(channel.kind);
+            // The address was the contact's on the old channel.
+            ch.after.contact_address = None;
             ch.event(EventKind::ChannelTransferred {
                 from,
                 to: channel.id,

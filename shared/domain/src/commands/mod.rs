@@ -3,6 +3,7 @@
 //! events, any message and any outgoing event, to be written atomically.
 
 use crate::access::{Actor, Caller, Capability, Role, authorize};
+use crate::delivery::DeliveryChange;
 use crate::error::DomainError;
 use crate::ids::{IdGen, IdKind};
 use crate::model::*;
@@ -15,6 +16,7 @@ mod agent;
 mod assignment;
 mod change;
 mod contact;
+mod delivery;
 mod labels;
 mod messages;
 mod status;
@@ -23,6 +25,7 @@ use agent::*;
 use assignment::*;
 use change::*;
 use contact::*;
+use delivery::*;
 use labels::*;
 use messages::*;
 use status::*;
@@ -187,6 +190,19 @@ pub enum Command {
         /// The contact as it is now.
         contact: Contact,
     },
+    /// The sender gave up on an outgoing message: it is `failed`, on the
+    /// timeline, and may be retried.
+    DeliveryFailed {
+        /// The message's delivery as the sender read it, and as it is now.
+        change: DeliveryChange,
+    },
+    /// Queue a failed message again (a person's retry).
+    RetryDelivery {
+        /// The message as stored.
+        message: Message,
+        /// Where it is stored.
+        at: MessageAt,
+    },
 }
 
 impl Command {
@@ -239,6 +255,9 @@ pub struct Write {
     pub messages: Vec<Message>,
     /// Outgoing events (the table is the outbox).
     pub events: Vec<DomainEvent>,
+    /// A stored message's delivery state moved in the same write (only if
+    /// it is still as the decision read it).
+    pub delivery: Option<DeliveryChange>,
 }
 
 impl Write {
@@ -247,15 +266,14 @@ impl Write {
     pub(crate) fn seal(&mut self) {
         let version = self.conversation.version;
         for event in &mut self.events {
-            if let DomainEvent::OutboundMessage { message, at, .. } = event {
-                *at = self
-                    .messages
-                    .iter()
-                    .position(|m| m.id == message.id)
-                    .map(|i| MessageAt {
-                        version,
-                        position: i as u32,
-                    });
+            // A message sent again (a retry) keeps the place it was stored at.
+            if let DomainEvent::OutboundMessage { message, at, .. } = event
+                && let Some(i) = self.messages.iter().position(|m| m.id == message.id)
+            {
+                *at = Some(MessageAt {
+                    version,
+                    position: i as u32,
+                });
             }
         }
     }
@@ -417,5 +435,7 @@ pub fn decide(
         Command::AgentRemoved { agent_id } => agent_removed(conv, agent_id, ctx),
         Command::TeamRemoved { team_id } => team_removed(conv, &team_id, ctx),
         Command::ContactChanged { contact } => contact_changed(conv, contact, ctx),
+        Command::DeliveryFailed { change } => delivery_failed(conv, change, ctx),
+        Command::RetryDelivery { message, at } => retry_delivery(conv, message, at, ctx),
     }
 }

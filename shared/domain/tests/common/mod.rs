@@ -206,6 +206,8 @@ pub fn conversation() -> ConvBuilder {
         last_contact_message_at: None,
         last_message_sender: None,
         member_flags: Default::default(),
+        contact_address: None,
+        failed_deliveries: Vec::new(),
         version: 1,
     })
 }

@@ -11,6 +11,7 @@ use crate::wire::{
     SnoozeIn, StatusIn, TAKEOVER_NOTICE, TakeoverOut, TeamAssignIn,
 };
 use http::StatusCode;
+use inbox_app::Target;
 use inbox_domain::commands::validate_body;
 use inbox_domain::model::Lookup;
 use inbox_domain::{Command, Timestamp, render};
@@ -189,4 +190,29 @@ pub(crate) async fn run<S: Store>(app: &App<S>, cx: Request) -> Result<ApiRespon
         }
         _ => conversation_response(StatusCode::OK, conv, &caller, app.clock().now()),
     })
+}
+
+/// `POST /conversations/{id}/messages/{message_id}/retry`: 202 with the
+/// message queued again and the conversation.
+pub(crate) async fn retry_delivery<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    cx.no_body()?;
+    let plan = cx
+        .who
+        .plan(Target::Conversation(cx.id().to_string()))
+        .with_if_match(cx.if_match()?);
+    let message_id = cx.params.get("message_id").unwrap_or_default();
+    let (done, message) = app.retry_delivery(plan, message_id).await?;
+    let caller = done
+        .caller()
+        .cloned()
+        .unwrap_or_else(|| cx.who.token_caller());
+    let conv = &done.outcome.conversation;
+    let body = MessagePostedOut {
+        message: &message,
+        conversation: render(conv, &caller, app.clock().now()),
+    };
+    Ok(ApiResponse::json(StatusCode::ACCEPTED, &body).with_etag(conv.version))
 }

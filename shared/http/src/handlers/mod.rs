@@ -67,6 +67,7 @@ pub(crate) async fn dispatch<S: Store>(app: &App<S>, cx: Request) -> Result<ApiR
         ConversationTranscript => conversations::transcript(app, cx).await,
         ConversationMessagesList => conversations::messages(app, cx).await,
         ConversationTimeline => conversations::timeline(app, cx).await,
+        ConversationMessageRetry => commands::retry_delivery(app, cx).await,
         ConversationClosingNoteDraft => conversations::closing_note_draft(app, cx).await,
         ConversationSummary => conversations::summary(app, cx).await,
         ConversationRead | ConversationUnread | ConversationFavorite | ConversationUnfavorite => {

@@ -49,6 +49,18 @@ impl Harness {
         }
     }
 
+    /// This harness, sending replies through `sender` and queueing later attempts on `queue`.
+    pub fn with_sender(
+        self,
+        sender: std::sync::Arc<dyn inbox_app::ChannelSender>,
+        queue: std::sync::Arc<dyn inbox_app::SendQueue>,
+    ) -> Self {
+        Harness {
+            app: self.app.with_sender(sender, queue),
+            clock: self.clock,
+        }
+    }
+
     pub async fn send(&self, req: ApiRequest) -> ApiResponse {
         handle(&self.app, req).await
     }

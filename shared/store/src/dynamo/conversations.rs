@@ -13,13 +13,13 @@ use crate::port::{
     DueTimer, LookupKey, Page, PageRequest, ReportOutcome, StoreError,
 };
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem};
 use inbox_domain::model::{
     Channel, Conversation, MemberFlags, Message, MessageAt, Team, TimelineEvent,
 };
 use inbox_domain::{ListQuery, Settings, Timestamp};
 use serde::Deserialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// Most keys in one `BatchGetItem`.
 const MAX_BATCH_GET: usize = 100;
@@ -405,53 +405,28 @@ impl ConversationStore for DynamoStore {
     ) -> Result<bool, StoreError> {
         let pk = keys::conversation_pk(workspace_id, conversation_id);
         let sk = message_sk(at);
-        let expected = &write.expected;
-        // The state read, field by field: status, attempts and time name one
-        // step of one message, and the error's presence tells a claimed
-        // attempt from one answered with a transient failure.
-        let mut names = HashMap::from([
-            ("#pk".to_string(), PK.to_string()),
-            ("#id".to_string(), "id".to_string()),
-            ("#d".to_string(), "delivery".to_string()),
-            ("#s".to_string(), "status".to_string()),
-            ("#a".to_string(), "attempts".to_string()),
-            ("#u".to_string(), "updated_at".to_string()),
-            ("#e".to_string(), "error".to_string()),
-        ]);
-        let mut values = HashMap::from([
-            (":id".to_string(), s(&write.message_id)),
-            (":s".to_string(), attribute(&expected.status)?),
-            (":a".to_string(), attribute(&expected.attempts)?),
-            (":u".to_string(), attribute(&expected.updated_at)?),
-            (
-                ":etype".to_string(),
-                s(if expected.error.is_some() {
-                    "M"
-                } else {
-                    "NULL"
-                }),
-            ),
-            (":next".to_string(), attribute(&write.next)?),
-        ]);
-        let condition = "attribute_exists(#pk) AND #id = :id AND #d.#s = :s AND #d.#a = :a \
-                         AND #d.#u = :u AND attribute_type(#d.#e, :etype)";
-        let mut expression = "SET #d = :next".to_string();
-        if let Some(sent) = &write.sent_as {
-            names.insert("#cmid".into(), "channel_message_id".into());
-            values.insert(":cmid".into(), s(&sent.provider_message_id));
-            expression.push_str(", #cmid = :cmid");
-        }
-        let key = items::key(pk, &sk);
+        let provider_id = write
+            .sent_as
+            .as_ref()
+            .map(|a| a.provider_message_id.as_str());
+        let update = delivery_update(
+            &self.table,
+            items::key(pk, &sk),
+            &write.message_id,
+            &write.expected,
+            &write.next,
+            provider_id,
+        )?;
         let Some(sent) = &write.sent_as else {
             let sent = self
                 .client
                 .update_item()
                 .table_name(&self.table)
-                .set_key(Some(key))
-                .update_expression(expression)
-                .condition_expression(condition)
-                .set_expression_attribute_names(Some(names))
-                .set_expression_attribute_values(Some(values))
+                .set_key(Some(update.key))
+                .update_expression(update.update_expression)
+                .set_condition_expression(update.condition_expression)
+                .set_expression_attribute_names(update.expression_attribute_names)
+                .set_expression_attribute_values(update.expression_attribute_values)
                 .send()
                 .await;
             return match sent {
@@ -460,15 +435,6 @@ impl ConversationStore for DynamoStore {
                 Err(e) => Err(error::unavailable(e)),
             };
         };
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .update_expression(expression)
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .build()
-            .map_err(|e| corrupt("building a delivery update", e))?;
         // Accepted: the message and the pointer a status report finds it by, together.
         let pointer = ChannelMessageRecord {
             conversation_id: conversation_id.to_string(),
@@ -493,7 +459,7 @@ impl ConversationStore for DynamoStore {
             .transact_items(TransactWriteItem::builder().put(put).build())
             .send()
             .await;
-        match sent.map_err(|e| error::transaction(e, None)) {
+        match sent.map_err(|e| error::transaction(e, TxGuards::default())) {
             Ok(_) => Ok(true),
             Err(StoreError::Conflict) => Ok(false),
             Err(e) => Err(e),
@@ -567,16 +533,4 @@ impl ConversationStore for DynamoStore {
             next_cursor: None,
         })
     }
-}
-
-/// `value` as a DynamoDB attribute, the way `serde_dynamo` writes it in items.
-fn attribute<T: serde::Serialize>(
-    value: &T,
-) -> Result<aws_sdk_dynamodb::types::AttributeValue, StoreError> {
-    serde_dynamo::to_attribute_value(value).map_err(|e| corrupt("serializing an attribute", e))
-}
-
-/// A message's sort key from where its write put it.
-fn message_sk(at: MessageAt) -> String {
-    keys::ordered_sk(keys::MESSAGE_PREFIX, at.version, at.position as usize)
 }

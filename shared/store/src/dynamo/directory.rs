@@ -272,7 +272,7 @@ impl DirectoryStore for DynamoStore {
             .transact_items(TransactWriteItem::builder().condition_check(check).build())
             .send()
             .await
-            .map_err(|e| error::transaction(e, None))?;
+            .map_err(|e| error::transaction(e, super::transaction::TxGuards::default()))?;
         Ok(())
     }
 

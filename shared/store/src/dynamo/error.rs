@@ -38,12 +38,12 @@ where
         .is_some_and(|c| c == "ConditionalCheckFailedException")
 }
 
-/// A transaction: a failed condition on the dedupe item (at `dedupe_index`) is
-/// a duplicate delivery; any other failed condition, or a concurrent
-/// transaction on the same items, is a conflict.
+/// A transaction: a failed condition on the dedupe item is a duplicate
+/// delivery, on a message's delivery update a moved delivery; any other
+/// failed condition, or a concurrent transaction on the same items, is a conflict.
 pub(crate) fn transaction<R>(
     e: SdkError<TransactWriteItemsError, R>,
-    dedupe_index: Option<usize>,
+    guards: super::transaction::TxGuards,
 ) -> StoreError
 where
     R: std::fmt::Debug + Send + Sync + 'static,
@@ -52,8 +52,14 @@ where
         Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
             let reasons = c.cancellation_reasons();
             let code_at = |i: usize| reasons.get(i).and_then(|r| r.code()).unwrap_or("None");
-            if dedupe_index.is_some_and(|i| code_at(i) == "ConditionalCheckFailed") {
+            let failed = |index: Option<usize>| {
+                index.is_some_and(|i| code_at(i) == "ConditionalCheckFailed")
+            };
+            if failed(guards.dedupe) {
                 return StoreError::Duplicate;
+            }
+            if failed(guards.delivery) {
+                return StoreError::DeliveryMoved;
             }
             let retryable = reasons.is_empty()
                 || reasons.iter().any(|r| {

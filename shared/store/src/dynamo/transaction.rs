@@ -10,7 +10,7 @@ use super::table::{self, OUTBOX, PK, SK, TTL_ATTRIBUTE, keys};
 use super::{DynamoStore, OutboxMode, STREAM_OUTBOX_TTL_SECONDS};
 use crate::port::{Commit, StoreError};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
-use inbox_domain::model::{Conversation, Message, SenderKind};
+use inbox_domain::model::{Conversation, Delivery, Message, MessageAt, SenderKind};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -22,11 +22,20 @@ const JOB_TTL_SECONDS: i64 = 30 * 24 * 3600;
 pub(super) struct Transaction {
     items: Vec<TransactWriteItem>,
     bytes: usize,
-    dedupe_index: Option<usize>,
+    guards: TxGuards,
+}
+
+/// Which items' failed conditions mean something other than a version conflict.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct TxGuards {
+    /// The dedupe item: the delivery was stored before.
+    pub(super) dedupe: Option<usize>,
+    /// A message's delivery update: its state moved since it was read.
+    pub(super) delivery: Option<usize>,
 }
 
 impl Transaction {
-    fn push(&mut self, item: TransactWriteItem, size: usize) -> Result<(), StoreError> {
+    pub(super) fn push(&mut self, item: TransactWriteItem, size: usize) -> Result<(), StoreError> {
         self.items.push(item);
         self.bytes += size;
         if self.items.len() > MAX_TRANSACTION_ITEMS {
@@ -142,6 +151,71 @@ impl Transaction {
     }
 }
 
+/// A message's sort key from where its write put it.
+pub(super) fn message_sk(at: MessageAt) -> String {
+    keys::ordered_sk(keys::MESSAGE_PREFIX, at.version, at.position as usize)
+}
+
+/// One attribute, as DynamoDB stores it.
+pub(super) fn attribute<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(value).map_err(|e| corrupt("serializing an attribute", e))
+}
+
+/// The update that moves the delivery of the message at `key` from
+/// `expected` to `next` (and records the provider's id for it), only if the
+/// message is `message_id` and its delivery is still `expected`: status,
+/// attempts and time name one step of one message, and the error's presence
+/// tells a claimed attempt from one answered with a transient failure.
+pub(super) fn delivery_update(
+    table: &str,
+    key: Item,
+    message_id: &str,
+    expected: &Delivery,
+    next: &Delivery,
+    provider_message_id: Option<&str>,
+) -> Result<Update, StoreError> {
+    let mut names = HashMap::from([
+        ("#pk".to_string(), PK.to_string()),
+        ("#id".to_string(), "id".to_string()),
+        ("#d".to_string(), "delivery".to_string()),
+        ("#s".to_string(), "status".to_string()),
+        ("#a".to_string(), "attempts".to_string()),
+        ("#u".to_string(), "updated_at".to_string()),
+        ("#e".to_string(), "error".to_string()),
+    ]);
+    let error_type = if expected.error.is_some() {
+        "M"
+    } else {
+        "NULL"
+    };
+    let mut values = HashMap::from([
+        (":id".to_string(), s(message_id)),
+        (":s".to_string(), attribute(&expected.status)?),
+        (":a".to_string(), attribute(&expected.attempts)?),
+        (":u".to_string(), attribute(&expected.updated_at)?),
+        (":etype".to_string(), s(error_type)),
+        (":next".to_string(), attribute(next)?),
+    ]);
+    let mut expression = "SET #d = :next".to_string();
+    if let Some(id) = provider_message_id {
+        names.insert("#cmid".into(), "channel_message_id".into());
+        values.insert(":cmid".into(), s(id));
+        expression.push_str(", #cmid = :cmid");
+    }
+    Update::builder()
+        .table_name(table)
+        .set_key(Some(key))
+        .update_expression(expression)
+        .condition_expression(
+            "attribute_exists(#pk) AND #id = :id AND #d.#s = :s AND #d.#a = :a \
+             AND #d.#u = :u AND attribute_type(#d.#e, :etype)",
+        )
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values(Some(values))
+        .build()
+        .map_err(|e| corrupt("building a delivery update", e))
+}
+
 pub(super) fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
@@ -215,6 +289,20 @@ impl DynamoStore {
                 }
                 tx.put_new(&self.table, to_item(message, pk.clone(), sk, "message")?)?;
             }
+            if let Some(change) = &w.delivery {
+                let key = super::items::key(pk.clone(), &message_sk(change.at));
+                let update = delivery_update(
+                    &self.table,
+                    key,
+                    &change.message_id,
+                    &change.expected,
+                    &change.next,
+                    None,
+                )?;
+                // An update's size is at most the message it rewrites, checked when it was put.
+                tx.push(TransactWriteItem::builder().update(update).build(), 0)?;
+                tx.guards.delivery = Some(tx.items.len() - 1);
+            }
             for (i, event) in w.events.iter().enumerate() {
                 let sk = keys::ordered_sk(keys::OUTBOX_PREFIX, conv.version, i);
                 let mut item = to_item(event, pk.clone(), sk, "outbox")?;
@@ -256,7 +344,7 @@ impl DynamoStore {
                 &self.table,
                 to_item(&record, pk, keys::DEDUPE_SK.into(), "dedupe")?,
             )?;
-            tx.dedupe_index = Some(tx.items.len() - 1);
+            tx.guards.dedupe = Some(tx.items.len() - 1);
         }
         if let Some(w) = &commit.job {
             let ws = &commit.workspace_id;
@@ -293,13 +381,13 @@ impl DynamoStore {
         if tx.is_empty() {
             return Ok(());
         }
-        let dedupe_index = tx.dedupe_index;
+        let guards = tx.guards;
         self.client
             .transact_write_items()
             .set_transact_items(Some(tx.items))
             .send()
             .await
-            .map_err(|e| error::transaction(e, dedupe_index))?;
+            .map_err(|e| error::transaction(e, guards))?;
         Ok(())
     }
 }

@@ -7,8 +7,8 @@ use crate::port::{
 };
 use async_trait::async_trait;
 use inbox_domain::model::{
-    Conversation, DomainEvent, MemberFlags, Message, MessageAt, ResponderKind, SenderKind, Status,
-    TimelineEvent,
+    Conversation, DeliveryChange, DomainEvent, MemberFlags, Message, MessageAt, ResponderKind,
+    SenderKind, Status, TimelineEvent,
 };
 use inbox_domain::{ListQuery, Timestamp, View};
 use rusqlite::types::Value as Sql;
@@ -83,6 +83,11 @@ pub(super) fn apply_commit(tx: &Transaction<'_>, commit: &Commit) -> Result<(), 
     for w in &commit.writes {
         let c = &w.conversation;
         let ws = c.workspace_id.as_str();
+        // Before the version check, as on DynamoDB, where a moved delivery
+        // is reported over a version conflict.
+        if let Some(change) = &w.delivery {
+            move_delivery(tx, ws, &c.id, change)?;
+        }
         // Flags live in their own table; the document never carries them.
         let mut stored = c.clone();
         stored.member_flags = BTreeMap::new();
@@ -829,6 +834,29 @@ impl Outbox for SqliteStore {
         })
         .await
     }
+}
+
+/// Moves the delivery of the message `change` names, only if it is still
+/// as the write was decided on; otherwise `DeliveryMoved`.
+fn move_delivery(
+    tx: &Connection,
+    ws: &str,
+    conv: &str,
+    change: &DeliveryChange,
+) -> Result<(), StoreError> {
+    let found = message_at(tx, ws, conv, change.at)?;
+    let Some((rowid, mut message)) = found.filter(|(_, m)| {
+        m.id == change.message_id && m.delivery.as_ref() == Some(&change.expected)
+    }) else {
+        return Err(StoreError::DeliveryMoved);
+    };
+    message.delivery = Some(change.next.clone());
+    tx.execute(
+        "UPDATE messages SET doc = ?1 WHERE rowid = ?2",
+        params![to_doc(&message)?, rowid],
+    )
+    .map_err(db)?;
+    Ok(())
 }
 
 /// The row id and message stored at `at` in the conversation.

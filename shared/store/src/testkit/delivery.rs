@@ -495,3 +495,91 @@ pub async fn check_put_delivery<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig
         "delivery steps change neither the conversation nor its version"
     );
 }
+
+/// A commit whose write moves a message's delivery (the sender giving up:
+/// `failed`, with its timeline event) lands whole when the delivery is still
+/// as decided on, and writes nothing at all, `DeliveryMoved`, when another
+/// step moved it first, even when the conversation's version still matches.
+pub async fn check_commit_delivery_change<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) {
+    let ws = Ws::new(store, "give-up").await;
+    let w = ws.id.as_str();
+    let created = ws.create(Some("sms-main"), T0);
+    store.commit(commit_of(&created)).await.expect("create");
+    let conv = load(store, w, &created.conversation.id).await;
+    let replied = reply(&ws, &conv, "On its way", secs(1));
+    store.commit(commit_of(&replied)).await.expect("reply");
+    let conv = load(store, w, &conv.id).await;
+    let (at, message) = stored_at(&replied);
+    let pending = message.delivery.clone().expect("pending");
+    let claimed = pending.claim(1, secs(2)).expect("claim");
+    let refused = Delivery {
+        status: DeliveryStatus::Failed,
+        attempts: 1,
+        error: Some(DeliveryError {
+            code: "21610".into(),
+            message: "unsubscribed recipient".into(),
+        }),
+        updated_at: secs(3),
+    };
+    let give_up = |expected: &Delivery| {
+        ws.decide(
+            &conv,
+            Command::DeliveryFailed {
+                change: inbox_domain::DeliveryChange {
+                    message_id: message.id.clone(),
+                    at,
+                    expected: expected.clone(),
+                    next: refused.clone(),
+                },
+            },
+            &Actor::System,
+            secs(3),
+        )
+    };
+
+    // Decided on the pending state, but a sender claimed it meanwhile.
+    assert!(
+        store
+            .put_delivery(
+                w,
+                &conv.id,
+                at,
+                &step(&message, &pending, claimed.clone(), None)
+            )
+            .await
+            .expect("claim")
+    );
+    let stale = give_up(&pending);
+    match store.commit(commit_of(&stale)).await {
+        Err(crate::port::StoreError::DeliveryMoved) => {}
+        other => panic!("a moved delivery must refuse the commit, got {other:?}"),
+    }
+    let unchanged = load(store, w, &conv.id).await;
+    assert_eq!(unchanged.version, conv.version, "nothing written");
+    assert!(unchanged.failed_deliveries.is_empty());
+    let timeline = super::commands::timeline_of(store, w, &conv.id, 50).await;
+    assert!(
+        !timeline
+            .iter()
+            .any(|e| e.kind.type_name() == "delivery_failed"),
+        "no timeline event"
+    );
+
+    let failed = give_up(&claimed);
+    store.commit(commit_of(&failed)).await.expect("give up");
+    let after = load(store, w, &conv.id).await;
+    assert_eq!(after.version, conv.version + 1);
+    assert_eq!(after.failed_deliveries.len(), 1);
+    assert_eq!(after.failed_deliveries[0].message_id, message.id);
+    let stored = store
+        .get_message(w, &conv.id, at)
+        .await
+        .expect("get_message")
+        .expect("there");
+    assert_eq!(stored.delivery, Some(refused));
+    let timeline = super::commands::timeline_of(store, w, &conv.id, 50).await;
+    assert_eq!(
+        timeline.last().map(|e| e.kind.type_name()),
+        Some("delivery_failed")
+    );
+}

@@ -37,7 +37,7 @@ pub use commands::check_round_trip;
 pub use conflicts::{
     check_commit_workspace, check_concurrent_commits, check_conflicts, check_duplicates,
 };
-pub use delivery::{check_delivery_status, check_put_delivery};
+pub use delivery::{check_commit_delivery_change, check_delivery_status, check_put_delivery};
 pub use directory::{
     check_contact_batches, check_contact_for_sender_race, check_contacts, check_directory,
     check_owner_guard, check_tenant_isolation,
@@ -93,6 +93,7 @@ pub async fn run_all<S: Store>(store: &S, cfg: &SuiteConfig) {
     check_timeline_and_messages(store, cfg).await;
     check_delivery_status(store, cfg).await;
     check_put_delivery(store, cfg).await;
+    check_commit_delivery_change(store, cfg).await;
     check_conflicts(store, cfg).await;
     check_duplicates(store, cfg).await;
     check_commit_workspace(store, cfg).await;

@@ -113,6 +113,8 @@ fn random_conversation(rng: &mut StdRng, ws: &str, id: String, base: Timestamp) 
         last_contact_message_at: rng.gen_bool(0.7).then_some(created_at),
         last_message_sender: Some(*pick(rng, &[SenderKind::Contact, SenderKind::Member])),
         member_flags: BTreeMap::new(),
+        contact_address: None,
+        failed_deliveries: Vec::new(),
         version: 1,
     }
 }
@@ -125,6 +127,7 @@ fn create_commit(conv: &Conversation) -> Commit {
         timeline: vec![],
         messages: vec![],
         events: vec![],
+        delivery: None,
     }])
 }
 
@@ -138,6 +141,7 @@ fn update_commit(before: &Conversation, after: &Conversation) -> Commit {
         timeline: vec![],
         messages: vec![],
         events: vec![],
+        delivery: None,
     }])
 }
 
