@@ -94,6 +94,15 @@ pub struct ServeArgs {
     /// Seed a demo workspace (once per database) and print a token for each demo member.
     #[arg(long)]
     pub demo: bool,
+    /// Start the fake providers (Twilio, WhatsApp Cloud, Telegram, webhook
+    /// receivers) on a free loopback port and, with `--demo`, point the demo
+    /// channels at them.
+    #[arg(long)]
+    pub fake_providers: bool,
+    /// Divide the waits between send attempts by this (tests and demos of
+    /// retries; the attempts and their order are unchanged).
+    #[arg(long, env = "INBOX_DEV_SEND_RETRY_SPEEDUP", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub send_retry_speedup: u32,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "INBOX_DEV_LOG_JSON")]
     pub log_json: bool,

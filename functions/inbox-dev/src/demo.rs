@@ -367,3 +367,64 @@ pub fn token_lines(secret: &[u8]) -> Result<Vec<String>, inbox_http::AuthError> 
         })
         .collect()
 }
+
+/// With `--fake-providers`: points the demo's channels at the fakes at
+/// `fakes` (every start, since their port changes), so that replies move
+/// through `pending` → `sent` for a newcomer to see, and adds an SMS
+/// conversation the first time. Twilio's status callbacks come from the
+/// fakes' control routes (`docs/fake-providers.md`).
+pub async fn point_channels_at_fakes<S: Store>(
+    app: &App<S>,
+    fakes: &str,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let s = Seeder { app };
+    let before = s.call("olivia", Method::GET, "/channels", None).await?;
+    let had_sms = before["items"]
+        .as_array()
+        .is_some_and(|c| c.iter().any(|c| c["id"] == "sms"));
+    let channels = [
+        (
+            "web",
+            json!({"kind": "generic", "name": "Website chat", "secret": "demo-web-secret",
+                   "outbound_url": format!("{fakes}/receiver/demo-web")}),
+        ),
+        (
+            "sms",
+            json!({"kind": "twilio", "name": "SMS", "secret": "demo-twilio-auth-token",
+                   "account_sid": "AC00000000000000000000000000000001", "from": "+15550001000",
+                   "api_base_url": fakes}),
+        ),
+        (
+            "whatsapp",
+            json!({"kind": "whatsapp", "name": "WhatsApp", "secret": "demo-whatsapp-app-secret",
+                   "phone_number_id": "100000000000001", "access_token": "demo-access-token",
+                   "verify_token": "demo-verify", "api_base_url": fakes}),
+        ),
+        (
+            "telegram",
+            json!({"kind": "telegram", "name": "Telegram", "secret": "demo-telegram-secret",
+                   "bot_token": "100001:demo-bot-token", "api_base_url": fakes}),
+        ),
+    ];
+    for (id, body) in channels {
+        let body = serde_json::to_vec(&body)?;
+        inbox_ingest::put_channel(app.store(), inbox_domain::Role::Owner, WORKSPACE, id, &body)
+            .await?;
+    }
+    if !had_sms {
+        let contact = s
+            .post(
+                "zapier",
+                "/contacts",
+                json!({"name": "Sam Rivera", "phone": "+15550100123"}),
+            )
+            .await?;
+        s.post(
+            "zapier",
+            "/conversations",
+            json!({"contact_id": contact["id"], "channel_id": "sms"}),
+        )
+        .await?;
+    }
+    Ok(())
+}

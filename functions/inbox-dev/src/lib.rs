@@ -141,7 +141,7 @@ where
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let (job_queue, job_steps) = jobs::local_job_queue();
-    let (send_queue, send_tasks) = sending::local_send_queue();
+    let (send_queue, send_tasks) = sending::local_send_queue(args.send_retry_speedup);
     let provider_client = inbox_delivery::HttpSender::new()?;
     let exports =
         exports::LocalExportFiles::new(args.exports_dir(), &public_base_url, secret.as_bytes());
@@ -163,6 +163,13 @@ where
         );
         for line in demo::token_lines(secret.as_bytes())? {
             println!("{line}");
+        }
+    }
+    if args.fake_providers {
+        let fakes = fake_providers::start().await?;
+        println!("inbox-dev: fake providers on {fakes} (requests: {fakes}/_fake/requests)");
+        if args.demo {
+            demo::point_channels_at_fakes(&app, &fakes).await?;
         }
     }
     let wrote = Arc::new(Notify::new());

@@ -25,12 +25,14 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone)]
 pub struct LocalSendQueue {
     tx: mpsc::UnboundedSender<SendTask>,
+    speedup: u32,
 }
 
-/// A queue and the receiver [`run_sends`] drains.
-pub fn local_send_queue() -> (LocalSendQueue, mpsc::UnboundedReceiver<SendTask>) {
+/// A queue and the receiver [`run_sends`] drains; waits are divided by `speedup`.
+pub fn local_send_queue(speedup: u32) -> (LocalSendQueue, mpsc::UnboundedReceiver<SendTask>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    (LocalSendQueue { tx }, rx)
+    let speedup = speedup.max(1);
+    (LocalSendQueue { tx, speedup }, rx)
 }
 
 impl LocalSendQueue {
@@ -48,7 +50,7 @@ impl SendQueue for LocalSendQueue {
             return self.push(task.clone());
         }
         let (queue, task) = (self.clone(), task.clone());
-        let delay = Duration::from_millis(delay_millis.unsigned_abs());
+        let delay = Duration::from_millis(delay_millis.unsigned_abs() / u64::from(self.speedup));
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             if queue.push(task).is_err() {

@@ -45,6 +45,9 @@ macro_rules! e2e_suite {
             only_owners_touch_owners,
             strict_puts_and_queries,
             invite_a_member,
+            replies_reach_each_provider,
+            delivery_retries_and_refusals,
+            every_reply_kind_is_delivered,
         );
     };
     (@flows $start:path; $($flow:ident),* $(,)?) => {

@@ -150,6 +150,9 @@ fn start(name: &str, args: &[&str], env: &[(String, String)]) -> DevServer {
             "--stop-on-stdin-close",
             "--sweep-interval-ms",
             "100",
+            // Retries of a send wait milliseconds, not seconds (same attempts, same order).
+            "--send-retry-speedup",
+            "1000",
         ])
         .args(args)
         .env("INBOX_DEV_JWT_SECRET", E2E_SECRET)

@@ -26,6 +26,7 @@ fn last<'a>(timeline: &'a [Value], kind: &str) -> &'a Value {
 mod ai;
 mod assignment;
 mod channels;
+mod delivery;
 mod directory;
 mod failures;
 mod roles;
@@ -34,6 +35,7 @@ mod status;
 pub use ai::*;
 pub use assignment::*;
 pub use channels::*;
+pub use delivery::*;
 pub use directory::*;
 pub use failures::*;
 pub use roles::*;
