@@ -6,8 +6,8 @@ use inbox_http::Action;
 use inbox_runtime::{FUNCTION_ENV, Function};
 use inbox_store::dynamo::table::{TIMERS, TTL_ATTRIBUTE, create_table_input, keys::OUTBOX_PREFIX};
 use inbox_tests::infra::catalogue::{
-    JOB_WORKER_FUNCTION, PUBLISHER_FUNCTION, READ_ONLY_POSTS, REPLAY_FUNCTION, SWEEP_FUNCTION,
-    WORKER_FUNCTION, all_routes,
+    JOB_WORKER_FUNCTION, PUBLISHER_FUNCTION, READ_ONLY_POSTS, REPLAY_FUNCTION, SENDER_FUNCTION,
+    SWEEP_FUNCTION, WORKER_FUNCTION, all_routes,
 };
 
 /// The HTTP functions whose work on many conversations continues as a job
@@ -23,7 +23,7 @@ const FAN_OUT_FUNCTIONS: [&str; 7] = [
 ];
 /// The function that presigns export links.
 const EXPORT_LINK_FUNCTION: &str = "conversation-export-get";
-use inbox_tests::infra::generate::{TABLE_READ_ACTIONS, expected_template};
+use inbox_tests::infra::generate::{TABLE_READ_ACTIONS, TABLE_UPDATE_ACTIONS, expected_template};
 use inbox_tests::infra::template::{as_list, load, referenced_ids, resources, resources_of_type};
 use inbox_tests::infra::{template_path, workspace_root};
 use serde_json::{Value, json};
@@ -499,6 +499,9 @@ fn allowed_resource_ids(binary: &str, log_group: &str) -> BTreeSet<String> {
         EXPORT_LINK_FUNCTION => {
             ids.extend(["Table".to_string(), "ExportsBucket".to_string()]);
         }
+        SENDER_FUNCTION => {
+            ids.extend(["Table".to_string(), "SendQueue".to_string()]);
+        }
         f if FAN_OUT_FUNCTIONS.contains(&f) => {
             ids.extend(["Table".to_string(), "JobsQueue".to_string()]);
         }
@@ -730,6 +733,36 @@ fn queues_and_the_bus_are_used_only_by_their_functions() {
         BTreeSet::new(),
         "nobody reads the jobs DLQ but people"
     );
+    // The sender consumes attempts and queues the next one; nothing else
+    // touches its queue (the rule feeds it through the queue's policy).
+    assert_eq!(
+        who("sqs:", "SendQueue"),
+        [SENDER_FUNCTION.to_string()].into()
+    );
+    assert_eq!(
+        actions_of(SENDER_FUNCTION, "sqs:"),
+        [
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ReceiveMessage",
+            "sqs:SendMessage"
+        ]
+        .map(String::from)
+        .into()
+    );
+    assert_eq!(
+        who("sqs:", "SendDeadLetterQueue"),
+        BTreeSet::new(),
+        "nobody reads the send DLQ but people"
+    );
+    // It updates and puts items, never deletes one.
+    assert_eq!(
+        actions_of(SENDER_FUNCTION, "dynamodb:")
+            .into_iter()
+            .filter(|a| !TABLE_READ_ACTIONS.contains(&a.as_str()))
+            .collect::<BTreeSet<_>>(),
+        TABLE_UPDATE_ACTIONS.map(String::from).into()
+    );
     assert_eq!(
         who("events:", "EventBus"),
         [PUBLISHER_FUNCTION.to_string(), REPLAY_FUNCTION.to_string()].into()
@@ -748,6 +781,7 @@ fn queues_and_the_bus_are_used_only_by_their_functions() {
         WORKER_FUNCTION,
         PUBLISHER_FUNCTION,
         REPLAY_FUNCTION,
+        SENDER_FUNCTION,
     ]
     .map(String::from)
     .into();
@@ -1044,4 +1078,74 @@ fn only_the_invitation_function_creates_users_and_only_with_the_pool() {
         invite["Properties"]["Environment"]["Variables"]["INBOX_USER_POOL_ID"],
         json!({"Fn::If": ["UseCognito", {"Ref": "UserPool"}, {"Ref": "AWS::NoValue"}]})
     );
+}
+
+#[test]
+fn replies_reach_the_sender_through_the_outbound_rule() {
+    let t = template();
+    let deployed = functions_by_binary(&t);
+    let rule = props(&t, "OutboundMessagesRule");
+    assert_eq!(rule["EventBusName"], json!({"Ref": "EventBus"}));
+    assert_eq!(
+        rule["EventPattern"],
+        json!({"source": ["inbox"], "detail-type": ["message.outbound"]})
+    );
+    let targets = as_list(&rule["Targets"]);
+    assert_eq!(targets.len(), 1);
+    assert_eq!(
+        targets[0]["Arn"],
+        json!({"Fn::GetAtt": ["SendQueue", "Arn"]})
+    );
+    assert_eq!(
+        targets[0]["DeadLetterConfig"]["Arn"],
+        json!({"Fn::GetAtt": ["SendDeadLetterQueue", "Arn"]})
+    );
+
+    let queue = props(&t, "SendQueue");
+    assert_eq!(
+        queue["RedrivePolicy"]["deadLetterTargetArn"],
+        json!({"Fn::GetAtt": ["SendDeadLetterQueue", "Arn"]})
+    );
+    let sender = function(&deployed, SENDER_FUNCTION);
+    let event = only_event(sender, "SQS");
+    assert_eq!(event["Queue"], json!({"Fn::GetAtt": ["SendQueue", "Arn"]}));
+    assert_eq!(
+        event["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    // A record that comes back finds its claim's lease (2 minutes) over, and
+    // its sender done: the visibility timeout outlasts both.
+    let visibility = queue["VisibilityTimeout"].as_u64().unwrap_or(0);
+    let timeout = sender["Properties"]["Timeout"].as_u64().unwrap_or(u64::MAX);
+    assert!(
+        visibility >= 6 * timeout,
+        "visibility {visibility}, timeout {timeout}"
+    );
+    let lease = (inbox_domain::delivery::CLAIM_LEASE_MILLIS / 1000) as u64;
+    assert!(visibility > lease && timeout < lease);
+
+    // Only the rule may put messages on the send queues, and only over TLS.
+    let policy = props(&t, "SendQueuesPolicy");
+    let statements = as_list(&policy["PolicyDocument"]["Statement"]);
+    let allow: Vec<&&Value> = statements
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .collect();
+    assert_eq!(allow.len(), 1);
+    assert_eq!(
+        allow[0]["Principal"],
+        json!({"Service": "events.amazonaws.com"})
+    );
+    assert_eq!(allow[0]["Action"], "sqs:SendMessage");
+    assert_eq!(
+        allow[0]["Condition"]["ArnEquals"]["aws:SourceArn"],
+        json!({"Fn::GetAtt": ["OutboundMessagesRule", "Arn"]})
+    );
+    assert!(
+        statements
+            .iter()
+            .any(|s| s["Effect"] == "Deny"
+                && s["Condition"]["Bool"]["aws:SecureTransport"] == "false")
+    );
+    assert!(resources(&t).contains_key("SendDeadLetterAlarm"));
 }

@@ -22,6 +22,8 @@ pub enum Function {
     EventReplay,
     /// Runs job steps from the jobs queue (SQS).
     JobWorker,
+    /// Sends replies to contacts through their channel's provider (SQS).
+    Sender,
 }
 
 impl Function {
@@ -37,6 +39,7 @@ impl Function {
             Function::EventPublisher,
             Function::EventReplay,
             Function::JobWorker,
+            Function::Sender,
         ]);
         all
     }
@@ -50,6 +53,7 @@ impl Function {
             Function::EventPublisher => "event-publisher",
             Function::EventReplay => "event-replay",
             Function::JobWorker => "job-worker",
+            Function::Sender => "sender",
         }
     }
 

@@ -22,6 +22,8 @@ pub struct Config {
     /// `INBOX_EXPORTS_BUCKET`: the S3 bucket of export files (export routes
     /// and the job worker).
     pub exports_bucket: Option<String>,
+    /// `INBOX_SEND_QUEUE_URL`: the queue of send attempts (the sender).
+    pub send_queue_url: Option<String>,
 }
 
 /// A required setting is missing.
@@ -48,6 +50,7 @@ impl Config {
             user_pool_id: non_empty("INBOX_USER_POOL_ID"),
             jobs_queue_url: non_empty("INBOX_JOBS_QUEUE_URL"),
             exports_bucket: non_empty("INBOX_EXPORTS_BUCKET"),
+            send_queue_url: non_empty("INBOX_SEND_QUEUE_URL"),
         })
     }
 
@@ -70,6 +73,13 @@ impl Config {
         self.jobs_queue_url
             .as_deref()
             .ok_or(ConfigError("INBOX_JOBS_QUEUE_URL"))
+    }
+
+    /// The send queue's URL, or an error naming the variable.
+    pub fn require_send_queue(&self) -> Result<&str, ConfigError> {
+        self.send_queue_url
+            .as_deref()
+            .ok_or(ConfigError("INBOX_SEND_QUEUE_URL"))
     }
 
     /// The bus name, or an error naming the variable.

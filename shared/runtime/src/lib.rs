@@ -10,6 +10,7 @@ pub mod cognito;
 pub mod config;
 pub mod exports;
 pub mod jobs;
+pub mod sender;
 
 pub use catalogue::{FUNCTION_ENV, Function};
 pub use config::{Config, ConfigError};
@@ -76,6 +77,7 @@ pub async fn run(function: Function) -> Result<(), Error> {
         Function::EventPublisher => run_event_publisher().await,
         Function::EventReplay => run_event_replay().await,
         Function::JobWorker => run_job_worker().await,
+        Function::Sender => run_sender().await,
     }
 }
 
@@ -250,6 +252,28 @@ async fn run_job_worker() -> Result<(), Error> {
     lambda_runtime::run(lambda_runtime::service_fn(
         move |ev: LambdaEvent<SqsEvent>| async move {
             Ok::<_, Error>(jobs::job_worker(app, &ev.payload).await)
+        },
+    ))
+    .await
+}
+
+/// Runs the sender (SQS): one attempt per record, partial batch failures.
+async fn run_sender() -> Result<(), Error> {
+    use aws_lambda_events::event::sqs::SqsEvent;
+    use lambda_runtime::LambdaEvent;
+    let (cfg, sdk, store) = start().await?;
+    let queue =
+        sender::SqsSendQueue::new(aws_sdk_sqs::Client::new(&sdk), cfg.require_send_queue()?);
+    let app = App::new(store)
+        .with_public_base_url(cfg.public_base_url.clone())
+        .with_sender(
+            std::sync::Arc::new(inbox_delivery::HttpSender::new()?),
+            std::sync::Arc::new(queue),
+        );
+    let app = &app;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |ev: LambdaEvent<SqsEvent>| async move {
+            Ok::<_, Error>(sender::send_worker(app, &ev.payload).await)
         },
     ))
     .await

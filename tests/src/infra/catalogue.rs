@@ -29,6 +29,9 @@ pub enum TableAccess {
     ReadWrite,
     /// Queries on the due-timer index only (the sweep).
     QueryTimers,
+    /// Reads, and item puts, updates and condition checks, never a delete
+    /// (the sender: delivery steps, provider-id pointers, a failure's commit).
+    ReadUpdate,
 }
 
 /// What starts a function.
@@ -42,6 +45,9 @@ pub enum Trigger {
     AutoCloseQueue,
     /// The jobs SQS queue.
     JobsQueue,
+    /// The send SQS queue (fed by the `message.outbound` rule; the function
+    /// queues its own later attempts on it).
+    SendQueue,
     /// The table's stream.
     TableStream,
     /// Nothing: an operator invokes it by hand.
@@ -121,6 +127,15 @@ pub const JOB_STEP: Sizing = Sizing {
     memory: 256,
     timeout: 120,
 };
+/// The sender makes the attempts of a batch (up to 10) at once, each one
+/// provider call (15 s at most, 5 s to connect) between a few item writes:
+/// 30 s. The send queue's visibility timeout (180 s) is six times this, and
+/// longer than the claim's 2-minute lease.
+pub const SENDER: Sizing = Sizing {
+    profile: "sender",
+    memory: 256,
+    timeout: 30,
+};
 /// The replay drains the events dead-letter queue ten messages a call; a
 /// queue longer than its timeout allows is finished by invoking it again.
 pub const REPLAY: Sizing = Sizing {
@@ -177,6 +192,8 @@ pub const PUBLISHER_FUNCTION: &str = Function::EventPublisher.name();
 pub const REPLAY_FUNCTION: &str = Function::EventReplay.name();
 /// The job worker's function name.
 pub const JOB_WORKER_FUNCTION: &str = Function::JobWorker.name();
+/// The sender's function name.
+pub const SENDER_FUNCTION: &str = Function::Sender.name();
 
 /// Actions that start jobs: work on many conversations, and export files.
 pub const JOB_ACTIONS: [Action; 7] = [
@@ -357,6 +374,23 @@ pub fn functions() -> Vec<FunctionSpec> {
                 exports: ExportsAccess::Write,
                 public_base_url: false,
                 sizing: JOB_STEP,
+                critical: true,
+            },
+            Function::Sender => FunctionSpec {
+                name: f.name().to_string(),
+                description: "Send replies to contacts through their channel's provider"
+                    .to_string(),
+                trigger: Trigger::SendQueue,
+                table: TableAccess::ReadUpdate,
+                sends_autoclose: false,
+                publishes_events: false,
+                events_dlq: DlqAccess::None,
+                invites: false,
+                sends_jobs: false,
+                exports: ExportsAccess::None,
+                // Twilio's StatusCallback is the channel's webhook URL.
+                public_base_url: true,
+                sizing: SENDER,
                 critical: true,
             },
         })

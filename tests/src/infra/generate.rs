@@ -30,6 +30,13 @@ pub const TABLE_WRITE_ACTIONS: [&str; 4] = [
     "dynamodb:ConditionCheckItem",
 ];
 
+/// Item writes without deletes (the sender).
+pub const TABLE_UPDATE_ACTIONS: [&str; 3] = [
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:ConditionCheckItem",
+];
+
 /// The generated block, markers included, for the functions in the catalogue.
 pub fn render() -> String {
     let mut out = String::new();
@@ -46,6 +53,7 @@ pub fn render() -> String {
          \x20 #   worker 256/30: 10 timers per batch; the queue's visibility timeout is six times this.\n\
          \x20 #   publisher 256/60: up to 100 stream records, sent to EventBridge 10 per call.\n\
          \x20 #   replay 256/300: invoked by hand; drains the events dead-letter queue 10 a call.\n\
+         \x20 #   sender 256/30: up to 10 attempts at once, each one provider call of 15 s at most.\n\
          \x20 # Each function has its own role: logs to its own log group, and only the\n\
          \x20 # table actions, queues and bus it uses. All run the one binary (Globals'\n\
          \x20 # CodeUri); INBOX_FUNCTION names the catalogue entry each one runs.\n",
@@ -95,6 +103,9 @@ fn render_function(out: &mut String, f: &FunctionSpec) {
     }
     if f.sends_jobs {
         env.push(("INBOX_JOBS_QUEUE_URL".into(), "!Ref JobsQueue".into()));
+    }
+    if f.trigger == Trigger::SendQueue {
+        env.push(("INBOX_SEND_QUEUE_URL".into(), "!Ref SendQueue".into()));
     }
     if f.exports != ExportsAccess::None {
         env.push(("INBOX_EXPORTS_BUCKET".into(), "!Ref ExportsBucket".into()));
@@ -197,6 +208,21 @@ fn render_function(out: &mut String, f: &FunctionSpec) {
                 "            # One step per invocation: each may take most of the timeout."
             );
             let _ = writeln!(out, "            BatchSize: 1");
+            let _ = writeln!(
+                out,
+                "            FunctionResponseTypes: [ReportBatchItemFailures]"
+            );
+        }
+        Trigger::SendQueue => {
+            let _ = writeln!(out, "        Attempts:");
+            let _ = writeln!(out, "          Type: SQS");
+            let _ = writeln!(out, "          Properties:");
+            let _ = writeln!(out, "            Queue: !GetAtt SendQueue.Arn");
+            let _ = writeln!(out, "            BatchSize: 10");
+            let _ = writeln!(
+                out,
+                "            # Only the attempts that must come back are retried."
+            );
             let _ = writeln!(
                 out,
                 "            FunctionResponseTypes: [ReportBatchItemFailures]"
@@ -334,6 +360,15 @@ fn render_role(out: &mut String, f: &FunctionSpec) {
                 &["!GetAtt Table.Arn".to_string()],
             );
         }
+        TableAccess::ReadUpdate => {
+            statement(out, "ReadTable", &TABLE_READ_ACTIONS, &table_and_indexes);
+            statement(
+                out,
+                "UpdateTableItems",
+                &TABLE_UPDATE_ACTIONS,
+                &["!GetAtt Table.Arn".to_string()],
+            );
+        }
         TableAccess::QueryTimers => statement(
             out,
             "QueryDueTimers",
@@ -392,6 +427,17 @@ fn render_role(out: &mut String, f: &FunctionSpec) {
                 "sqs:GetQueueAttributes",
             ],
             &["!GetAtt JobsQueue.Arn".to_string()],
+        ),
+        Trigger::SendQueue => statement(
+            out,
+            "ConsumeAndQueueAttempts",
+            &[
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:SendMessage",
+            ],
+            &["!GetAtt SendQueue.Arn".to_string()],
         ),
         Trigger::TableStream => {
             statement(

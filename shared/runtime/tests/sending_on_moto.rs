@@ -1,0 +1,328 @@
+//! Replies on the AWS path, on moto: a committed reply's `message.outbound`
+//! goes from the outbox to EventBridge, the rule puts it on the send queue,
+//! and the sender function's handler makes the attempt from the SQS record;
+//! a transient failure comes back through the queue with its delay; the same
+//! records delivered again call the provider no more. Prints the DynamoDB
+//! requests one delivered message costs.
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_sdk_eventbridge::types::Target;
+use http::{HeaderValue, Method};
+use inbox_http::{ApiRequest, App, Identity, handle};
+use inbox_runtime::sender::{SqsSendQueue, send_worker};
+use inbox_store::dynamo::DynamoStore;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn who(sub: &str, role: &str) -> Identity {
+    Identity::from_authorizer(Some(&std::collections::HashMap::from([
+        ("sub", sub),
+        ("custom:workspace_id", "acme"),
+        ("custom:role", role),
+    ])))
+}
+
+async fn call(
+    app: &App<DynamoStore>,
+    by: &Identity,
+    method: Method,
+    path: &str,
+    body: Value,
+) -> Value {
+    let mut req = ApiRequest::new(method, path, by.clone());
+    req.headers
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    req.body = body.to_string().into();
+    let resp = handle(app, req).await;
+    assert!(resp.status.is_success(), "{path}: {:?}", resp.json_body());
+    resp.json_body()
+}
+
+/// What the queue holds now (waiting up to `patience` for the first record).
+async fn receive(sqs: &aws_sdk_sqs::Client, url: &str, patience: Duration) -> SqsEvent {
+    let deadline = Instant::now() + patience;
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("receive");
+        if !out.messages().is_empty() || Instant::now() > deadline {
+            return SqsEvent {
+                records: out
+                    .messages()
+                    .iter()
+                    .map(|m| SqsMessage {
+                        message_id: m.message_id().map(str::to_string),
+                        receipt_handle: m.receipt_handle().map(str::to_string),
+                        body: m.body().map(str::to_string),
+                        ..Default::default()
+                    })
+                    .collect(),
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Deletes what the handler acknowledged, as the Lambda service does.
+async fn acknowledge(sqs: &aws_sdk_sqs::Client, url: &str, event: &SqsEvent) {
+    for r in &event.records {
+        sqs.delete_message()
+            .queue_url(url)
+            .receipt_handle(r.receipt_handle.clone().unwrap_or_default())
+            .send()
+            .await
+            .expect("delete");
+    }
+}
+
+async fn message(app: &App<DynamoStore>, conv: &str, id: &str) -> Value {
+    let page = call(
+        app,
+        &who("bob", "agent"),
+        Method::GET,
+        &format!("/conversations/{conv}/messages"),
+        Value::Null,
+    )
+    .await;
+    page["items"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["id"] == id))
+        .cloned()
+        .expect("the message")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_goes_from_the_outbox_through_the_rule_and_the_send_queue_to_the_provider_once() {
+    let cfg = inbox_store::dynamo::testing::sdk_config().await;
+    let (eb, sqs) = (
+        aws_sdk_eventbridge::Client::new(&cfg),
+        aws_sdk_sqs::Client::new(&cfg),
+    );
+    let suffix = format!(
+        "{}-{}",
+        std::process::id(),
+        inbox_store::dynamo::testing::unique_table_name("s")
+    );
+    let bus_name = format!("inbox-send-{suffix}");
+    eb.create_event_bus()
+        .name(&bus_name)
+        .send()
+        .await
+        .expect("bus");
+    let url = sqs
+        .create_queue()
+        .queue_name(format!("inbox-send-{}", std::process::id()))
+        .send()
+        .await
+        .expect("queue")
+        .queue_url()
+        .expect("a url")
+        .to_string();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("attributes")
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .cloned()
+        .expect("an arn");
+    // The template's rule (infra/template.yaml, OutboundMessagesRule).
+    eb.put_rule()
+        .name("outbound")
+        .event_bus_name(&bus_name)
+        .event_pattern(r#"{"source": ["inbox"], "detail-type": ["message.outbound"]}"#)
+        .send()
+        .await
+        .expect("rule");
+    eb.put_targets()
+        .rule("outbound")
+        .event_bus_name(&bus_name)
+        .targets(
+            Target::builder()
+                .id("send-queue")
+                .arn(arn)
+                .build()
+                .expect("target"),
+        )
+        .send()
+        .await
+        .expect("target");
+
+    let fakes = fake_providers::start().await.expect("fakes");
+    let control = fake_providers::Control::new(&fakes);
+    let (store, counter) = inbox_store::dynamo::testing::fresh_store("send")
+        .await
+        .expect("a table");
+    let app = App::new(store)
+        .with_public_base_url(Some("https://inbox.example.com".into()))
+        .with_sender(
+            Arc::new(inbox_delivery::HttpSender::new().expect("a client")),
+            Arc::new(SqsSendQueue::new(sqs.clone(), &url)),
+        );
+    let bus = inbox_events::EventBridgeBus::new(eb.clone(), &bus_name);
+    let (ada, bob) = (who("ada", "admin"), who("bob", "agent"));
+    call(
+        &app,
+        &ada,
+        Method::PUT,
+        "/members/bob",
+        json!({"name": "Bob Ray", "email": "bob@x.io", "role": "agent"}),
+    )
+    .await;
+    call(
+        &app,
+        &ada,
+        Method::PUT,
+        "/channels/sms",
+        json!({"kind": "twilio", "name": "SMS",
+        "secret": "twilio-token", "account_sid": "AC0123456789abcdef0123456789abcdef",
+        "from": "+15550001000", "api_base_url": fakes}),
+    )
+    .await;
+    let contact = call(
+        &app,
+        &bob,
+        Method::POST,
+        "/contacts",
+        json!({"name": "Pat", "phone": "+15550100777"}),
+    )
+    .await;
+    let conv = call(
+        &app,
+        &bob,
+        Method::POST,
+        "/conversations",
+        json!({"contact_id": contact["id"], "channel_id": "sms"}),
+    )
+    .await;
+    let conv = conv["id"].as_str().expect("an id").to_string();
+
+    // A reply, published from the outbox (the stream publisher's work in AWS).
+    let posted = call(
+        &app,
+        &bob,
+        Method::POST,
+        &format!("/conversations/{conv}/messages"),
+        json!({"body": "Shipped"}),
+    )
+    .await;
+    let id = posted["message"]["id"].as_str().expect("an id").to_string();
+    inbox_events::drain_outbox(app.store(), &bus, 100)
+        .await
+        .expect("published");
+    let event = receive(&sqs, &url, Duration::from_secs(10)).await;
+    assert_eq!(
+        event.records.len(),
+        1,
+        "the rule queued the one outbound message"
+    );
+
+    counter.reset();
+    let response = send_worker(&app, &event).await;
+    let requests = counter.snapshot();
+    assert!(response.batch_item_failures.is_empty());
+    let sent = message(&app, &conv, &id).await;
+    assert_eq!(sent["delivery"]["status"], "sent", "{sent}");
+    let calls = control.requests(Some("twilio")).await.expect("requests");
+    assert_eq!(calls.len(), 1);
+    assert_eq!(sent["channel_message_id"], calls[0]["provider_id"]);
+    println!(
+        "sender on moto: {} DynamoDB requests for one delivered message: {requests:?}",
+        requests.values().sum::<u64>()
+    );
+    // The record delivered again (SQS delivers at least once): no second call.
+    assert!(
+        send_worker(&app, &event)
+            .await
+            .batch_item_failures
+            .is_empty()
+    );
+    acknowledge(&sqs, &url, &event).await;
+    assert_eq!(
+        control
+            .requests(Some("twilio"))
+            .await
+            .expect("requests")
+            .len(),
+        1
+    );
+
+    // Down once: the next attempt comes back through the queue after its delay.
+    control
+        .fail(&json!({"provider": "twilio", "status": 503, "times": 1}))
+        .await
+        .expect("fail");
+    let posted = call(
+        &app,
+        &bob,
+        Method::POST,
+        &format!("/conversations/{conv}/messages"),
+        json!({"body": "Again"}),
+    )
+    .await;
+    let id = posted["message"]["id"].as_str().expect("an id").to_string();
+    inbox_events::drain_outbox(app.store(), &bus, 100)
+        .await
+        .expect("published");
+    let first = receive(&sqs, &url, Duration::from_secs(10)).await;
+    assert!(
+        send_worker(&app, &first)
+            .await
+            .batch_item_failures
+            .is_empty()
+    );
+    acknowledge(&sqs, &url, &first).await;
+    let waiting = message(&app, &conv, &id).await;
+    assert_eq!(waiting["delivery"]["status"], "pending");
+    assert_eq!(
+        waiting["delivery"]["error"]["code"], "20500",
+        "Twilio's own code for a 503"
+    );
+    let second = receive(&sqs, &url, Duration::from_secs(20)).await;
+    assert_eq!(
+        second.records.len(),
+        1,
+        "the second attempt, after its delay"
+    );
+    assert!(
+        send_worker(&app, &second)
+            .await
+            .batch_item_failures
+            .is_empty()
+    );
+    acknowledge(&sqs, &url, &second).await;
+    let sent = message(&app, &conv, &id).await;
+    assert_eq!(sent["delivery"]["status"], "sent");
+    assert_eq!(sent["delivery"]["attempts"], 2);
+    assert_eq!(
+        control
+            .requests(Some("twilio"))
+            .await
+            .expect("requests")
+            .len(),
+        3
+    );
+
+    // A record that is no attempt is acknowledged, not retried.
+    let junk = SqsEvent {
+        records: vec![SqsMessage {
+            message_id: Some("junk".into()),
+            body: Some("{\"hello\": 1}".into()),
+            ..Default::default()
+        }],
+    };
+    assert!(
+        send_worker(&app, &junk)
+            .await
+            .batch_item_failures
+            .is_empty()
+    );
+}
