@@ -13,14 +13,13 @@
 //! baseline. Each phase runs `--seconds` after a one-second warm-up, with
 //! `--connections` concurrent keep-alive connections.
 
+mod support;
+
 use axum::Router;
 use axum::routing::get;
 use clap::Parser;
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -46,7 +45,7 @@ struct Args {
 const SECRET: &str = "load-secret";
 const WS: &str = "load";
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+use support::{Error, Guard, call, dev_binary, spawn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -61,10 +60,13 @@ async fn main() -> Result<(), Error> {
     } else {
         server_args.push("--memory".to_string());
     }
-    let (inbox, inbox_url) = spawn(&dev_binary()?, &server_args)?;
+    let (inbox, inbox_url) = spawn(&dev_binary()?, &server_args, SECRET)?;
     let _inbox = Guard(inbox);
-    let (trivial, trivial_url) =
-        spawn(&std::env::current_exe()?, &["--trivial-server".to_string()])?;
+    let (trivial, trivial_url) = spawn(
+        &std::env::current_exe()?,
+        &["--trivial-server".to_string()],
+        SECRET,
+    )?;
     let _trivial = Guard(trivial);
 
     let client = Client::builder()
@@ -158,60 +160,6 @@ async fn trivial_server() -> Result<(), Error> {
     Ok(())
 }
 
-/// Kills a child process when dropped.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `inbox-dev` from this example's target folder, built first (same profile).
-fn dev_binary() -> Result<PathBuf, Error> {
-    let exe = std::env::current_exe()?;
-    // target/<profile>/examples/load
-    let dir = exe
-        .parent()
-        .and_then(|p| p.parent())
-        .ok_or("the example is not in a target folder")?
-        .to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let mut build = Command::new(cargo);
-    build.args(["build", "--quiet", "-p", "inbox-dev", "--bin", "inbox-dev"]);
-    if dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    if !build.status()?.success() {
-        return Err("cargo build -p inbox-dev failed".into());
-    }
-    Ok(dir.join(format!("inbox-dev{}", std::env::consts::EXE_SUFFIX)))
-}
-
-/// Starts a server process and reads the address it prints.
-fn spawn(bin: &PathBuf, args: &[String]) -> Result<(Child, String), Error> {
-    let mut child = Command::new(bin)
-        .args(args)
-        .env("INBOX_DEV_JWT_SECRET", SECRET)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let mut lines = BufReader::new(stdout).lines();
-    for line in lines.by_ref() {
-        if let Some(url) = line?.strip_prefix("inbox-dev: listening on ") {
-            let url = url.trim().to_string();
-            // Keep draining so the child never blocks on a full pipe.
-            std::thread::spawn(move || lines.for_each(drop));
-            return Ok((child, url));
-        }
-    }
-    Err(format!("{} exited before listening", bin.display()).into())
-}
-
 struct Tokens {
     admin: String,
     bob: String,
@@ -234,26 +182,6 @@ impl Tokens {
             bob: mint("bob", "agent", "Bob Ray")?,
         })
     }
-}
-
-async fn call(
-    client: &Client,
-    method: Method,
-    url: &str,
-    token: &str,
-    body: Option<Value>,
-) -> Result<Value, Error> {
-    let mut req = client.request(method, url).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await?;
-    let status = resp.status();
-    let text = resp.text().await?;
-    if !status.is_success() {
-        return Err(format!("{url}: {status}: {text}").into());
-    }
-    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 /// Members, then `conversations` conversations assigned to Bob; returns
