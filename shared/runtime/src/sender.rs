@@ -87,7 +87,6 @@ pub async fn send_worker<S: Store>(app: &App<S>, event: &SqsEvent) -> SqsBatchRe
             .flatten()
             .map(|item_identifier| BatchItemFailure { item_identifier })
             .collect(),
-        ..Default::default()
     }
 }
 
