@@ -96,6 +96,31 @@ async fn message(app: &App<DynamoStore>, conv: &str, id: &str) -> Value {
         .expect("the message")
 }
 
+/// Bob's reply on `conv`, published from the outbox (the stream publisher's
+/// work in AWS), and what the rule then put on the send queue.
+async fn reply_and_publish(
+    app: &App<DynamoStore>,
+    bus: &inbox_events::EventBridgeBus,
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    conv: &str,
+    body: &str,
+) -> (String, SqsEvent) {
+    let posted = call(
+        app,
+        &who("bob", "agent"),
+        Method::POST,
+        &format!("/conversations/{conv}/messages"),
+        json!({ "body": body }),
+    )
+    .await;
+    let id = posted["message"]["id"].as_str().expect("an id").to_string();
+    inbox_events::drain_outbox(app.store(), bus, 100)
+        .await
+        .expect("published");
+    (id, receive(sqs, url, Duration::from_secs(10)).await)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_goes_from_the_outbox_through_the_rule_and_the_send_queue_to_the_provider_once() {
     let cfg = inbox_store::dynamo::testing::sdk_config().await;
@@ -206,19 +231,7 @@ async fn a_reply_goes_from_the_outbox_through_the_rule_and_the_send_queue_to_the
     let conv = conv["id"].as_str().expect("an id").to_string();
 
     // A reply, published from the outbox (the stream publisher's work in AWS).
-    let posted = call(
-        &app,
-        &bob,
-        Method::POST,
-        &format!("/conversations/{conv}/messages"),
-        json!({"body": "Shipped"}),
-    )
-    .await;
-    let id = posted["message"]["id"].as_str().expect("an id").to_string();
-    inbox_events::drain_outbox(app.store(), &bus, 100)
-        .await
-        .expect("published");
-    let event = receive(&sqs, &url, Duration::from_secs(10)).await;
+    let (id, event) = reply_and_publish(&app, &bus, &sqs, &url, &conv, "Shipped").await;
     assert_eq!(
         event.records.len(),
         1,
@@ -260,19 +273,7 @@ async fn a_reply_goes_from_the_outbox_through_the_rule_and_the_send_queue_to_the
         .fail(&json!({"provider": "twilio", "status": 503, "times": 1}))
         .await
         .expect("fail");
-    let posted = call(
-        &app,
-        &bob,
-        Method::POST,
-        &format!("/conversations/{conv}/messages"),
-        json!({"body": "Again"}),
-    )
-    .await;
-    let id = posted["message"]["id"].as_str().expect("an id").to_string();
-    inbox_events::drain_outbox(app.store(), &bus, 100)
-        .await
-        .expect("published");
-    let first = receive(&sqs, &url, Duration::from_secs(10)).await;
+    let (id, first) = reply_and_publish(&app, &bus, &sqs, &url, &conv, "Again").await;
     assert!(
         send_worker(&app, &first)
             .await
