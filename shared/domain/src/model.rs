@@ -511,12 +511,13 @@ pub struct Conversation {
     pub member_flags: BTreeMap<String, MemberFlags>,
     /// The contact's address on the channel, where replies are sent (learnt
     /// from their messages on it); without one, a phone channel uses the
-    /// contact's phone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// contact's phone. Always stored, empty as null: a stored item is
+    /// updated attribute by attribute, and a skipped one would keep its old value.
+    #[serde(default)]
     pub contact_address: Option<String>,
     /// Outgoing messages whose delivery failed and that may be retried,
     /// oldest first (at most `delivery::MAX_FAILED_KEPT`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub failed_deliveries: Vec<FailedDelivery>,
     /// Grows by one per effective change.
     pub version: u64,

@@ -582,4 +582,28 @@ pub async fn check_commit_delivery_change<S: Store + ?Sized>(store: &S, _cfg: &S
         timeline.last().map(|e| e.kind.type_name()),
         Some("delivery_failed")
     );
+
+    // A retry empties the list as stored (an emptied field is written, not
+    // left with its old value), and the message is pending again.
+    let retried = ws.decide(
+        &after,
+        Command::RetryDelivery {
+            message: stored.clone(),
+            at,
+        },
+        &agent_actor("bob"),
+        secs(4),
+    );
+    store.commit(commit_of(&retried)).await.expect("retry");
+    let reloaded = load(store, w, &conv.id).await;
+    assert!(reloaded.failed_deliveries.is_empty(), "{reloaded:?}");
+    let again = store
+        .get_message(w, &conv.id, at)
+        .await
+        .expect("get_message")
+        .expect("there");
+    assert_eq!(
+        again.delivery.map(|d| (d.status, d.attempts)),
+        Some((DeliveryStatus::Pending, 0))
+    );
 }
