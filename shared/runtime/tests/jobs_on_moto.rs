@@ -3,7 +3,10 @@
 //! runs it from the message SQS delivers (twice, as SQS may), finishing the
 //! job once; a malformed or orphaned message is acknowledged, not retried.
 
+mod common;
+
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use common::{receive, who};
 use http::{HeaderValue, Method};
 use inbox_http::{ApiRequest, App, Identity};
 use inbox_runtime::jobs::{SqsJobQueue, job_worker};
@@ -11,14 +14,6 @@ use inbox_runtime::serve_api;
 use inbox_store::sqlite::SqliteStore;
 use serde_json::{Value, json};
 use std::sync::Arc;
-
-fn who(sub: &str, role: &str) -> Identity {
-    Identity::from_authorizer(Some(&std::collections::HashMap::from([
-        ("sub", sub),
-        ("custom:workspace_id", "acme"),
-        ("custom:role", role),
-    ])))
-}
 
 async fn call(
     app: &App<SqliteStore>,
@@ -35,28 +30,6 @@ async fn call(
         req.body = b.to_string().into();
     }
     serve_api(app, function, req).await
-}
-
-/// Everything waiting on the queue, as the event Lambda would get.
-async fn receive(sqs: &aws_sdk_sqs::Client, url: &str) -> SqsEvent {
-    let out = sqs
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .expect("receive");
-    SqsEvent {
-        records: out
-            .messages()
-            .iter()
-            .map(|m| SqsMessage {
-                message_id: m.message_id().map(str::to_string),
-                body: m.body().map(str::to_string),
-                ..Default::default()
-            })
-            .collect(),
-    }
 }
 
 #[tokio::test]
@@ -128,7 +101,7 @@ async fn a_job_step_runs_from_the_jobs_queue_once_however_often_it_is_delivered(
     assert_eq!(r.status, 204);
     let job = r.headers["location"].to_str().unwrap().to_string();
 
-    let event = receive(&sqs, &url).await;
+    let event = receive(&sqs, &url, std::time::Duration::ZERO).await;
     assert_eq!(event.records.len(), 1, "one step queued");
     let body: Value = serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
     assert_eq!(body["workspace_id"], "acme");

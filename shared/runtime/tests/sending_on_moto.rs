@@ -5,23 +5,18 @@
 //! records delivered again call the provider no more. Prints the DynamoDB
 //! requests one delivered message costs.
 
+mod common;
+
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_eventbridge::types::Target;
+use common::{receive, who};
 use http::{HeaderValue, Method};
 use inbox_http::{ApiRequest, App, Identity, handle};
 use inbox_runtime::sender::{SqsSendQueue, send_worker};
 use inbox_store::dynamo::DynamoStore;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-fn who(sub: &str, role: &str) -> Identity {
-    Identity::from_authorizer(Some(&std::collections::HashMap::from([
-        ("sub", sub),
-        ("custom:workspace_id", "acme"),
-        ("custom:role", role),
-    ])))
-}
+use std::time::Duration;
 
 async fn call(
     app: &App<DynamoStore>,
@@ -37,35 +32,6 @@ async fn call(
     let resp = handle(app, req).await;
     assert!(resp.status.is_success(), "{path}: {:?}", resp.json_body());
     resp.json_body()
-}
-
-/// What the queue holds now (waiting up to `patience` for the first record).
-async fn receive(sqs: &aws_sdk_sqs::Client, url: &str, patience: Duration) -> SqsEvent {
-    let deadline = Instant::now() + patience;
-    loop {
-        let out = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .expect("receive");
-        if !out.messages().is_empty() || Instant::now() > deadline {
-            return SqsEvent {
-                records: out
-                    .messages()
-                    .iter()
-                    .map(|m| SqsMessage {
-                        message_id: m.message_id().map(str::to_string),
-                        receipt_handle: m.receipt_handle().map(str::to_string),
-                        body: m.body().map(str::to_string),
-                        ..Default::default()
-                    })
-                    .collect(),
-            };
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 /// Deletes what the handler acknowledged, as the Lambda service does.

@@ -1,0 +1,46 @@
+//! What the SQS tests on moto share: an authorizer's identity, and a queue's
+//! records as the Lambda service would hand them over.
+
+#![allow(dead_code)]
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use inbox_http::Identity;
+use std::time::{Duration, Instant};
+
+/// A caller in workspace `acme`, as the JWT authorizer passes it on.
+pub fn who(sub: &str, role: &str) -> Identity {
+    Identity::from_authorizer(Some(&std::collections::HashMap::from([
+        ("sub", sub),
+        ("custom:workspace_id", "acme"),
+        ("custom:role", role),
+    ])))
+}
+
+/// What the queue holds now (waiting up to `patience` for the first record).
+pub async fn receive(sqs: &aws_sdk_sqs::Client, url: &str, patience: Duration) -> SqsEvent {
+    let deadline = Instant::now() + patience;
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("receive");
+        if !out.messages().is_empty() || Instant::now() > deadline {
+            return SqsEvent {
+                records: out
+                    .messages()
+                    .iter()
+                    .map(|m| SqsMessage {
+                        message_id: m.message_id().map(str::to_string),
+                        receipt_handle: m.receipt_handle().map(str::to_string),
+                        body: m.body().map(str::to_string),
+                        ..Default::default()
+                    })
+                    .collect(),
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
