@@ -13,8 +13,9 @@ use crate::sending::{ChannelSender, Outgoing};
 use async_trait::async_trait;
 use inbox_domain::delivery::{
     CHANNEL_NOT_CONFIGURED, DeliveryChange, NO_CONTACT_ADDRESS, NextStep, SendOutcome,
+    reaches_by_phone, reply_address,
 };
-use inbox_domain::model::{Channel, ChannelKind, DomainEvent, Message, MessageAt};
+use inbox_domain::model::{DomainEvent, Message, MessageAt};
 use inbox_domain::{Command, Delivery, DeliveryError, webhook_path};
 use inbox_store::{DeliveryWrite, LookupKey, PageRequest, SentAs, Store};
 use serde::{Deserialize, Serialize};
@@ -263,12 +264,16 @@ impl<S: Store> App<S> {
                 "the conversation's channel no longer exists",
             ));
         };
-        let to = match &task.to {
-            Some(to) => Some(to.clone()),
-            None => self.phone_address(task, channel).await?,
+        // The contact is read only when their phone is the way to reach them.
+        let phone = match (&task.to, reaches_by_phone(channel.kind)) {
+            (None, true) => self
+                .store()
+                .get_contact(ws, &task.contact_id)
+                .await?
+                .and_then(|c| c.phone),
+            _ => None,
         };
-        let Some(to) = to.or_else(|| (channel.kind == ChannelKind::Generic).then(String::new))
-        else {
+        let Some(to) = reply_address(channel.kind, task.to.as_deref(), phone.as_deref()) else {
             return Ok(refused(
                 NO_CONTACT_ADDRESS,
                 "the contact has not written on this channel and has no phone number it can use",
@@ -300,28 +305,6 @@ impl<S: Store> App<S> {
             unix_now: self.clock().now().as_millis().div_euclid(1000),
         };
         Ok(sender.send(&outgoing).await)
-    }
-
-    /// The contact's phone, as the channel addresses it, for a conversation
-    /// the contact never wrote on (one a member started, or moved there).
-    async fn phone_address(
-        &self,
-        task: &SendTask,
-        channel: &Channel,
-    ) -> Result<Option<String>, AppError> {
-        if !matches!(channel.kind, ChannelKind::Twilio | ChannelKind::Whatsapp) {
-            return Ok(None);
-        }
-        let contact = self
-            .store()
-            .get_contact(&task.workspace_id, &task.contact_id)
-            .await?;
-        let phone = contact.and_then(|c| c.phone);
-        Ok(phone.map(|p| match channel.kind {
-            // A WhatsApp id is the number's digits.
-            ChannelKind::Whatsapp => p.chars().filter(char::is_ascii_digit).collect(),
-            _ => p,
-        }))
     }
 }
 

@@ -319,6 +319,33 @@ pub fn retry_delay_millis(attempts_made: u32, jitter: f64) -> i64 {
     ((base as f64 * spread) as i64).min(MAX_RETRY_GAP_MILLIS)
 }
 
+/// Whether a channel of `kind` can reach a contact by their phone number
+/// (the fallback when the contact never wrote on it): SMS and WhatsApp can.
+pub fn reaches_by_phone(kind: ChannelKind) -> bool {
+    matches!(kind, ChannelKind::Twilio | ChannelKind::Whatsapp)
+}
+
+/// Where a reply on a channel of `kind` goes: the contact's address there,
+/// learnt from their messages; else their phone on a channel that
+/// [`reaches_by_phone`] (a WhatsApp id is the number's digits); a generic
+/// channel's receiver is given none (empty). `None`: nowhere
+/// ([`NO_CONTACT_ADDRESS`]).
+pub fn reply_address(
+    kind: ChannelKind,
+    learnt: Option<&str>,
+    phone: Option<&str>,
+) -> Option<String> {
+    if let Some(address) = learnt {
+        return Some(address.to_string());
+    }
+    match (kind, phone) {
+        (ChannelKind::Whatsapp, Some(p)) => Some(p.chars().filter(char::is_ascii_digit).collect()),
+        (ChannelKind::Twilio, Some(p)) => Some(p.to_string()),
+        (ChannelKind::Generic, _) => Some(String::new()),
+        _ => None,
+    }
+}
+
 /// Whether a message from `sender` on `conv` goes out to the contact, and so
 /// has a delivery state: everything but the contact's own messages, on a
 /// conversation with a channel.
@@ -344,6 +371,32 @@ pub fn reply_window_closed(conv: &Conversation, now: Timestamp) -> bool {
 mod tests {
     use super::DeliveryStatus::*;
     use super::*;
+
+    #[test]
+    fn a_reply_goes_to_the_learnt_address_else_a_phone_where_the_channel_takes_one() {
+        use ChannelKind::*;
+        assert_eq!(
+            reply_address(Telegram, Some("4242"), None).as_deref(),
+            Some("4242")
+        );
+        assert_eq!(
+            reply_address(Twilio, Some("+1555"), Some("+1666")).as_deref(),
+            Some("+1555")
+        );
+        assert_eq!(
+            reply_address(Twilio, None, Some("+15550100")).as_deref(),
+            Some("+15550100")
+        );
+        assert_eq!(
+            reply_address(Whatsapp, None, Some("+44 7700 900123")).as_deref(),
+            Some("447700900123")
+        );
+        assert_eq!(reply_address(Telegram, None, Some("+15550100")), None);
+        assert_eq!(reply_address(Twilio, None, None), None);
+        assert_eq!(reply_address(Generic, None, None).as_deref(), Some(""));
+        assert!(reaches_by_phone(Twilio) && reaches_by_phone(Whatsapp));
+        assert!(!reaches_by_phone(Telegram) && !reaches_by_phone(Generic));
+    }
 
     #[test]
     fn statuses_only_move_forward_and_failed_is_final() {
