@@ -34,6 +34,18 @@ async fn call(
     resp.json_body()
 }
 
+/// The sender's handler on `event`, which must retry nothing, then the
+/// records deleted as the Lambda service does after such an answer.
+async fn handle_then_acknowledge(
+    app: &App<DynamoStore>,
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    event: &SqsEvent,
+) {
+    assert!(send_worker(app, event).await.batch_item_failures.is_empty());
+    acknowledge(sqs, url, event).await;
+}
+
 /// Deletes what the handler acknowledged, as the Lambda service does.
 async fn acknowledge(sqs: &aws_sdk_sqs::Client, url: &str, event: &SqsEvent) {
     for r in &event.records {
@@ -218,13 +230,7 @@ async fn a_reply_goes_from_the_outbox_through_the_rule_and_the_send_queue_to_the
         requests.values().sum::<u64>()
     );
     // The record delivered again (SQS delivers at least once): no second call.
-    assert!(
-        send_worker(&app, &event)
-            .await
-            .batch_item_failures
-            .is_empty()
-    );
-    acknowledge(&sqs, &url, &event).await;
+    handle_then_acknowledge(&app, &sqs, &url, &event).await;
     assert_eq!(
         control
             .requests(Some("twilio"))
@@ -240,13 +246,7 @@ async fn a_reply_goes_from_the_outbox_through_the_rule_and_the_send_queue_to_the
         .await
         .expect("fail");
     let (id, first) = reply_and_publish(&app, &bus, &sqs, &url, &conv, "Again").await;
-    assert!(
-        send_worker(&app, &first)
-            .await
-            .batch_item_failures
-            .is_empty()
-    );
-    acknowledge(&sqs, &url, &first).await;
+    handle_then_acknowledge(&app, &sqs, &url, &first).await;
     let waiting = message(&app, &conv, &id).await;
     assert_eq!(waiting["delivery"]["status"], "pending");
     assert_eq!(
@@ -259,13 +259,7 @@ async fn a_reply_goes_from_the_outbox_through_the_rule_and_the_send_queue_to_the
         1,
         "the second attempt, after its delay"
     );
-    assert!(
-        send_worker(&app, &second)
-            .await
-            .batch_item_failures
-            .is_empty()
-    );
-    acknowledge(&sqs, &url, &second).await;
+    handle_then_acknowledge(&app, &sqs, &url, &second).await;
     let sent = message(&app, &conv, &id).await;
     assert_eq!(sent["delivery"]["status"], "sent");
     assert_eq!(sent["delivery"]["attempts"], 2);
