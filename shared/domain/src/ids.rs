@@ -19,6 +19,8 @@ pub enum IdKind {
     Job,
     /// `exp_…` (an export job)
     Export,
+    /// `key_…` (an API key)
+    ApiKey,
 }
 
 impl IdKind {
@@ -33,6 +35,7 @@ impl IdKind {
             IdKind::AgentSession => "as_",
             IdKind::Job => "job_",
             IdKind::Export => "exp_",
+            IdKind::ApiKey => "key_",
         }
     }
 }

@@ -4,6 +4,7 @@
 //! timeline events, message and outgoing events.
 
 pub mod access;
+pub mod api_keys;
 pub mod commands;
 pub mod delivery;
 pub mod directory;
@@ -21,6 +22,7 @@ pub mod values;
 pub mod views;
 
 pub use access::{Actor, Caller, Capability, Role, authorize};
+pub use api_keys::{ApiKey, ApiKeyDraft};
 pub use commands::{
     ClosingNoteInput, Command, Ctx, FlagChange, OnClosed, Outcome, Write, change_flags,
     create_conversation, create_conversation_on, decide, receive_contact_message,
