@@ -17,7 +17,7 @@ use inbox_domain::model::{
     AiAgent, Channel, Contact, ContactNote, Conversation, Delivery, DeliveryError, DeliveryStatus,
     DomainEvent, Member, MemberFlags, Message, MessageAt, Team, TimelineEvent,
 };
-use inbox_domain::{Job, ListQuery, Settings, Timestamp, Write};
+use inbox_domain::{ApiKey, Job, ListQuery, Settings, Timestamp, Write};
 use std::collections::HashMap;
 
 /// A provider's report on a message the inbox sent (a status callback).
@@ -397,6 +397,42 @@ pub trait ConversationStore: Send + Sync {
         at: MessageAt,
         write: &DeliveryWrite,
     ) -> Result<bool, StoreError>;
+}
+
+/// API keys: kept by id across workspaces, so that a presented secret (which
+/// names its key) is one read, and listed per workspace.
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    /// Stores a new key (`Conflict` if the id exists).
+    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError>;
+    /// The key with this id, in whichever workspace (strongly consistent).
+    async fn get_api_key(&self, id: &str) -> Result<Option<ApiKey>, StoreError>;
+    /// The workspace's keys.
+    async fn list_api_keys(&self, workspace_id: &str) -> Result<Vec<ApiKey>, StoreError>;
+    /// Revokes the workspace's key `id`; `false` when it has none of that id.
+    async fn delete_api_key(&self, workspace_id: &str, id: &str) -> Result<bool, StoreError>;
+    /// Sets `last_used_at` to `at` unless it is already `at` or later (a key
+    /// gone meanwhile is not brought back).
+    async fn record_api_key_use(&self, id: &str, at: Timestamp) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+impl<T: ApiKeyStore + ?Sized> ApiKeyStore for &T {
+    async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        (**self).create_api_key(key).await
+    }
+    async fn get_api_key(&self, id: &str) -> Result<Option<ApiKey>, StoreError> {
+        (**self).get_api_key(id).await
+    }
+    async fn list_api_keys(&self, workspace_id: &str) -> Result<Vec<ApiKey>, StoreError> {
+        (**self).list_api_keys(workspace_id).await
+    }
+    async fn delete_api_key(&self, workspace_id: &str, id: &str) -> Result<bool, StoreError> {
+        (**self).delete_api_key(workspace_id, id).await
+    }
+    async fn record_api_key_use(&self, id: &str, at: Timestamp) -> Result<(), StoreError> {
+        (**self).record_api_key_use(id, at).await
+    }
 }
 
 /// Workspace settings and the directory.
@@ -812,5 +848,5 @@ impl<T: Outbox + ?Sized> Outbox for &T {
 }
 
 /// The whole store.
-pub trait Store: ConversationStore + DirectoryStore + ContactStore {}
-impl<T: ConversationStore + DirectoryStore + ContactStore> Store for T {}
+pub trait Store: ConversationStore + DirectoryStore + ContactStore + ApiKeyStore {}
+impl<T: ConversationStore + DirectoryStore + ContactStore + ApiKeyStore> Store for T {}

@@ -23,6 +23,7 @@ macro_rules! contract {
 
 contract!(
     check_directory,
+    check_api_keys,
     check_owner_guard,
     check_jobs,
     check_round_trip,

@@ -14,7 +14,11 @@ use serde::de::DeserializeOwned;
 
 impl DynamoStore {
     /// Every item of a directory kind (a few pages at most: directories are small).
-    async fn directory_items(&self, ws: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
+    pub(super) async fn directory_items(
+        &self,
+        ws: &str,
+        prefix: &str,
+    ) -> Result<Vec<Item>, StoreError> {
         let mut spec = QuerySpec::partition(keys::directory_pk(ws), Some(prefix));
         let mut out = Vec::new();
         loop {

@@ -6,6 +6,7 @@
 //! keyed for its view; due timers come from a sparse, sharded index. See
 //! `docs/storage.md` for the key schema and the access patterns.
 
+mod api_keys;
 mod contacts;
 mod conversations;
 mod cursor;

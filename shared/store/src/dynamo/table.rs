@@ -164,6 +164,10 @@ pub mod keys {
     pub const DEDUPE_SK: &str = "DEDUP";
     /// Sort key of a provider message id pointer.
     pub const CHANNEL_MESSAGE_SK: &str = "CHMSG";
+    /// Partition prefix of API key items (`APIKEY#<id>`), the only items the authorizer reads.
+    pub const API_KEY_PREFIX: &str = "APIKEY#";
+    /// Sort key of an API key item.
+    pub const API_KEY_SK: &str = "APIKEY";
 
     /// `WS#<ws>#CONV#<id>`: the conversation, its messages, timeline and outbox.
     pub fn conversation_pk(ws: &str, id: &str) -> String {
@@ -176,6 +180,10 @@ pub mod keys {
     /// `WS#<ws>#DIR`: settings, members, AI agents, teams, channels.
     pub fn directory_pk(ws: &str) -> String {
         format!("WS#{ws}#DIR")
+    }
+    /// `APIKEY#<id>`: an API key, found by the id its secret names.
+    pub fn api_key_pk(id: &str) -> String {
+        format!("{API_KEY_PREFIX}{id}")
     }
     /// `WS#<ws>#CONTACT#<id>`: the contact and its notes.
     pub fn contact_pk(ws: &str, id: &str) -> String {

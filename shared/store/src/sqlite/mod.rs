@@ -5,6 +5,7 @@
 //! blocking thread pool: writes are serialised by SQLite anyway, and a single
 //! connection keeps every read consistent with the last commit.
 
+mod api_keys;
 mod contacts;
 mod conversations;
 mod cursor;

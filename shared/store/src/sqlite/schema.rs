@@ -130,6 +130,14 @@ CREATE TABLE IF NOT EXISTS channels (
     PRIMARY KEY (workspace_id, id)
 );
 
+-- API keys by id across workspaces: a secret names its key.
+CREATE TABLE IF NOT EXISTS api_keys (
+    id           TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL,
+    doc          TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS api_keys_workspace ON api_keys (workspace_id, id);
+
 CREATE TABLE IF NOT EXISTS contacts (
     workspace_id TEXT NOT NULL,
     id           TEXT NOT NULL,

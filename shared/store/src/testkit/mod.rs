@@ -23,6 +23,7 @@
 //! page that has a `next_cursor` is full; following cursors yields every item
 //! exactly once, in order; the last page has no cursor.
 
+mod api_keys;
 mod commands;
 mod conflicts;
 mod delivery;
@@ -33,6 +34,7 @@ mod ordering;
 mod outbox;
 mod views;
 
+pub use api_keys::check_api_keys;
 pub use commands::check_round_trip;
 pub use conflicts::{
     check_commit_workspace, check_concurrent_commits, check_conflicts, check_duplicates,
@@ -87,6 +89,7 @@ impl SuiteConfig {
 /// Runs every check of the port's contract except the outbox.
 pub async fn run_all<S: Store>(store: &S, cfg: &SuiteConfig) {
     check_directory(store, cfg).await;
+    check_api_keys(store, cfg).await;
     check_owner_guard(store, cfg).await;
     check_jobs(store, cfg).await;
     check_round_trip(store, cfg).await;
