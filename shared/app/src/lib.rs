@@ -11,6 +11,7 @@
 )]
 #![warn(missing_docs)]
 
+mod api_keys;
 mod app;
 mod contact;
 mod deliver;
@@ -25,6 +26,7 @@ mod precondition;
 mod retry;
 mod sending;
 
+pub use api_keys::{CreatedApiKey, KeyRefused, authenticate_api_key};
 pub use app::{App, IdFactory};
 pub use contact::ContactChange;
 pub use deliver::{Attempted, SendQueue, SendTask};
