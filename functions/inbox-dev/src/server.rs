@@ -37,9 +37,10 @@ pub struct Shared<S> {
     pub exports: LocalExportFiles,
 }
 
-impl<S> Shared<S> {
-    fn identity(&self, headers: &HeaderMap) -> Identity {
-        Identity::from_bearer(headers, &self.jwt_secret)
+impl<S: Store> Shared<S> {
+    async fn identity(&self, headers: &HeaderMap) -> Identity {
+        let now = self.app.clock().now();
+        Identity::from_bearer_or_key(headers, &self.jwt_secret, self.app.store(), now).await
     }
 
     fn after(&self, method: &Method, status: StatusCode) {
@@ -82,7 +83,7 @@ async fn api<S: Store + 'static>(State(shared): State<Arc<Shared<S>>>, req: Requ
     };
     let method = parts.method.clone();
     let request = ApiRequest {
-        identity: shared.identity(&parts.headers),
+        identity: shared.identity(&parts.headers).await,
         method: parts.method,
         path: parts.uri.path().to_string(),
         query: parts.uri.query().unwrap_or_default().to_string(),

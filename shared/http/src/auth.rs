@@ -2,7 +2,9 @@
 //! from API Gateway's JWT authorizer. Identity is never read from a plain header.
 
 use http::{HeaderMap, header};
-use inbox_domain::{Caller, Role};
+use inbox_domain::api_keys::SECRET_PREFIX;
+use inbox_domain::{ApiKey, Caller, Role};
+use inbox_store::ApiKeyStore;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -32,6 +34,16 @@ impl Claims {
         Role::parse(&self.role)
     }
 
+    /// The claims an API key acts with: its subject, workspace and machine role.
+    pub fn of_api_key(key: &ApiKey) -> Claims {
+        Claims {
+            sub: key.subject.clone(),
+            workspace_id: key.workspace_id.clone(),
+            role: key.role.as_str().to_string(),
+            name: None,
+        }
+    }
+
     /// The caller for the domain, with the token's name (the directory's name is applied by handlers).
     pub fn caller(&self) -> Option<Caller> {
         Some(Caller::new(
@@ -58,6 +70,28 @@ impl Identity {
         bearer_token(headers)
             .and_then(|t| claims_from_jwt(t, secret).ok())
             .map_or(Identity::Unauthenticated, Identity::Verified)
+    }
+
+    /// The dev server's identity: an API key (`Bearer ibx_…`, checked against
+    /// its stored hash, so a revoked key fails at once) or an HS256 token.
+    pub async fn from_bearer_or_key<K: ApiKeyStore + ?Sized>(
+        headers: &HeaderMap,
+        secret: &[u8],
+        keys: &K,
+        now: inbox_domain::Timestamp,
+    ) -> Identity {
+        match bearer_token(headers) {
+            Some(t) if t.starts_with(SECRET_PREFIX) => {
+                match inbox_app::authenticate_api_key(keys, t, now).await {
+                    Ok(key) => Identity::Verified(Claims::of_api_key(&key)),
+                    Err(e) => {
+                        tracing::info!(error = %e, "API key refused");
+                        Identity::Unauthenticated
+                    }
+                }
+            }
+            _ => Identity::from_bearer(headers, secret),
+        }
     }
 
     /// API Gateway's identity: the JWT authorizer's claims from the request context.

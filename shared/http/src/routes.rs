@@ -116,6 +116,12 @@ actions! {
     AgentsList => GET "/agents" "agents-list" Read;
     /// `DELETE /agents/{id}`: remove an AI agent.
     AgentDelete => DELETE "/agents/{id}" "agent-delete" ManageWorkspace;
+    /// `POST /api-keys`: a credential for an AI agent or an integration (its secret shown once).
+    ApiKeyCreate => POST "/api-keys" "api-key-create" ManageWorkspace;
+    /// `GET /api-keys`: the workspace's keys, without secrets.
+    ApiKeysList => GET "/api-keys" "api-keys-list" ManageWorkspace;
+    /// `DELETE /api-keys/{id}`: revoke a key.
+    ApiKeyRevoke => DELETE "/api-keys/{id}" "api-key-revoke" ManageWorkspace;
     /// `GET /jobs/{id}`: the progress of work that continues after a request.
     JobGet => GET "/jobs/{id}" "job-get" Read;
     /// `GET /settings`: the workspace's settings document.
@@ -331,6 +337,7 @@ impl Action {
             MembersList => &["q", "limit", "cursor"],
             TeamsList
             | AgentsList
+            | ApiKeysList
             | ContactNotesList
             | ConversationMessagesList
             | ConversationTimeline => &["limit", "cursor"],

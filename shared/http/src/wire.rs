@@ -422,3 +422,58 @@ pub struct MessagePostedOut<M, C> {
 
 /// The notice a takeover answers with.
 pub const TAKEOVER_NOTICE: &str = "You have taken over this conversation. AI will stop responding.";
+
+/// `POST /api-keys`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyIn {
+    /// Display name, required.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `ai_agent` or `integration`, required.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// The AI agent's id or the integration's chosen id, required.
+    #[serde(default)]
+    pub subject: Option<String>,
+}
+
+/// An API key as listed: `{"id","name","role","subject","created_at","last_used_at"}`, never its secret or hash.
+#[derive(Debug, Serialize)]
+pub struct ApiKeyOut {
+    /// `key_…`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// `ai_agent` or `integration`.
+    pub role: &'static str,
+    /// Who it acts as.
+    pub subject: String,
+    /// When it was made.
+    pub created_at: inbox_domain::Timestamp,
+    /// The minute it was last used in, or null.
+    pub last_used_at: Option<inbox_domain::Timestamp>,
+}
+
+impl From<&inbox_domain::ApiKey> for ApiKeyOut {
+    fn from(k: &inbox_domain::ApiKey) -> Self {
+        ApiKeyOut {
+            id: k.id.clone(),
+            name: k.name.clone(),
+            role: k.role.as_str(),
+            subject: k.subject.clone(),
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+        }
+    }
+}
+
+/// A key just made: the listed fields and, this once, its `secret`.
+#[derive(Debug, Serialize)]
+pub struct ApiKeyCreatedOut {
+    /// The key.
+    #[serde(flatten)]
+    pub key: ApiKeyOut,
+    /// `ibx_…`: shown only in this answer.
+    pub secret: String,
+}

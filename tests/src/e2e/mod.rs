@@ -48,6 +48,7 @@ macro_rules! e2e_suite {
             replies_reach_each_provider,
             delivery_retries_and_refusals,
             every_reply_kind_is_delivered,
+            api_keys_act_as_agents_and_integrations,
         );
     };
     (@flows $start:path; $($flow:ident),* $(,)?) => {

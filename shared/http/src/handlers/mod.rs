@@ -1,5 +1,6 @@
 //! The handler of every action, generic over the store port.
 
+mod api_keys;
 mod channels;
 mod commands;
 mod contacts;
@@ -49,6 +50,9 @@ pub(crate) async fn dispatch<S: Store>(app: &App<S>, cx: Request) -> Result<ApiR
         AgentsList => directory::agents_list(app, cx).await,
         AgentDelete => directory::agent_delete(app, cx).await,
         SettingsGet => directory::settings_get(app, cx).await,
+        ApiKeyCreate => api_keys::create(app, cx).await,
+        ApiKeysList => api_keys::list(app, cx).await,
+        ApiKeyRevoke => api_keys::revoke(app, cx).await,
         JobGet => job_get(app, cx).await,
         SettingsPut => directory::settings_put(app, cx).await,
         ContactCreate => contacts::create(app, cx).await,

@@ -24,6 +24,7 @@ fn last<'a>(timeline: &'a [Value], kind: &str) -> &'a Value {
 }
 
 mod ai;
+mod api_keys;
 mod assignment;
 mod channels;
 mod delivery;
@@ -33,6 +34,7 @@ mod roles;
 mod status;
 
 pub use ai::*;
+pub use api_keys::*;
 pub use assignment::*;
 pub use channels::*;
 pub use delivery::*;
