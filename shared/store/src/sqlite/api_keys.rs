@@ -1,6 +1,6 @@
 //! API keys: one row per key, by id; listed by workspace.
 
-use super::{SqliteStore, db, from_doc, to_doc};
+use super::{SqliteStore, db, from_doc, insert_new, to_doc};
 use crate::port::{ApiKeyStore, StoreError};
 use async_trait::async_trait;
 use inbox_domain::{ApiKey, Timestamp};
@@ -21,17 +21,12 @@ impl ApiKeyStore for SqliteStore {
     async fn create_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
         let (id, ws, doc) = (key.id.clone(), key.workspace_id.clone(), to_doc(key)?);
         self.run(move |conn| {
-            let inserted = conn
-                .execute(
-                    "INSERT INTO api_keys (id, workspace_id, doc) VALUES (?1, ?2, ?3)
-                     ON CONFLICT DO NOTHING",
-                    params![id, ws, doc],
-                )
-                .map_err(db)?;
-            if inserted == 0 {
-                return Err(StoreError::Conflict);
-            }
-            Ok(())
+            insert_new(
+                conn,
+                "INSERT INTO api_keys (id, workspace_id, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+                params![id, ws, doc],
+            )
         })
         .await
     }

@@ -1,7 +1,7 @@
 //! Contacts, their channel senders and notes.
 
 use super::conversations::{apply_commit, write_tx};
-use super::{SqliteStore, cursor, db, from_doc, limit_plus_one, to_doc};
+use super::{SqliteStore, cursor, db, from_doc, insert_new, limit_plus_one, to_doc};
 use crate::port::{Commit, ContactStore, Page, PageRequest, StoreError};
 use async_trait::async_trait;
 use inbox_domain::model::{Contact, ContactNote};
@@ -27,19 +27,14 @@ impl ContactStore for SqliteStore {
             contact.id.clone(),
             to_doc(contact)?,
         );
+        // Ids are server-made and unique: an existing one is a conflict, never overwritten.
         self.run(move |conn| {
-            // Ids are server-made and unique: an existing one is a conflict, never overwritten.
-            let inserted = conn
-                .execute(
-                    "INSERT INTO contacts (workspace_id, id, doc) VALUES (?1, ?2, ?3)
-                     ON CONFLICT DO NOTHING",
-                    params![ws, id, doc],
-                )
-                .map_err(db)?;
-            if inserted == 0 {
-                return Err(StoreError::Conflict);
-            }
-            Ok(())
+            insert_new(
+                conn,
+                "INSERT INTO contacts (workspace_id, id, doc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING",
+                params![ws, id, doc],
+            )
         })
         .await
     }

@@ -1,6 +1,6 @@
 //! Workspace settings and the directory: members, AI agents, teams, channels.
 
-use super::{SqliteStore, db, from_doc, to_doc, to_i64};
+use super::{SqliteStore, db, from_doc, insert_new, to_doc, to_i64};
 use crate::port::{DirectoryEntry, DirectoryStore, JobWrite, StoreError};
 use async_trait::async_trait;
 use inbox_domain::model::{AiAgent, Channel, Member, Team};
@@ -274,17 +274,12 @@ impl DirectoryStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let (ws, id, doc) = (workspace_id.to_string(), member.id.clone(), to_doc(member)?);
         self.run(move |conn| {
-            let inserted = conn
-                .execute(
-                    "INSERT INTO people (workspace_id, id, kind, doc) VALUES (?1, ?2, 'member', ?3)
-                     ON CONFLICT DO NOTHING",
-                    params![ws, id, doc],
-                )
-                .map_err(db)?;
-            if inserted == 0 {
-                return Err(StoreError::Conflict);
-            }
-            Ok(())
+            insert_new(
+                conn,
+                "INSERT INTO people (workspace_id, id, kind, doc) VALUES (?1, ?2, 'member', ?3)
+                 ON CONFLICT DO NOTHING",
+                params![ws, id, doc],
+            )
         })
         .await
     }

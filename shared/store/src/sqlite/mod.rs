@@ -85,6 +85,19 @@ fn db(e: rusqlite::Error) -> StoreError {
 }
 
 /// Serialises a record for storage.
+/// Runs an `INSERT … ON CONFLICT DO NOTHING`: a row already there is
+/// `Conflict`, never overwritten.
+fn insert_new(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<(), StoreError> {
+    if conn.execute(sql, params).map_err(db)? == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
+}
+
 fn to_doc<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))
 }
