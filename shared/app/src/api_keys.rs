@@ -7,8 +7,9 @@ use crate::error::AppError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use inbox_domain::api_keys::{compose_secret, key_id_of_secret};
+use inbox_domain::ids::is_valid_external_id;
 use inbox_domain::model::DirectoryEntry;
-use inbox_domain::{ApiKey, ApiKeyDraft, IdKind, Timestamp};
+use inbox_domain::{ApiKey, ApiKeyDraft, IdKind, Role, Timestamp};
 use inbox_store::{ApiKeyStore, Store};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -60,11 +61,10 @@ pub async fn authenticate_api_key<K: ApiKeyStore + ?Sized>(
     if !bool::from(presented.as_bytes().ct_eq(key.secret_hash.as_bytes())) {
         return Err(KeyRefused::Invalid);
     }
-    if key.use_to_record(now) {
-        let minute = Timestamp::from_unix_seconds(now.unix_seconds() - now.unix_seconds() % 60);
-        if let Err(e) = keys.record_api_key_use(&key.id, minute).await {
-            tracing::warn!(key = %key.id, error = %e, "could not record an API key's use");
-        }
+    if let Some(minute) = key.use_to_record(now)
+        && let Err(e) = keys.record_api_key_use(&key.id, minute).await
+    {
+        tracing::warn!(key = %key.id, error = %e, "could not record an API key's use");
     }
     Ok(key)
 }
@@ -79,9 +79,14 @@ impl<S: Store> App<S> {
         role: &str,
         subject: &str,
     ) -> Result<CreatedApiKey, AppError> {
-        let agent = match self.store().get_person(workspace_id, subject).await? {
-            Some(DirectoryEntry::Agent(a)) => Some(a),
-            _ => None,
+        // Only an AI agent's key names someone in the directory.
+        let agent = if Role::parse(role) == Some(Role::AiAgent) && is_valid_external_id(subject) {
+            match self.store().get_person(workspace_id, subject).await? {
+                Some(DirectoryEntry::Agent(a)) => Some(a),
+                _ => None,
+            }
+        } else {
+            None
         };
         let draft = ApiKeyDraft::parse(name, role, subject, agent.as_ref())?;
         let id = self.new_ids().new_id(IdKind::ApiKey);
@@ -120,7 +125,6 @@ impl<S: Store> App<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use inbox_domain::Role;
     use inbox_store::sqlite::SqliteStore;
 
     fn stored(secret: &str) -> ApiKey {

@@ -41,12 +41,16 @@ pub struct ApiKey {
 }
 
 impl ApiKey {
-    /// Whether a use at `now` should be recorded: never used, or last
-    /// recorded a minute or more ago (one write per key per minute at most).
-    pub fn use_to_record(&self, now: Timestamp) -> bool {
-        self.last_used_at.is_none_or(|at| {
-            now.as_millis() - at.as_millis() >= LAST_USED_GRANULARITY_SECONDS * 1000
-        })
+    /// The `last_used_at` to record for a use at `now` (the start of its
+    /// minute), or `None` when that minute is already recorded: one write per
+    /// key per minute at most.
+    pub fn use_to_record(&self, now: Timestamp) -> Option<Timestamp> {
+        let secs = now.unix_seconds();
+        let minute =
+            Timestamp::from_unix_seconds(secs - secs.rem_euclid(LAST_USED_GRANULARITY_SECONDS));
+        self.last_used_at
+            .is_none_or(|at| at < minute)
+            .then_some(minute)
     }
 }
 
@@ -163,7 +167,8 @@ mod tests {
 
     #[test]
     fn use_is_recorded_once_a_minute() {
-        let t0 = Timestamp::from_unix_seconds(1_000_000);
+        // 1_000_020 s is 16,667 minutes exactly.
+        let t0 = Timestamp::from_unix_seconds(1_000_020);
         let mut key = ApiKey {
             id: "key_1".into(),
             workspace_id: "w".into(),
@@ -174,10 +179,17 @@ mod tests {
             last_used_at: None,
             secret_hash: String::new(),
         };
-        assert!(key.use_to_record(t0));
+        assert_eq!(key.use_to_record(t0.plus_seconds(30)), Some(t0));
         key.last_used_at = Some(t0);
-        assert!(!key.use_to_record(t0.plus_seconds(59)));
-        assert!(key.use_to_record(t0.plus_seconds(60)));
+        assert_eq!(key.use_to_record(t0.plus_seconds(59)), None);
+        assert_eq!(
+            key.use_to_record(t0.plus_seconds(60)),
+            Some(t0.plus_seconds(60))
+        );
+        assert_eq!(
+            key.use_to_record(t0.plus_seconds(179)),
+            Some(t0.plus_seconds(120))
+        );
     }
 
     #[test]
