@@ -4,10 +4,13 @@
 
 use inbox_http::Action;
 use inbox_runtime::{FUNCTION_ENV, Function};
-use inbox_store::dynamo::table::{TIMERS, TTL_ATTRIBUTE, create_table_input, keys::OUTBOX_PREFIX};
+use inbox_store::dynamo::table::{
+    TIMERS, TTL_ATTRIBUTE, create_table_input,
+    keys::{API_KEY_PREFIX, OUTBOX_PREFIX},
+};
 use inbox_tests::infra::catalogue::{
-    JOB_WORKER_FUNCTION, PUBLISHER_FUNCTION, READ_ONLY_POSTS, REPLAY_FUNCTION, SENDER_FUNCTION,
-    SWEEP_FUNCTION, WORKER_FUNCTION, all_routes,
+    AUTHORIZER_FUNCTION, JOB_WORKER_FUNCTION, PUBLISHER_FUNCTION, READ_ONLY_POSTS, REPLAY_FUNCTION,
+    SENDER_FUNCTION, SWEEP_FUNCTION, WORKER_FUNCTION, all_routes,
 };
 
 /// The HTTP functions whose work on many conversations continues as a job
@@ -224,9 +227,10 @@ fn every_route_has_exactly_one_api_event_and_back() {
     let default = auth["DefaultAuthorizer"]
         .as_str()
         .expect("a default authorizer");
-    assert!(
-        auth["Authorizers"][default]["JwtConfiguration"].is_object(),
-        "the default authorizer is a JWT authorizer"
+    assert_eq!(
+        auth["Authorizers"][default]["FunctionArn"],
+        json!({"Fn::GetAtt": ["AuthorizerFunction", "Arn"]}),
+        "the default authorizer is the authorizer function"
     );
 
     let mut events: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
@@ -253,12 +257,12 @@ fn every_route_has_exactly_one_api_event_and_back() {
             if webhook {
                 assert_eq!(
                     p["Auth"]["Authorizer"], "NONE",
-                    "{id}.{name}: a webhook has no JWT authorizer (the channel's signature authenticates it)"
+                    "{id}.{name}: a webhook has no authorizer (the channel's signature authenticates it)"
                 );
             } else {
                 assert!(
                     p.get("Auth").is_none(),
-                    "{id}.{name}: {method} {path} must keep the default JWT authorizer"
+                    "{id}.{name}: {method} {path} must keep the default authorizer"
                 );
             }
             events
@@ -1012,11 +1016,13 @@ fn identity_and_outputs() {
         !writable.iter().any(|a| a.starts_with("custom:")),
         "users must not change their own workspace or role: {writable:?}"
     );
-    let jwt = &resources_of_type(&t, "AWS::Serverless::HttpApi")[0].1["Properties"]["Auth"]["Authorizers"]
-        ["Jwt"]["JwtConfiguration"];
-    assert!(referenced_ids(&jwt["issuer"]).contains(&"JwtIssuer".to_string()));
-    assert!(referenced_ids(&jwt["issuer"]).contains(&"UserPool".to_string()));
-    assert!(referenced_ids(&jwt["audience"]).contains(&"JwtAudience".to_string()));
+    let deployed = functions_by_binary(&t);
+    let authorizer = function(&deployed, AUTHORIZER_FUNCTION);
+    let env = &authorizer["Properties"]["Environment"]["Variables"];
+    assert!(referenced_ids(&env["INBOX_JWT_ISSUER"]).contains(&"JwtIssuer".to_string()));
+    assert!(referenced_ids(&env["INBOX_JWT_ISSUER"]).contains(&"UserPool".to_string()));
+    assert!(referenced_ids(&env["INBOX_JWT_AUDIENCES"]).contains(&"JwtAudience".to_string()));
+    assert!(referenced_ids(&env["INBOX_JWT_AUDIENCES"]).contains(&"UserPoolClient".to_string()));
     let cors =
         &resources_of_type(&t, "AWS::Serverless::HttpApi")[0].1["Properties"]["CorsConfiguration"];
     assert_eq!(cors["AllowOrigins"], json!({"Ref": "CorsAllowedOrigins"}));
@@ -1148,4 +1154,45 @@ fn replies_reach_the_sender_through_the_outbound_rule() {
                 && s["Condition"]["Bool"]["aws:SecureTransport"] == "false")
     );
     assert!(resources(&t).contains_key("SendDeadLetterAlarm"));
+}
+
+#[test]
+fn one_authorizer_guards_the_api_and_reads_only_api_keys() {
+    let t = template();
+    let api = &resources_of_type(&t, "AWS::Serverless::HttpApi")[0].1["Properties"]["Auth"];
+    let inbox = &api["Authorizers"][api["DefaultAuthorizer"].as_str().unwrap_or_default()];
+    assert_eq!(inbox["AuthorizerPayloadFormatVersion"], "2.0");
+    assert_eq!(
+        inbox["EnableSimpleResponses"], true,
+        "the function reads the simple response's context"
+    );
+    assert_eq!(inbox["EnableFunctionDefaultPermissions"], true);
+    assert_eq!(inbox["Identity"]["Headers"], json!(["Authorization"]));
+    assert_eq!(
+        inbox["Identity"]["ReauthorizeEvery"],
+        json!({"Ref": "AuthorizerCacheSeconds"}),
+        "the cache time is a parameter"
+    );
+    assert_eq!(t["Parameters"]["AuthorizerCacheSeconds"]["Default"], 60);
+    assert_eq!(t["Parameters"]["AuthorizerCacheSeconds"]["MinValue"], 0);
+
+    let deployed = functions_by_binary(&t);
+    let (id, f) = &deployed[AUTHORIZER_FUNCTION];
+    assert!(
+        f["Properties"].get("Events").is_none(),
+        "API Gateway invokes it; nothing else does"
+    );
+    let table_statements: Vec<_> = statements(&t, &role_of(id, f))
+        .into_iter()
+        .filter(|(actions, _, _)| actions.iter().any(|a| a.starts_with("dynamodb:")))
+        .collect();
+    assert_eq!(table_statements.len(), 1, "{table_statements:?}");
+    let (actions, resources, s) = &table_statements[0];
+    assert_eq!(actions, &vec!["dynamodb:GetItem", "dynamodb:UpdateItem"]);
+    assert_eq!(resources, &vec![json!({"Fn::GetAtt": ["Table", "Arn"]})]);
+    assert_eq!(
+        s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
+        json!([format!("{API_KEY_PREFIX}*")]),
+        "only API key items"
+    );
 }

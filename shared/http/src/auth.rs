@@ -1,8 +1,8 @@
-//! Identity: verified token claims, from the dev server's own HS256 check or
-//! from API Gateway's JWT authorizer. Identity is never read from a plain header.
+//! Identity: verified claims, from the dev server's own check of the bearer
+//! credential or from the AWS authorizer's context (see [`crate::verify`] for
+//! both). Identity is never read from a plain header.
 
 use http::{HeaderMap, header};
-use inbox_domain::api_keys::SECRET_PREFIX;
 use inbox_domain::{ApiKey, Caller, Role};
 use inbox_store::ApiKeyStore;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -44,6 +44,22 @@ impl Claims {
         }
     }
 
+    /// What the AWS authorizer hands every function (`requestContext.authorizer.lambda`):
+    /// the same four claims whether a JWT or an API key was presented.
+    pub fn authorizer_context(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("sub".into(), Value::from(self.sub.as_str()));
+        m.insert(
+            "workspace_id".into(),
+            Value::from(self.workspace_id.as_str()),
+        );
+        m.insert("role".into(), Value::from(self.role.as_str()));
+        if let Some(n) = &self.name {
+            m.insert("name".into(), Value::from(n.as_str()));
+        }
+        m
+    }
+
     /// The caller for the domain, with the token's name (the directory's name is applied by handlers).
     pub fn caller(&self) -> Option<Caller> {
         Some(Caller::new(
@@ -73,34 +89,33 @@ impl Identity {
     }
 
     /// The dev server's identity: an API key (`Bearer ibx_…`, checked against
-    /// its stored hash, so a revoked key fails at once) or an HS256 token.
+    /// its stored hash, so a revoked key fails at once) or an HS256 token,
+    /// through the same [`verify_bearer`](crate::verify::verify_bearer) as the AWS authorizer.
     pub async fn from_bearer_or_key<K: ApiKeyStore + ?Sized>(
         headers: &HeaderMap,
         secret: &[u8],
         keys: &K,
         now: inbox_domain::Timestamp,
     ) -> Identity {
-        match bearer_token(headers) {
-            Some(t) if t.starts_with(SECRET_PREFIX) => {
-                match inbox_app::authenticate_api_key(keys, t, now).await {
-                    Ok(key) => Identity::Verified(Claims::of_api_key(&key)),
-                    Err(e) => {
-                        tracing::info!(error = %e, "API key refused");
-                        Identity::Unauthenticated
-                    }
-                }
+        let Some(credential) = bearer_token(headers) else {
+            return Identity::Unauthenticated;
+        };
+        match crate::verify::verify_bearer(credential, keys, &crate::verify::DevTokens(secret), now)
+            .await
+        {
+            Ok(claims) => Identity::Verified(claims),
+            Err(e) => {
+                tracing::info!(reason = e.reason(), "bearer credential refused");
+                Identity::Unauthenticated
             }
-            _ => Identity::from_bearer(headers, secret),
         }
     }
 
-    /// API Gateway's identity: the JWT authorizer's claims from the request context.
-    pub fn from_authorizer<K, V>(claims: Option<&HashMap<K, V>>) -> Identity
-    where
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
-        claims
+    /// API Gateway's identity: the claims the Lambda authorizer verified and
+    /// put in the request context (`requestContext.authorizer.lambda`). An
+    /// empty or partial context (a refused credential) is unauthenticated.
+    pub fn from_authorizer(context: Option<&HashMap<String, Value>>) -> Identity {
+        context
             .and_then(|c| claims_from_authorizer(c).ok())
             .map_or(Identity::Unauthenticated, Identity::Verified)
     }
@@ -118,6 +133,9 @@ pub enum AuthError {
     /// A token could not be made.
     #[error("cannot mint token: {0}")]
     Mint(String),
+    /// The identity provider's signing keys could not be fetched.
+    #[error("signing keys unavailable: {0}")]
+    KeysUnavailable(String),
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
@@ -151,18 +169,10 @@ pub fn claims_from_jwt(token: &str, secret: &[u8]) -> Result<Claims, AuthError> 
     })
 }
 
-/// Reads the claims that API Gateway's JWT authorizer verified and put in the
-/// request context (`requestContext.authorizer.jwt.claims`).
-pub fn claims_from_authorizer<K, V>(claims: &HashMap<K, V>) -> Result<Claims, AuthError>
-where
-    K: AsRef<str>,
-    V: AsRef<str>,
-{
-    let map: HashMap<&str, &str> = claims
-        .iter()
-        .map(|(k, v)| (k.as_ref(), v.as_ref()))
-        .collect();
-    claims_from_map(|k| map.get(k).map(|v| v.to_string()))
+/// Reads the claims the Lambda authorizer put in the request context
+/// ([`Claims::authorizer_context`]); only string values count.
+pub fn claims_from_authorizer(context: &HashMap<String, Value>) -> Result<Claims, AuthError> {
+    claims_from_map(|k| context.get(k).and_then(Value::as_str).map(str::to_string))
 }
 
 fn identity_value(v: Option<String>, claim: &'static str) -> Result<String, AuthError> {
@@ -178,7 +188,7 @@ fn identity_value(v: Option<String>, claim: &'static str) -> Result<String, Auth
     }
 }
 
-fn claims_from_map(get: impl Fn(&str) -> Option<String>) -> Result<Claims, AuthError> {
+pub(crate) fn claims_from_map(get: impl Fn(&str) -> Option<String>) -> Result<Claims, AuthError> {
     let either = |a: &str, b: &str| get(a).or_else(|| get(b));
     let sub = identity_value(get("sub"), "sub")?;
     let workspace_id = identity_value(
@@ -355,22 +365,25 @@ mod tests {
     }
 
     #[test]
-    fn authorizer_claims() {
-        let mut m = HashMap::new();
-        m.insert("sub".to_string(), "bob".to_string());
-        m.insert("custom:workspace_id".to_string(), "acme".to_string());
-        m.insert("custom:role".to_string(), "viewer".to_string());
-        m.insert("name".to_string(), "Bob".to_string());
-        let c = claims_from_authorizer(&m).unwrap();
-        assert_eq!(c.workspace_id, "acme");
-        assert_eq!(c.parsed_role(), Some(Role::Viewer));
-        // The plain claim wins over the custom one.
-        m.insert("workspace_id".to_string(), "plain".to_string());
-        assert_eq!(claims_from_authorizer(&m).unwrap().workspace_id, "plain");
+    fn authorizer_context_round_trips() {
+        let claims = Claims {
+            sub: "max".into(),
+            workspace_id: "acme".into(),
+            role: "ai_agent".into(),
+            name: None,
+        };
+        let ctx: HashMap<String, Value> = claims.authorizer_context().into_iter().collect();
+        assert_eq!(claims_from_authorizer(&ctx).unwrap(), claims);
+        let mut m = ctx.clone();
+        m.insert("custom:workspace_id".into(), json!("other"));
+        assert_eq!(claims_from_authorizer(&m).unwrap().workspace_id, "acme");
+        m.insert("sub".into(), json!(42));
+        assert_eq!(claims_from_authorizer(&m), Err(AuthError::BadClaim("sub")));
         m.remove("sub");
         assert_eq!(claims_from_authorizer(&m), Err(AuthError::BadClaim("sub")));
+        assert_eq!(Identity::from_authorizer(None), Identity::Unauthenticated);
         assert_eq!(
-            Identity::from_authorizer::<String, String>(None),
+            Identity::from_authorizer(Some(&HashMap::new())),
             Identity::Unauthenticated
         );
     }

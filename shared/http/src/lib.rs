@@ -17,6 +17,7 @@ mod handlers;
 pub mod problem;
 pub mod response;
 pub mod routes;
+pub mod verify;
 pub mod wire;
 
 pub use app::{App, IdFactory, handle, handle_action};

@@ -5,18 +5,15 @@ use inbox_http::{ApiRequest, ApiResponse, Identity};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
-/// The identity is taken ONLY from the JWT authorizer's claims in the request
-/// context (API Gateway verified the token); headers are never trusted for it.
+/// The identity is taken ONLY from the Lambda authorizer's context in the
+/// request context (`requestContext.authorizer.lambda`: the authorizer
+/// verified the JWT or API key); headers are never trusted for it.
 pub fn identity_of(req: &Request) -> Identity {
-    let claims = match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx
-            .authorizer
-            .as_ref()
-            .and_then(|a| a.jwt.as_ref())
-            .map(|j| &j.claims),
+    let context = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().map(|a| &a.fields),
         _ => None,
     };
-    Identity::from_authorizer(claims)
+    Identity::from_authorizer(context)
 }
 
 /// Converts a Lambda HTTP request into an [`ApiRequest`].

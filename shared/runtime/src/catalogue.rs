@@ -24,6 +24,8 @@ pub enum Function {
     JobWorker,
     /// Sends replies to contacts through their channel's provider (SQS).
     Sender,
+    /// The HTTP API's Lambda authorizer: verifies JWTs and API keys.
+    Authorizer,
 }
 
 impl Function {
@@ -40,6 +42,7 @@ impl Function {
             Function::EventReplay,
             Function::JobWorker,
             Function::Sender,
+            Function::Authorizer,
         ]);
         all
     }
@@ -54,6 +57,7 @@ impl Function {
             Function::EventReplay => "event-replay",
             Function::JobWorker => "job-worker",
             Function::Sender => "sender",
+            Function::Authorizer => "authorizer",
         }
     }
 

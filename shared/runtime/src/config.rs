@@ -24,6 +24,13 @@ pub struct Config {
     pub exports_bucket: Option<String>,
     /// `INBOX_SEND_QUEUE_URL`: the queue of send attempts (the sender).
     pub send_queue_url: Option<String>,
+    /// `INBOX_JWT_ISSUER`: the `iss` of the identity provider's tokens (the authorizer).
+    pub jwt_issuer: Option<String>,
+    /// `INBOX_JWT_AUDIENCES`: accepted `aud` / `client_id` values, comma separated (the authorizer).
+    pub jwt_audiences: Vec<String>,
+    /// `INBOX_JWKS_URL`: where the provider's keys are; absent, they are found
+    /// through `{issuer}/.well-known/openid-configuration` (the authorizer).
+    pub jwks_url: Option<String>,
 }
 
 /// A required setting is missing.
@@ -51,6 +58,16 @@ impl Config {
             jobs_queue_url: non_empty("INBOX_JOBS_QUEUE_URL"),
             exports_bucket: non_empty("INBOX_EXPORTS_BUCKET"),
             send_queue_url: non_empty("INBOX_SEND_QUEUE_URL"),
+            jwt_issuer: non_empty("INBOX_JWT_ISSUER"),
+            jwt_audiences: non_empty("INBOX_JWT_AUDIENCES")
+                .map(|v| {
+                    v.split(',')
+                        .map(|a| a.trim().to_string())
+                        .filter(|a| !a.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            jwks_url: non_empty("INBOX_JWKS_URL"),
         })
     }
 
@@ -82,6 +99,13 @@ impl Config {
             .ok_or(ConfigError("INBOX_SEND_QUEUE_URL"))
     }
 
+    /// The token issuer, or an error naming the variable.
+    pub fn require_jwt_issuer(&self) -> Result<&str, ConfigError> {
+        self.jwt_issuer
+            .as_deref()
+            .ok_or(ConfigError("INBOX_JWT_ISSUER"))
+    }
+
     /// The bus name, or an error naming the variable.
     pub fn require_bus(&self) -> Result<&str, ConfigError> {
         self.event_bus_name
@@ -100,12 +124,18 @@ mod tests {
         let env: HashMap<&str, &str> = HashMap::from([
             ("INBOX_TABLE_NAME", "inbox-dev"),
             ("INBOX_PUBLIC_BASE_URL", "https://api.example.com/"),
+            ("INBOX_JWT_AUDIENCES", " client-a, ,client-b"),
         ]);
         let cfg = Config::from_lookup(|k| env.get(k).map(|v| v.to_string())).unwrap();
         assert_eq!(cfg.table_name, "inbox-dev");
         assert_eq!(
             cfg.public_base_url.as_deref(),
             Some("https://api.example.com")
+        );
+        assert_eq!(cfg.jwt_audiences, vec!["client-a", "client-b"]);
+        assert_eq!(
+            cfg.require_jwt_issuer(),
+            Err(ConfigError("INBOX_JWT_ISSUER"))
         );
         assert_eq!(
             cfg.require_queue(),

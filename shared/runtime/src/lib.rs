@@ -5,6 +5,7 @@
 //! and the framework-neutral handlers.
 
 pub mod apigw;
+pub mod authorizer;
 pub mod catalogue;
 pub mod cognito;
 pub mod config;
@@ -78,6 +79,7 @@ pub async fn run(function: Function) -> Result<(), Error> {
         Function::EventReplay => run_event_replay().await,
         Function::JobWorker => run_job_worker().await,
         Function::Sender => run_sender().await,
+        Function::Authorizer => run_authorizer().await,
     }
 }
 
@@ -274,6 +276,39 @@ async fn run_sender() -> Result<(), Error> {
     lambda_runtime::run(lambda_runtime::service_fn(
         move |ev: LambdaEvent<SqsEvent>| async move {
             Ok::<_, Error>(sender::send_worker(app, &ev.payload).await)
+        },
+    ))
+    .await
+}
+
+/// Runs the HTTP API's authorizer: the identity provider's keys are fetched
+/// at cold start (a failure is logged; the first token then fetches them).
+async fn run_authorizer() -> Result<(), Error> {
+    use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
+    use inbox_http::verify::{IssuerPolicy, OidcTokens};
+    use lambda_runtime::LambdaEvent;
+    let (cfg, _, store) = start().await?;
+    let issuer = cfg.require_jwt_issuer()?;
+    let tokens = OidcTokens::new(
+        IssuerPolicy {
+            issuer: issuer.to_string(),
+            audiences: cfg.jwt_audiences.clone(),
+        },
+        authorizer::HttpsJwks::new(issuer, cfg.jwks_url.clone())?,
+    );
+    if let Err(e) = tokens.refresh().await {
+        tracing::warn!(error = %e, "signing keys not fetched at cold start");
+    }
+    let (store, tokens) = (&store, &tokens);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |ev: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| async move {
+            let now = inbox_store::Clock::now(&inbox_store::SystemClock);
+            authorizer::authorize(&ev.payload, store, tokens, now)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "authorizer failed");
+                    Box::new(e) as Error
+                })
         },
     ))
     .await

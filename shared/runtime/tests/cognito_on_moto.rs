@@ -43,11 +43,12 @@ async fn pool(cognito: &aws_sdk_cognitoidentityprovider::Client) -> String {
 }
 
 fn who(sub: &str, role: &str) -> Identity {
-    Identity::from_authorizer(Some(&std::collections::HashMap::from([
-        ("sub", sub),
-        ("custom:workspace_id", "acme"),
-        ("custom:role", role),
-    ])))
+    Identity::Verified(inbox_http::Claims {
+        sub: sub.to_string(),
+        workspace_id: "acme".to_string(),
+        role: role.to_string(),
+        name: None,
+    })
 }
 
 async fn invite(app: &App<SqliteStore>, by: &Identity, body: Value) -> (u16, Value) {

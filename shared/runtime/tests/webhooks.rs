@@ -11,11 +11,12 @@ use serde_json::json;
 
 async fn store_with_channels() -> App<SqliteStore> {
     let app = App::new(SqliteStore::in_memory().unwrap());
-    let admin = Identity::from_authorizer(Some(&std::collections::HashMap::from([
-        ("sub", "ann"),
-        ("custom:workspace_id", "acme"),
-        ("custom:role", "admin"),
-    ])));
+    let admin = Identity::Verified(inbox_http::Claims {
+        sub: "ann".to_string(),
+        workspace_id: "acme".to_string(),
+        role: "admin".to_string(),
+        name: None,
+    });
     for (id, body) in [
         (
             "web",

@@ -14,7 +14,7 @@ pub struct Route {
     pub method: String,
     /// The path template, `{name}` for parameters.
     pub path: String,
-    /// Whether the JWT authorizer guards it (the webhooks are authenticated by signature instead).
+    /// Whether the authorizer guards it (the webhooks are authenticated by signature instead).
     pub jwt: bool,
 }
 
@@ -32,6 +32,9 @@ pub enum TableAccess {
     /// Reads, and item puts, updates and condition checks, never a delete
     /// (the sender: delivery steps, provider-id pointers, a failure's commit).
     ReadUpdate,
+    /// `GetItem` and `UpdateItem` on API key items only (`dynamodb:LeadingKeys`
+    /// `APIKEY#*`): the authorizer reads a key and records its use.
+    ApiKeyItems,
 }
 
 /// What starts a function.
@@ -52,6 +55,8 @@ pub enum Trigger {
     TableStream,
     /// Nothing: an operator invokes it by hand.
     Manual,
+    /// API Gateway, as the HTTP API's authorizer (its permission is the API's).
+    ApiAuthorizer,
 }
 
 /// What a function does with the events dead-letter queue.
@@ -136,6 +141,14 @@ pub const SENDER: Sizing = Sizing {
     memory: 256,
     timeout: 30,
 };
+/// The authorizer: one key read (and at most one write a minute) or a
+/// signature check per uncached request; a JWKS fetch (4 s at most) on a cold
+/// start or an unknown `kid`. API Gateway waits 10 s for an authorizer.
+pub const AUTHORIZER: Sizing = Sizing {
+    profile: "authorizer",
+    memory: 256,
+    timeout: 10,
+};
 /// The replay drains the events dead-letter queue ten messages a call; a
 /// queue longer than its timeout allows is finished by invoking it again.
 pub const REPLAY: Sizing = Sizing {
@@ -194,6 +207,8 @@ pub const REPLAY_FUNCTION: &str = Function::EventReplay.name();
 pub const JOB_WORKER_FUNCTION: &str = Function::JobWorker.name();
 /// The sender's function name.
 pub const SENDER_FUNCTION: &str = Function::Sender.name();
+/// The authorizer's function name.
+pub const AUTHORIZER_FUNCTION: &str = Function::Authorizer.name();
 
 /// Actions that start jobs: work on many conversations, and export files.
 pub const JOB_ACTIONS: [Action; 7] = [
@@ -219,7 +234,7 @@ pub enum ExportsAccess {
     Write,
 }
 
-/// Whether an action's route is guarded by the JWT authorizer (webhooks are
+/// Whether an action's route is guarded by the authorizer (webhooks are
 /// authenticated by their channel's signature instead).
 pub fn uses_jwt(action: Action) -> bool {
     matches!(action.access(), Access::Token(_))
@@ -391,6 +406,22 @@ pub fn functions() -> Vec<FunctionSpec> {
                 // Twilio's StatusCallback is the channel's webhook URL.
                 public_base_url: true,
                 sizing: SENDER,
+                critical: true,
+            },
+            Function::Authorizer => FunctionSpec {
+                name: f.name().to_string(),
+                description: "Verify the bearer JWT or API key of every API request".to_string(),
+                trigger: Trigger::ApiAuthorizer,
+                table: TableAccess::ApiKeyItems,
+                sends_autoclose: false,
+                publishes_events: false,
+                events_dlq: DlqAccess::None,
+                invites: false,
+                sends_jobs: false,
+                exports: ExportsAccess::None,
+                public_base_url: false,
+                sizing: AUTHORIZER,
+                // Every API request goes through it: failures and throttles page.
                 critical: true,
             },
         })

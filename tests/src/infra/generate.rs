@@ -7,7 +7,10 @@
 use super::catalogue::{DlqAccess, ExportsAccess, FunctionSpec, TableAccess, Trigger, functions};
 use super::{function_id, log_group_id, logical_stem, role_id, workspace_root};
 use inbox_runtime::FUNCTION_ENV;
-use inbox_store::dynamo::table::{TIMERS, keys::OUTBOX_PREFIX};
+use inbox_store::dynamo::table::{
+    TIMERS,
+    keys::{API_KEY_PREFIX, OUTBOX_PREFIX},
+};
 use std::fmt::Write as _;
 
 /// The line that opens the generated block.
@@ -54,6 +57,7 @@ pub fn render() -> String {
          \x20 #   publisher 256/60: up to 100 stream records, sent to EventBridge 10 per call.\n\
          \x20 #   replay 256/300: invoked by hand; drains the events dead-letter queue 10 a call.\n\
          \x20 #   sender 256/30: up to 10 attempts at once, each one provider call of 15 s at most.\n\
+         \x20 #   authorizer 256/10: a key read or a signature check; a JWKS fetch on a cold start.\n\
          \x20 # Each function has its own role: logs to its own log group, and only the\n\
          \x20 # table actions, queues and bus it uses. All run the one binary (Globals'\n\
          \x20 # CodeUri); INBOX_FUNCTION names the catalogue entry each one runs.\n",
@@ -122,6 +126,20 @@ fn render_function(out: &mut String, f: &FunctionSpec) {
             "!Ref EventsDeadLetterQueue".into(),
         ));
     }
+    if f.trigger == Trigger::ApiAuthorizer {
+        env.push((
+            "INBOX_JWT_ISSUER".into(),
+            "!If [UseCognito, !Sub \"https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${UserPool}\", !Ref JwtIssuer]".into(),
+        ));
+        env.push((
+            "INBOX_JWT_AUDIENCES".into(),
+            "!If [UseCognito, !Ref UserPoolClient, !Join [\",\", !Ref JwtAudience]]".into(),
+        ));
+        env.push((
+            "INBOX_JWKS_URL".into(),
+            "!If [HasJwksUrl, !Ref JwksUrl, !Ref AWS::NoValue]".into(),
+        ));
+    }
     if f.public_base_url {
         env.push((
             "INBOX_PUBLIC_BASE_URL".into(),
@@ -139,12 +157,12 @@ fn render_function(out: &mut String, f: &FunctionSpec) {
         let _ = writeln!(out, "        MaximumEventAgeInSeconds: 60");
         let _ = writeln!(out, "        MaximumRetryAttempts: 0");
     }
-    if f.trigger == Trigger::Manual {
+    if matches!(f.trigger, Trigger::Manual | Trigger::ApiAuthorizer) {
         return;
     }
     let _ = writeln!(out, "      Events:");
     match &f.trigger {
-        Trigger::Manual => {}
+        Trigger::Manual | Trigger::ApiAuthorizer => {}
         Trigger::Api(routes) => {
             for r in routes {
                 let _ = writeln!(out, "        {}:", event_name(&r.method));
@@ -368,6 +386,19 @@ fn render_role(out: &mut String, f: &FunctionSpec) {
                 &TABLE_UPDATE_ACTIONS,
                 &["!GetAtt Table.Arn".to_string()],
             );
+        }
+        TableAccess::ApiKeyItems => {
+            statement(
+                out,
+                "ReadApiKeysAndRecordUse",
+                &["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                &["!GetAtt Table.Arn".to_string()],
+            );
+            // Only items whose partition key is an API key's: no conversation, member or setting.
+            let _ = writeln!(out, "                Condition:");
+            let _ = writeln!(out, "                  ForAllValues:StringLike:");
+            let _ = writeln!(out, "                    dynamodb:LeadingKeys:");
+            let _ = writeln!(out, "                      - \"{API_KEY_PREFIX}*\"");
         }
         TableAccess::QueryTimers => statement(
             out,

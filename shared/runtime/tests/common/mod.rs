@@ -7,13 +7,14 @@ use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use inbox_http::Identity;
 use std::time::{Duration, Instant};
 
-/// A caller in workspace `acme`, as the JWT authorizer passes it on.
+/// A caller in workspace `acme`, as the authorizer passes it on.
 pub fn who(sub: &str, role: &str) -> Identity {
-    Identity::from_authorizer(Some(&std::collections::HashMap::from([
-        ("sub", sub),
-        ("custom:workspace_id", "acme"),
-        ("custom:role", role),
-    ])))
+    Identity::Verified(inbox_http::Claims {
+        sub: sub.to_string(),
+        workspace_id: "acme".to_string(),
+        role: role.to_string(),
+        name: None,
+    })
 }
 
 /// What the queue holds now (waiting up to `patience` for the first record).
