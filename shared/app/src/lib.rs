@@ -25,6 +25,7 @@ mod members;
 mod precondition;
 mod retry;
 mod sending;
+mod webhooks;
 
 pub use api_keys::{CreatedApiKey, KeyRefused, authenticate_api_key};
 pub use app::{App, IdFactory};
@@ -42,6 +43,7 @@ pub use jobs::{
 pub use precondition::IfMatch;
 pub use retry::RetryPolicy;
 pub use sending::{ChannelSender, Outgoing};
+pub use webhooks::{WebhookPost, WebhookTransport};
 
 /// How many of the latest messages feed summaries and generated notes.
 pub const RECENT_MESSAGES: usize = inbox_domain::notes::SUMMARY_WINDOW;

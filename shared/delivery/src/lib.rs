@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod answer;
+pub mod webhooks;
 
 use answer::{Answer, ErrorShape};
 use async_trait::async_trait;

@@ -110,6 +110,9 @@ pub enum DomainError {
         "the workspace's last owner cannot be removed or demoted: make another member owner first"
     )]
     LastOwner,
+    /// A webhook URL is not one the inbox calls (scheme, shape, or a non-public address).
+    #[error("invalid URL: {0}")]
+    InvalidUrl(String),
     /// The input failed validation.
     #[error("{message}")]
     Validation {
@@ -152,6 +155,7 @@ impl DomainError {
             DomainError::IdTaken(_) => "id_taken",
             DomainError::LastOwner => "last_owner",
             DomainError::ExportTooLarge(_) => "export_too_large",
+            DomainError::InvalidUrl(_) => "invalid_url",
             DomainError::Validation { .. } => "validation_failed",
         }
     }

@@ -20,6 +20,7 @@ pub mod settings;
 pub mod time;
 pub mod values;
 pub mod views;
+pub mod webhooks;
 
 pub use access::{Actor, Caller, Capability, Role, authorize};
 pub use api_keys::{ApiKey, ApiKeyDraft};

@@ -865,6 +865,30 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every wire `type`, in declaration order (a test keeps it in step with [`EventKind::type_name`]).
+    pub const TYPE_NAMES: [&'static str; 20] = [
+        "conversation_created",
+        "assigned",
+        "unassigned",
+        "taken_over",
+        "team_assigned",
+        "team_unassigned",
+        "agent_assigned",
+        "agent_unassigned",
+        "agent_session_ended",
+        "handoff_requested",
+        "status_changed",
+        "closing_note_added",
+        "snoozed",
+        "unsnoozed",
+        "labels_changed",
+        "note_added",
+        "channel_transferred",
+        "contact_blocked",
+        "delivery_failed",
+        "contact_unblocked",
+    ];
+
     /// The wire `type`.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -971,6 +995,23 @@ impl DomainEvent {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn type_names_list_every_timeline_type() {
+        // serde's error for an unknown variant lists every variant, in order.
+        let err = serde_json::from_value::<EventKind>(json!({"type": "?", "data": {}}))
+            .unwrap_err()
+            .to_string();
+        let listed: Vec<&str> = err
+            .split("expected one of ")
+            .nth(1)
+            .unwrap()
+            .split(", ")
+            .map(|v| v.trim_matches(|c: char| c == '`' || !c.is_ascii()))
+            .map(|v| v.split('`').next().unwrap())
+            .collect();
+        assert_eq!(listed, EventKind::TYPE_NAMES.to_vec(), "{err}");
+    }
 
     #[test]
     fn initials_from_first_and_last_words() {

@@ -1,0 +1,676 @@
+//! Outgoing webhooks: the rules of what an endpoint may be (its URL, the
+//! events it subscribes to), which events it receives, when a failed delivery
+//! is tried again, and when a failing endpoint is turned off. Signing, HTTP
+//! and randomness are the adapters'.
+
+use crate::error::{DomainError, FieldError};
+use crate::ids::is_valid_external_id;
+use crate::model::EventKind;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// The prefix of a signing secret (Standard Webhooks: `whsec_` + base64 of the key).
+pub const SECRET_PREFIX: &str = "whsec_";
+
+/// The delivery type of every message, whoever sent it.
+pub const MESSAGE_CREATED: &str = "message.created";
+/// The delivery type of a message's delivery state changing (queued → sent → delivered, failed).
+pub const MESSAGE_DELIVERY_UPDATED: &str = "message.delivery_updated";
+
+/// Every event type an endpoint can receive: the two message types and
+/// `conversation.<type>` for every timeline type.
+pub fn event_types() -> Vec<String> {
+    let mut all = vec![
+        MESSAGE_CREATED.to_string(),
+        MESSAGE_DELIVERY_UPDATED.to_string(),
+    ];
+    all.extend(
+        EventKind::TYPE_NAMES
+            .iter()
+            .map(|t| format!("conversation.{t}")),
+    );
+    all
+}
+
+/// The delivery type of a timeline event (`conversation.assigned`, …).
+pub fn timeline_event_type(kind: &EventKind) -> String {
+    format!("conversation.{}", kind.type_name())
+}
+
+/// One entry of an endpoint's `events`: a type, a family (`conversation.*`,
+/// `message.*`), or everything (`*`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub struct EventFilter(String);
+
+impl EventFilter {
+    /// A filter as written in `PUT /outgoing-webhooks/{id}`, if it names
+    /// something that exists.
+    pub fn parse(s: &str) -> Option<EventFilter> {
+        let known = s == "*"
+            || s == "message.*"
+            || s == "conversation.*"
+            || event_types().iter().any(|t| t == s);
+        known.then(|| EventFilter(s.to_string()))
+    }
+
+    /// Whether an event of `event_type` passes.
+    pub fn matches(&self, event_type: &str) -> bool {
+        match self.0.strip_suffix('*') {
+            Some(prefix) => event_type.starts_with(prefix),
+            None => self.0 == event_type,
+        }
+    }
+
+    /// As written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<EventFilter> for String {
+    fn from(f: EventFilter) -> String {
+        f.0
+    }
+}
+
+impl TryFrom<String> for EventFilter {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        EventFilter::parse(&s).ok_or_else(|| format!("unknown event type {s}"))
+    }
+}
+
+/// Where the endpoint's URL may point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlPolicy {
+    /// AWS: `https` only, and never to a private, loopback, link-local,
+    /// metadata or other non-public address (no request forgery into the VPC).
+    PublicOnly,
+    /// The dev server: also `http` to loopback (local receivers).
+    AllowLoopback,
+}
+
+/// The longest URL kept.
+pub const MAX_URL_BYTES: usize = 2048;
+
+/// Whether `ip` is one a webhook must never reach: anything but a public
+/// unicast address (loopback, private, link-local with the cloud metadata
+/// address, carrier-grade NAT, unspecified, broadcast, multicast,
+/// documentation, benchmarking, unique-local and IPv4-mapped forms of these).
+pub fn is_forbidden_address(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => forbidden_v4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => forbidden_v4(v4),
+            None => forbidden_v6(v6),
+        },
+    }
+}
+
+fn forbidden_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local() // 169.254.0.0/16, with 169.254.169.254
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b)) // 100.64.0.0/10, carrier-grade NAT
+        || (a == 192 && b == 0 && c == 0) // 192.0.0.0/24, protocol assignments
+        || (a == 198 && (b == 18 || b == 19)) // 198.18.0.0/15, benchmarking
+        || a >= 240 // 240.0.0.0/4, reserved
+}
+
+fn forbidden_v6(ip: Ipv6Addr) -> bool {
+    let first = ip.segments()[0];
+    ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_multicast()
+        || (first & 0xfe00) == 0xfc00 // fc00::/7, unique local (fd00:ec2::254 is EC2's metadata)
+        || (first & 0xffc0) == 0xfe80 // fe80::/10, link local
+        || first == 0x2001 && ip.segments()[1] == 0x0db8 // documentation
+        || first == 0x0064 && ip.segments()[1] == 0xff9b // NAT64 of any IPv4
+}
+
+/// A validated endpoint URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookUrl(String);
+
+impl WebhookUrl {
+    /// Checks a URL under `policy`: absolute, no credentials or fragment,
+    /// `https` (or `http` to loopback where allowed), and, where only public
+    /// addresses are allowed, a host that is not a literal non-public address
+    /// or a name of this machine. Names are resolved and checked again at
+    /// every delivery (an address can change after the check).
+    pub fn parse(s: &str, policy: UrlPolicy) -> Result<WebhookUrl, DomainError> {
+        let invalid = |why: &str| DomainError::InvalidUrl(why.to_string());
+        if s.len() > MAX_URL_BYTES {
+            return Err(invalid("the URL is too long"));
+        }
+        let url = url::Url::parse(s).map_err(|_| invalid("not an absolute URL"))?;
+        if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
+            return Err(invalid("the URL must not carry credentials or a fragment"));
+        }
+        let host = url.host().ok_or_else(|| invalid("the URL has no host"))?;
+        let literal = match &host {
+            url::Host::Ipv4(ip) => Some(IpAddr::V4(*ip)),
+            url::Host::Ipv6(ip) => Some(IpAddr::V6(*ip)),
+            url::Host::Domain(_) => None,
+        };
+        let local_name = match &host {
+            url::Host::Domain(d) => {
+                let d = d.trim_end_matches('.').to_ascii_lowercase();
+                d == "localhost" || d.ends_with(".localhost")
+            }
+            _ => false,
+        };
+        let loopback = local_name || literal.is_some_and(|ip| ip.is_loopback());
+        match (url.scheme(), policy) {
+            ("https", _) => {}
+            ("http", UrlPolicy::AllowLoopback) if loopback => {}
+            ("http", UrlPolicy::AllowLoopback) => {
+                return Err(invalid("must be https (http only to localhost)"));
+            }
+            _ => return Err(invalid("must be https")),
+        }
+        if policy == UrlPolicy::PublicOnly
+            && (local_name || literal.is_some_and(is_forbidden_address))
+        {
+            return Err(invalid(
+                "must not point at a private, loopback, link-local or metadata address",
+            ));
+        }
+        Ok(WebhookUrl(url.to_string()))
+    }
+
+    /// As stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A subscription of the workspace to its events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookEndpoint {
+    /// Chosen by the admin (`[a-z0-9][a-z0-9_-]{0,63}`).
+    pub id: String,
+    /// The workspace.
+    pub workspace_id: String,
+    /// Where events are POSTed.
+    pub url: String,
+    /// What it receives.
+    pub events: Vec<EventFilter>,
+    /// Whether deliveries are made.
+    pub enabled: bool,
+    /// Why the inbox turned it off (`failing`), when it did.
+    pub disabled_reason: Option<DisabledReason>,
+    /// `whsec_…`: the signing secret. Never shown but when made or rotated.
+    pub secret: String,
+    /// Since when every delivery has failed (none succeeded since), if so.
+    pub failing_since: Option<Timestamp>,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+/// Why an endpoint was turned off by the inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisabledReason {
+    /// Every delivery failed for [`DISABLE_AFTER_FAILING_SECONDS`].
+    Failing,
+}
+
+impl WebhookEndpoint {
+    /// Whether it receives events of `event_type`.
+    pub fn wants(&self, event_type: &str) -> bool {
+        self.enabled && self.events.iter().any(|f| f.matches(event_type))
+    }
+}
+
+/// A validated `PUT /outgoing-webhooks/{id}` body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointDraft {
+    /// The URL.
+    pub url: WebhookUrl,
+    /// Its filters, without repeats, in the order given.
+    pub events: Vec<EventFilter>,
+    /// Whether it is on.
+    pub enabled: bool,
+}
+
+fn field(name: &str, message: &str) -> DomainError {
+    DomainError::Validation {
+        message: format!("{name} {message}"),
+        errors: vec![FieldError::new(name, message)],
+    }
+}
+
+/// The most filters an endpoint has.
+pub const MAX_FILTERS: usize = 64;
+
+impl EndpointDraft {
+    /// Checks a body: an id of the external-id shape, a URL under `policy`,
+    /// at least one known event filter, and `enabled` (default true).
+    pub fn parse(
+        id: &str,
+        url: &str,
+        events: &[String],
+        enabled: Option<bool>,
+        policy: UrlPolicy,
+    ) -> Result<EndpointDraft, DomainError> {
+        if !is_valid_external_id(id) {
+            return Err(field("id", "must match [a-z0-9][a-z0-9_-]{0,63}"));
+        }
+        let url = WebhookUrl::parse(url, policy)?;
+        if events.is_empty() || events.len() > MAX_FILTERS {
+            return Err(field("events", "must list 1 to 64 event types"));
+        }
+        let mut filters: Vec<EventFilter> = Vec::new();
+        for e in events {
+            let f = EventFilter::parse(e).ok_or_else(|| {
+                field(
+                    "events",
+                    &format!("{e} is not an event type (message.created, conversation.assigned, conversation.*, …)"),
+                )
+            })?;
+            if !filters.contains(&f) {
+                filters.push(f);
+            }
+        }
+        Ok(EndpointDraft {
+            url,
+            events: filters,
+            enabled: enabled.unwrap_or(true),
+        })
+    }
+
+    /// The endpoint after this `PUT`: a new one with `secret`, or `existing`
+    /// changed. Turning an endpoint on again clears why it was off and its
+    /// failing streak.
+    pub fn apply(
+        self,
+        workspace_id: &str,
+        id: &str,
+        existing: Option<WebhookEndpoint>,
+        secret: impl FnOnce() -> String,
+        now: Timestamp,
+    ) -> WebhookEndpoint {
+        match existing {
+            Some(mut e) => {
+                let reenabled = self.enabled && !e.enabled;
+                e.url = self.url.0;
+                e.events = self.events;
+                e.enabled = self.enabled;
+                if reenabled {
+                    e.disabled_reason = None;
+                    e.failing_since = None;
+                }
+                e.updated_at = now;
+                e
+            }
+            None => WebhookEndpoint {
+                id: id.to_string(),
+                workspace_id: workspace_id.to_string(),
+                url: self.url.0,
+                events: self.events,
+                enabled: self.enabled,
+                disabled_reason: None,
+                secret: secret(),
+                failing_since: None,
+                created_at: now,
+                updated_at: now,
+            },
+        }
+    }
+}
+
+/// The waits before the 2nd … 8th attempt: about 5 s, 5 min, 30 min, 2 h,
+/// 5 h, 10 h, 10 h. After the 8th attempt fails the delivery is `failed`.
+pub const RETRY_DELAYS_SECONDS: [i64; 7] = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
+
+/// How long a response may take (any 2xx within it is success).
+pub const RESPONSE_TIMEOUT_SECONDS: u64 = 10;
+
+/// An endpoint whose deliveries have all failed for this long is turned off.
+pub const DISABLE_AFTER_FAILING_SECONDS: i64 = 5 * 24 * 3600;
+
+/// Where a delivery is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// Answered 2xx.
+    Succeeded,
+    /// Not yet, or failed and will be tried again at `next_attempt_at`.
+    Retrying,
+    /// Every attempt failed, or the endpoint was turned off: dropped (recorded).
+    Failed,
+}
+
+/// One event's delivery to one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookDelivery {
+    /// The endpoint.
+    pub endpoint_id: String,
+    /// The event's id: the `webhook-id` of every attempt.
+    pub event_id: String,
+    /// Its type.
+    pub event_type: String,
+    /// The conversation it belongs to (deliveries of one conversation go in order).
+    pub conversation_id: String,
+    /// Where it is.
+    pub status: DeliveryState,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The HTTP status of the last answer, if there was one.
+    pub last_response_status: Option<u16>,
+    /// When the next attempt is due, while `retrying`.
+    pub next_attempt_at: Option<Timestamp>,
+    /// When the event was committed.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+/// What an attempt got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// A 2xx.
+    Accepted(u16),
+    /// Another status.
+    Refused(u16),
+    /// No answer in time, or no connection (refused, DNS, TLS, a forbidden address).
+    NoAnswer,
+}
+
+/// What to do after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AfterAttempt {
+    /// The delivery as it now stands.
+    pub delivery: WebhookDelivery,
+    /// The endpoint's failing streak start after it (`None`: it answered).
+    pub failing_since: Option<Timestamp>,
+    /// Whether the endpoint is now to be turned off.
+    pub disable: bool,
+}
+
+impl WebhookDelivery {
+    /// A delivery not yet attempted.
+    pub fn new(
+        endpoint_id: &str,
+        event_id: &str,
+        event_type: &str,
+        conversation_id: &str,
+        now: Timestamp,
+    ) -> WebhookDelivery {
+        WebhookDelivery {
+            endpoint_id: endpoint_id.to_string(),
+            event_id: event_id.to_string(),
+            event_type: event_type.to_string(),
+            conversation_id: conversation_id.to_string(),
+            status: DeliveryState::Retrying,
+            attempts: 0,
+            last_response_status: None,
+            next_attempt_at: Some(now),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Records an attempt's outcome: succeeded, due again after the next
+    /// wait of [`RETRY_DELAYS_SECONDS`], or failed after the last; and what
+    /// it means for the endpoint (`failing_since`: when its streak of
+    /// failures began). An endpoint failing for
+    /// [`DISABLE_AFTER_FAILING_SECONDS`] is turned off, and this delivery
+    /// with it.
+    pub fn after_attempt(
+        &self,
+        outcome: AttemptOutcome,
+        failing_since: Option<Timestamp>,
+        now: Timestamp,
+    ) -> AfterAttempt {
+        let mut d = self.clone();
+        d.attempts += 1;
+        d.updated_at = now;
+        d.last_response_status = match outcome {
+            AttemptOutcome::Accepted(s) | AttemptOutcome::Refused(s) => Some(s),
+            AttemptOutcome::NoAnswer => None,
+        };
+        if let AttemptOutcome::Accepted(_) = outcome {
+            d.status = DeliveryState::Succeeded;
+            d.next_attempt_at = None;
+            return AfterAttempt {
+                delivery: d,
+                failing_since: None,
+                disable: false,
+            };
+        }
+        let since = failing_since.unwrap_or(now);
+        let disable = now.unix_seconds() - since.unix_seconds() >= DISABLE_AFTER_FAILING_SECONDS;
+        let wait = RETRY_DELAYS_SECONDS.get((d.attempts as usize).saturating_sub(1));
+        match wait {
+            Some(&secs) if !disable => {
+                d.status = DeliveryState::Retrying;
+                d.next_attempt_at = Some(now.plus_seconds(secs));
+            }
+            _ => {
+                d.status = DeliveryState::Failed;
+                d.next_attempt_at = None;
+            }
+        }
+        AfterAttempt {
+            delivery: d,
+            failing_since: Some(since),
+            disable,
+        }
+    }
+
+    /// The delivery dropped without an attempt (its endpoint is off or gone).
+    pub fn dropped(&self, now: Timestamp) -> WebhookDelivery {
+        WebhookDelivery {
+            status: DeliveryState::Failed,
+            next_attempt_at: None,
+            updated_at: now,
+            ..self.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(secs: i64) -> Timestamp {
+        Timestamp::from_unix_seconds(secs)
+    }
+
+    #[test]
+    fn filters_name_real_types_and_families() {
+        for ok in [
+            "*",
+            "message.*",
+            "conversation.*",
+            "message.created",
+            "conversation.assigned",
+            "conversation.taken_over",
+            "conversation.status_changed",
+        ] {
+            assert!(EventFilter::parse(ok).is_some(), "{ok}");
+        }
+        for bad in [
+            "",
+            "message",
+            "conversation.nope",
+            "conv*",
+            "message.created ",
+            "ai.reply_requested",
+            "*.created",
+        ] {
+            assert!(EventFilter::parse(bad).is_none(), "{bad:?}");
+        }
+        let all = EventFilter::parse("conversation.*").unwrap();
+        assert!(all.matches("conversation.assigned"));
+        assert!(!all.matches(MESSAGE_CREATED));
+        let one = EventFilter::parse("message.created").unwrap();
+        assert!(one.matches(MESSAGE_CREATED) && !one.matches(MESSAGE_DELIVERY_UPDATED));
+        assert!(
+            EventFilter::parse("*")
+                .unwrap()
+                .matches("conversation.note_added")
+        );
+        assert_eq!(event_types().len(), 2 + EventKind::TYPE_NAMES.len());
+    }
+
+    #[test]
+    fn urls_are_https_and_public_in_aws() {
+        use UrlPolicy::*;
+        assert!(WebhookUrl::parse("https://hooks.example.com/inbox", PublicOnly).is_ok());
+        assert!(WebhookUrl::parse("https://93.184.216.34/x", PublicOnly).is_ok());
+        for bad in [
+            "http://hooks.example.com/inbox",
+            "http://169.254.169.254/",
+            "https://169.254.169.254/latest/meta-data",
+            "https://127.0.0.1/",
+            "https://localhost/",
+            "https://api.localhost./",
+            "https://10.0.0.8/",
+            "https://172.16.3.4/",
+            "https://192.168.1.1/",
+            "https://100.64.0.1/",
+            "https://0.0.0.0/",
+            "https://[::1]/",
+            "https://[fd00:ec2::254]/",
+            "https://[fe80::1]/",
+            "https://[::ffff:10.0.0.1]/",
+            "https://[::ffff:169.254.169.254]/",
+            "https://user:pw@hooks.example.com/",
+            "https://hooks.example.com/#frag",
+            "ftp://hooks.example.com/",
+            "hooks.example.com",
+            "",
+        ] {
+            let err = WebhookUrl::parse(bad, PublicOnly).unwrap_err();
+            assert_eq!(err.code(), "invalid_url", "{bad}");
+        }
+        // The dev server also takes http to loopback, and loopback https.
+        assert!(WebhookUrl::parse("http://127.0.0.1:9000/hook", AllowLoopback).is_ok());
+        assert!(WebhookUrl::parse("http://localhost:9000/hook", AllowLoopback).is_ok());
+        assert!(WebhookUrl::parse("https://127.0.0.1/", AllowLoopback).is_ok());
+        assert!(WebhookUrl::parse("http://hooks.example.com/", AllowLoopback).is_err());
+        assert!(WebhookUrl::parse("http://10.0.0.8/", AllowLoopback).is_err());
+    }
+
+    #[test]
+    fn a_draft_needs_an_id_a_url_and_known_events() {
+        let ok = EndpointDraft::parse(
+            "crm",
+            "https://crm.example/hook",
+            &[
+                "message.created".into(),
+                "conversation.*".into(),
+                "message.created".into(),
+            ],
+            None,
+            UrlPolicy::PublicOnly,
+        )
+        .unwrap();
+        assert_eq!(ok.events.len(), 2, "repeats dropped");
+        assert!(ok.enabled);
+        let bad_id = EndpointDraft::parse(
+            "CRM!",
+            "https://crm.example",
+            &["*".into()],
+            None,
+            UrlPolicy::PublicOnly,
+        );
+        assert_eq!(bad_id.unwrap_err().code(), "validation_failed");
+        let no_events = EndpointDraft::parse(
+            "crm",
+            "https://crm.example",
+            &[],
+            None,
+            UrlPolicy::PublicOnly,
+        );
+        assert_eq!(no_events.unwrap_err().code(), "validation_failed");
+        let unknown = EndpointDraft::parse(
+            "crm",
+            "https://crm.example",
+            &["message.read".into()],
+            None,
+            UrlPolicy::PublicOnly,
+        );
+        assert_eq!(unknown.unwrap_err().code(), "validation_failed");
+    }
+
+    #[test]
+    fn turning_an_endpoint_on_again_clears_its_streak() {
+        let draft = |enabled| {
+            EndpointDraft::parse(
+                "crm",
+                "https://crm.example/h",
+                &["*".into()],
+                Some(enabled),
+                UrlPolicy::PublicOnly,
+            )
+            .unwrap()
+        };
+        let made = draft(true).apply("acme", "crm", None, || "whsec_x".into(), t(10));
+        assert_eq!((made.secret.as_str(), made.created_at), ("whsec_x", t(10)));
+        let mut off = made.clone();
+        off.enabled = false;
+        off.disabled_reason = Some(DisabledReason::Failing);
+        off.failing_since = Some(t(1));
+        let on = draft(true).apply("acme", "crm", Some(off.clone()), || unreachable!(), t(20));
+        assert_eq!(
+            (on.enabled, on.disabled_reason, on.failing_since),
+            (true, None, None)
+        );
+        assert_eq!(on.secret, "whsec_x", "a PUT keeps the secret");
+        let still_off = draft(false).apply("acme", "crm", Some(off), || unreachable!(), t(20));
+        assert_eq!(still_off.disabled_reason, Some(DisabledReason::Failing));
+    }
+
+    #[test]
+    fn retries_follow_the_schedule_then_fail() {
+        let mut d = WebhookDelivery::new("crm", "evt_1", "conversation.assigned", "cnv_1", t(0));
+        let mut now = 0;
+        let mut since = None;
+        for (i, wait) in RETRY_DELAYS_SECONDS.iter().enumerate() {
+            let after = d.after_attempt(AttemptOutcome::Refused(500), since, t(now));
+            assert_eq!(after.delivery.attempts, i as u32 + 1);
+            assert_eq!(after.delivery.status, DeliveryState::Retrying);
+            assert_eq!(after.delivery.next_attempt_at, Some(t(now + wait)));
+            assert_eq!(after.failing_since, Some(t(0)));
+            assert!(!after.disable);
+            since = after.failing_since;
+            now += wait;
+            d = after.delivery;
+        }
+        let last = d.after_attempt(AttemptOutcome::NoAnswer, since, t(now));
+        assert_eq!(last.delivery.status, DeliveryState::Failed);
+        assert_eq!(last.delivery.attempts, 8);
+        assert_eq!(last.delivery.last_response_status, None);
+        assert!(!last.disable, "about 28 hours is not 5 days");
+    }
+
+    #[test]
+    fn a_success_ends_the_streak_and_five_days_of_failure_turn_the_endpoint_off() {
+        let d = WebhookDelivery::new("crm", "evt_1", MESSAGE_CREATED, "cnv_1", t(0));
+        let ok = d.after_attempt(AttemptOutcome::Accepted(204), Some(t(0)), t(100));
+        assert_eq!(ok.delivery.status, DeliveryState::Succeeded);
+        assert_eq!((ok.failing_since, ok.disable), (None, false));
+        let day5 = DISABLE_AFTER_FAILING_SECONDS;
+        let almost = d.after_attempt(AttemptOutcome::Refused(503), Some(t(0)), t(day5 - 1));
+        assert!(!almost.disable);
+        assert_eq!(almost.delivery.status, DeliveryState::Retrying);
+        let off = d.after_attempt(AttemptOutcome::Refused(503), Some(t(0)), t(day5));
+        assert!(off.disable);
+        assert_eq!(off.delivery.status, DeliveryState::Failed);
+        assert_eq!(d.dropped(t(5)).status, DeliveryState::Failed);
+    }
+}
