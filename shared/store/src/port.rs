@@ -17,6 +17,7 @@ use inbox_domain::model::{
     AiAgent, Channel, Contact, ContactNote, Conversation, Delivery, DeliveryError, DeliveryStatus,
     DomainEvent, Member, MemberFlags, Message, MessageAt, Team, TimelineEvent,
 };
+use inbox_domain::webhooks::{WebhookDelivery, WebhookEndpoint};
 use inbox_domain::{ApiKey, Job, ListQuery, Settings, Timestamp, Write};
 use std::collections::HashMap;
 
@@ -435,6 +436,162 @@ impl<T: ApiKeyStore + ?Sized> ApiKeyStore for &T {
     }
 }
 
+/// Names one delivery of one event to one endpoint: the delivery's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRef<'a> {
+    /// The endpoint.
+    pub endpoint_id: &'a str,
+    /// The event (`webhook-id`).
+    pub event_id: &'a str,
+    /// When the event was committed: deliveries list newest first by it.
+    pub created_at: Timestamp,
+}
+
+impl<'a> DeliveryRef<'a> {
+    /// The key of `d`.
+    pub fn of(d: &'a WebhookDelivery) -> DeliveryRef<'a> {
+        DeliveryRef {
+            endpoint_id: &d.endpoint_id,
+            event_id: &d.event_id,
+            created_at: d.created_at,
+        }
+    }
+}
+
+/// Outgoing-webhook endpoints and the record of their deliveries.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    /// Creates or replaces the endpoint `e.id` of `e.workspace_id`.
+    async fn put_webhook_endpoint(&self, e: &WebhookEndpoint) -> Result<(), StoreError>;
+    /// The workspace's endpoint `id`.
+    async fn get_webhook_endpoint(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> Result<Option<WebhookEndpoint>, StoreError>;
+    /// The workspace's endpoints, by id (one read).
+    async fn list_webhook_endpoints(
+        &self,
+        workspace_id: &str,
+    ) -> Result<Vec<WebhookEndpoint>, StoreError>;
+    /// Deletes the endpoint; `false` when there was none. Its delivery
+    /// records stay until they expire.
+    async fn delete_webhook_endpoint(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> Result<bool, StoreError>;
+    /// After an attempt: the endpoint's failing streak start, and, with
+    /// `disable`, turned off as failing. An endpoint gone, or changed
+    /// meanwhile by its admin (its `updated_at` is no longer `endpoint.updated_at`), is left alone.
+    async fn record_webhook_health(
+        &self,
+        endpoint: &WebhookEndpoint,
+        failing_since: Option<Timestamp>,
+        disable: bool,
+    ) -> Result<(), StoreError>;
+    /// Stores a delivery not made before; `false` when one with its key exists
+    /// (a republished event).
+    async fn create_webhook_delivery(
+        &self,
+        workspace_id: &str,
+        d: &WebhookDelivery,
+    ) -> Result<bool, StoreError>;
+    /// The delivery `at`.
+    async fn get_webhook_delivery(
+        &self,
+        workspace_id: &str,
+        at: &DeliveryRef<'_>,
+    ) -> Result<Option<WebhookDelivery>, StoreError>;
+    /// Replaces the delivery if the stored one still has `expected_attempts`
+    /// attempts and is `retrying`; `false` otherwise (another worker got there
+    /// first: a duplicate queue message does nothing).
+    async fn save_webhook_delivery(
+        &self,
+        workspace_id: &str,
+        d: &WebhookDelivery,
+        expected_attempts: u32,
+    ) -> Result<bool, StoreError>;
+    /// The endpoint's latest `limit` deliveries, newest first (one read).
+    async fn list_webhook_deliveries(
+        &self,
+        workspace_id: &str,
+        endpoint_id: &str,
+        limit: usize,
+    ) -> Result<Vec<WebhookDelivery>, StoreError>;
+}
+
+#[async_trait]
+impl<T: WebhookStore + ?Sized> WebhookStore for &T {
+    async fn put_webhook_endpoint(&self, e: &WebhookEndpoint) -> Result<(), StoreError> {
+        (**self).put_webhook_endpoint(e).await
+    }
+    async fn get_webhook_endpoint(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> Result<Option<WebhookEndpoint>, StoreError> {
+        (**self).get_webhook_endpoint(workspace_id, id).await
+    }
+    async fn list_webhook_endpoints(
+        &self,
+        workspace_id: &str,
+    ) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        (**self).list_webhook_endpoints(workspace_id).await
+    }
+    async fn delete_webhook_endpoint(
+        &self,
+        workspace_id: &str,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        (**self).delete_webhook_endpoint(workspace_id, id).await
+    }
+    async fn record_webhook_health(
+        &self,
+        endpoint: &WebhookEndpoint,
+        failing_since: Option<Timestamp>,
+        disable: bool,
+    ) -> Result<(), StoreError> {
+        (**self)
+            .record_webhook_health(endpoint, failing_since, disable)
+            .await
+    }
+    async fn create_webhook_delivery(
+        &self,
+        workspace_id: &str,
+        d: &WebhookDelivery,
+    ) -> Result<bool, StoreError> {
+        (**self).create_webhook_delivery(workspace_id, d).await
+    }
+    async fn get_webhook_delivery(
+        &self,
+        workspace_id: &str,
+        at: &DeliveryRef<'_>,
+    ) -> Result<Option<WebhookDelivery>, StoreError> {
+        (**self).get_webhook_delivery(workspace_id, at).await
+    }
+    async fn save_webhook_delivery(
+        &self,
+        workspace_id: &str,
+        d: &WebhookDelivery,
+        expected_attempts: u32,
+    ) -> Result<bool, StoreError> {
+        (**self)
+            .save_webhook_delivery(workspace_id, d, expected_attempts)
+            .await
+    }
+    async fn list_webhook_deliveries(
+        &self,
+        workspace_id: &str,
+        endpoint_id: &str,
+        limit: usize,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        (**self)
+            .list_webhook_deliveries(workspace_id, endpoint_id, limit)
+            .await
+    }
+}
+
 /// Workspace settings and the directory.
 #[async_trait]
 pub trait DirectoryStore: Send + Sync {
@@ -848,5 +1005,11 @@ impl<T: Outbox + ?Sized> Outbox for &T {
 }
 
 /// The whole store.
-pub trait Store: ConversationStore + DirectoryStore + ContactStore + ApiKeyStore {}
-impl<T: ConversationStore + DirectoryStore + ContactStore + ApiKeyStore> Store for T {}
+pub trait Store:
+    ConversationStore + DirectoryStore + ContactStore + ApiKeyStore + WebhookStore
+{
+}
+impl<T: ConversationStore + DirectoryStore + ContactStore + ApiKeyStore + WebhookStore> Store
+    for T
+{
+}

@@ -24,6 +24,7 @@ macro_rules! contract {
 contract!(
     check_directory,
     check_api_keys,
+    check_webhooks,
     check_owner_guard,
     check_jobs,
     check_round_trip,

@@ -19,6 +19,7 @@ pub mod table;
 pub mod testing;
 mod transaction;
 mod views;
+mod webhooks;
 
 pub use items::{
     Item, MAX_ITEM_BYTES, MAX_TRANSACTION_BYTES, MAX_TRANSACTION_ITEMS, conversation_item,

@@ -168,6 +168,22 @@ pub mod keys {
     pub const API_KEY_PREFIX: &str = "APIKEY#";
     /// Sort key of an API key item.
     pub const API_KEY_SK: &str = "APIKEY";
+    /// Sort key prefix of outgoing-webhook endpoints (in the directory partition).
+    pub const WEBHOOK_PREFIX: &str = "HOOK#";
+    /// Sort key prefix of webhook deliveries.
+    pub const WEBHOOK_DELIVERY_PREFIX: &str = "DLV#";
+
+    /// `WS#<ws>#HOOK#<endpoint>`: an endpoint's deliveries.
+    pub fn webhook_deliveries_pk(ws: &str, endpoint: &str) -> String {
+        format!("WS#{ws}#HOOK#{endpoint}")
+    }
+    /// `DLV#<created_at>#<event id>`: deliveries by commit time (listed newest first).
+    pub fn webhook_delivery_sk(created_at: Timestamp, event_id: &str) -> String {
+        format!(
+            "{WEBHOOK_DELIVERY_PREFIX}{}#{event_id}",
+            created_at.to_rfc3339()
+        )
+    }
 
     /// `WS#<ws>#CONV#<id>`: the conversation, its messages, timeline and outbox.
     pub fn conversation_pk(ws: &str, id: &str) -> String {

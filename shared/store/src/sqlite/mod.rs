@@ -11,6 +11,7 @@ mod conversations;
 mod cursor;
 mod directory;
 mod schema;
+mod webhooks;
 
 use crate::port::StoreError;
 use rusqlite::Connection;

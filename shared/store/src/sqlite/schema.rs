@@ -138,6 +138,24 @@ CREATE TABLE IF NOT EXISTS api_keys (
 );
 CREATE INDEX IF NOT EXISTS api_keys_workspace ON api_keys (workspace_id, id);
 
+-- Outgoing-webhook endpoints, and their deliveries listed newest first.
+CREATE TABLE IF NOT EXISTS webhook_endpoints (
+    workspace_id TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    doc          TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, id)
+);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    workspace_id TEXT NOT NULL,
+    endpoint_id  TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    event_id     TEXT NOT NULL,
+    attempts     INTEGER NOT NULL,
+    status       TEXT NOT NULL,
+    doc          TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, endpoint_id, created_at, event_id)
+);
+
 CREATE TABLE IF NOT EXISTS contacts (
     workspace_id TEXT NOT NULL,
     id           TEXT NOT NULL,

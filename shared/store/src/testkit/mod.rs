@@ -33,6 +33,7 @@ mod jobs;
 mod ordering;
 mod outbox;
 mod views;
+mod webhooks;
 
 pub use api_keys::check_api_keys;
 pub use commands::check_round_trip;
@@ -49,6 +50,7 @@ pub use jobs::check_jobs;
 pub use ordering::check_timeline_and_messages;
 pub use outbox::check_outbox;
 pub use views::{check_cursors, check_due_timers, check_member_flags, check_views};
+pub use webhooks::check_webhooks;
 
 use crate::port::{Outbox, Store};
 
@@ -90,6 +92,7 @@ impl SuiteConfig {
 pub async fn run_all<S: Store>(store: &S, cfg: &SuiteConfig) {
     check_directory(store, cfg).await;
     check_api_keys(store, cfg).await;
+    check_webhooks(store, cfg).await;
     check_owner_guard(store, cfg).await;
     check_jobs(store, cfg).await;
     check_round_trip(store, cfg).await;
