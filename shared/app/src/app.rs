@@ -9,6 +9,7 @@ use crate::invitations::{Invitations, NoInvitations};
 use crate::jobs::JobQueue;
 use crate::retry::RetryPolicy;
 use crate::sending::ChannelSender;
+use crate::webhooks::WebhookTransport;
 use inbox_domain::ids::IdGen;
 use inbox_domain::{Actor, Caller, Ctx, ExtractiveNotes, NoteGenerator, Settings, directory};
 use inbox_store::{
@@ -31,6 +32,7 @@ pub struct App<S> {
     job_queue: Option<Arc<dyn JobQueue>>,
     export_files: Option<Arc<dyn ExportFiles>>,
     sender: Option<(Arc<dyn ChannelSender>, Arc<dyn SendQueue>)>,
+    webhooks: Option<Arc<dyn WebhookTransport>>,
 }
 
 impl<S> App<S> {
@@ -48,6 +50,7 @@ impl<S> App<S> {
             job_queue: None,
             export_files: None,
             sender: None,
+            webhooks: None,
         }
     }
 
@@ -116,6 +119,17 @@ impl<S> App<S> {
     }
 
     /// Sets the provider client replies leave through and the queue of later attempts.
+    /// Posts outgoing webhooks through `transport`.
+    pub fn with_webhooks(mut self, transport: Arc<dyn WebhookTransport>) -> Self {
+        self.webhooks = Some(transport);
+        self
+    }
+
+    /// The webhook transport, if this process delivers webhooks.
+    pub(crate) fn webhooks(&self) -> Option<&dyn WebhookTransport> {
+        self.webhooks.as_deref()
+    }
+
     pub(crate) fn set_sender(&mut self, sender: Arc<dyn ChannelSender>, queue: Arc<dyn SendQueue>) {
         self.sender = Some((sender, queue));
     }

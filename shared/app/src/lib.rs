@@ -43,7 +43,7 @@ pub use jobs::{
 pub use precondition::IfMatch;
 pub use retry::RetryPolicy;
 pub use sending::{ChannelSender, Outgoing};
-pub use webhooks::{WebhookPost, WebhookTransport};
+pub use webhooks::{WebhookAttempted, WebhookPost, WebhookTask, WebhookTransport};
 
 /// How many of the latest messages feed summaries and generated notes.
 pub const RECENT_MESSAGES: usize = inbox_domain::notes::SUMMARY_WINDOW;

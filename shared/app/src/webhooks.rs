@@ -2,8 +2,13 @@
 //! and when to attempt, and what an answer means, are the domain's
 //! (`inbox_domain::webhooks`); adapters sign, post and report.
 
+use crate::app::App;
+use crate::error::AppError;
 use async_trait::async_trait;
-use inbox_domain::webhooks::{AttemptOutcome, UrlPolicy};
+use inbox_domain::Timestamp;
+use inbox_domain::webhooks::{AttemptOutcome, DeliveryState, UrlPolicy, WebhookDelivery};
+use inbox_store::{DeliveryRef, Store};
+use serde::{Deserialize, Serialize};
 
 /// One signed POST of one event to one endpoint.
 #[derive(Debug, Clone, Copy)]
@@ -27,4 +32,132 @@ pub trait WebhookTransport: Send + Sync {
     fn policy(&self) -> UrlPolicy;
     /// Makes one attempt; every answer, and no answer, is an outcome.
     async fn post(&self, post: &WebhookPost<'_>) -> AttemptOutcome;
+}
+
+/// One attempt at one event for one endpoint: a queue message. The body is
+/// carried whole, so every attempt posts the same bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookTask {
+    /// Workspace.
+    pub workspace_id: String,
+    /// The endpoint.
+    pub endpoint_id: String,
+    /// The event (`webhook-id`).
+    pub event_id: String,
+    /// Its type (`conversation.assigned`, …).
+    pub event_type: String,
+    /// Its conversation: attempts of one conversation to one endpoint go in order.
+    pub conversation_id: String,
+    /// When it was committed.
+    pub created_at: Timestamp,
+    /// `{"type", "timestamp", "data"}`.
+    pub body: String,
+}
+
+impl WebhookTask {
+    /// The ordering lane: one endpoint, one conversation (an SQS FIFO message group).
+    pub fn lane(&self) -> String {
+        format!(
+            "{}#{}#{}",
+            self.workspace_id, self.endpoint_id, self.conversation_id
+        )
+    }
+}
+
+/// What an attempt did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookAttempted {
+    /// The endpoint answered 2xx.
+    Succeeded,
+    /// It did not; try again after this long (the lane waits meanwhile).
+    RetryIn {
+        /// Milliseconds.
+        millis: i64,
+    },
+    /// Dropped: every attempt failed, or the endpoint is off or gone (recorded).
+    Failed,
+    /// Nothing to do: the delivery is finished, or another worker holds it.
+    Skipped,
+}
+
+impl<S: Store> App<S> {
+    /// Makes the next attempt of `task`'s delivery, at most once however
+    /// often the task is handed over: the attempt is claimed with a
+    /// conditional write before the POST and its outcome saved after.
+    pub async fn attempt_webhook(&self, task: &WebhookTask) -> Result<WebhookAttempted, AppError> {
+        let transport = self
+            .webhooks()
+            .ok_or(AppError::Unsupported("outgoing webhooks"))?;
+        let store = self.store();
+        let ws = task.workspace_id.as_str();
+        let now = self.clock().now();
+        let at = DeliveryRef {
+            endpoint_id: &task.endpoint_id,
+            event_id: &task.event_id,
+            created_at: task.created_at,
+        };
+        let delivery = match store.get_webhook_delivery(ws, &at).await? {
+            Some(d) => d,
+            None => {
+                let d = WebhookDelivery::new(
+                    &task.endpoint_id,
+                    &task.event_id,
+                    &task.event_type,
+                    &task.conversation_id,
+                    task.created_at,
+                );
+                store.create_webhook_delivery(ws, &d).await?;
+                d
+            }
+        };
+        if delivery.status != DeliveryState::Retrying {
+            return Ok(WebhookAttempted::Skipped);
+        }
+        let endpoint = match store.get_webhook_endpoint(ws, &task.endpoint_id).await? {
+            Some(e) if e.enabled => e,
+            _ => {
+                store
+                    .save_webhook_delivery(ws, &delivery.dropped(now), delivery.attempts)
+                    .await?;
+                return Ok(WebhookAttempted::Failed);
+            }
+        };
+        let claimed = delivery.claim(now);
+        if !store
+            .save_webhook_delivery(ws, &claimed, delivery.attempts)
+            .await?
+        {
+            return Ok(WebhookAttempted::Skipped);
+        }
+        let outcome = transport
+            .post(&WebhookPost {
+                url: &endpoint.url,
+                secret: &endpoint.secret,
+                event_id: &task.event_id,
+                body: &task.body,
+                unix_now: now.unix_seconds(),
+            })
+            .await;
+        let done = self.clock().now();
+        let after = claimed.after_attempt(outcome, endpoint.failing_since, done);
+        store
+            .save_webhook_delivery(ws, &after.delivery, claimed.attempts)
+            .await?;
+        if after.failing_since != endpoint.failing_since || after.disable {
+            store
+                .record_webhook_health(&endpoint, after.failing_since, after.disable)
+                .await?;
+        }
+        Ok(match after.delivery.status {
+            DeliveryState::Succeeded => WebhookAttempted::Succeeded,
+            DeliveryState::Failed => WebhookAttempted::Failed,
+            DeliveryState::Retrying => WebhookAttempted::RetryIn {
+                millis: after
+                    .delivery
+                    .next_attempt_at
+                    .map_or(0, |t| (t.as_millis() - done.as_millis()).max(0)),
+            },
+        })
+    }
 }

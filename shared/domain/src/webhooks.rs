@@ -337,6 +337,9 @@ pub const RETRY_DELAYS_SECONDS: [i64; 7] = [5, 300, 1_800, 7_200, 18_000, 36_000
 /// How long a response may take (any 2xx within it is success).
 pub const RESPONSE_TIMEOUT_SECONDS: u64 = 10;
 
+/// How long a claimed attempt is held (longer than the connect and response timeouts).
+pub const ATTEMPT_LEASE_SECONDS: i64 = 60;
+
 /// An endpoint whose deliveries have all failed for this long is turned off.
 pub const DISABLE_AFTER_FAILING_SECONDS: i64 = 5 * 24 * 3600;
 
@@ -422,7 +425,19 @@ impl WebhookDelivery {
         }
     }
 
-    /// Records an attempt's outcome: succeeded, due again after the next
+    /// The delivery as an attempt starts: counted, and held for
+    /// [`ATTEMPT_LEASE_SECONDS`] (a worker that dies mid-attempt leaves it due
+    /// again then). Saved only if the stored one still has the attempts read.
+    pub fn claim(&self, now: Timestamp) -> WebhookDelivery {
+        WebhookDelivery {
+            attempts: self.attempts + 1,
+            next_attempt_at: Some(now.plus_seconds(ATTEMPT_LEASE_SECONDS)),
+            updated_at: now,
+            ..self.clone()
+        }
+    }
+
+    /// Records the outcome of the attempt [`claim`](Self::claim) counted: succeeded, due again after the next
     /// wait of [`RETRY_DELAYS_SECONDS`], or failed after the last; and what
     /// it means for the endpoint (`failing_since`: when its streak of
     /// failures began). An endpoint failing for
@@ -435,7 +450,6 @@ impl WebhookDelivery {
         now: Timestamp,
     ) -> AfterAttempt {
         let mut d = self.clone();
-        d.attempts += 1;
         d.updated_at = now;
         d.last_response_status = match outcome {
             AttemptOutcome::Accepted(s) | AttemptOutcome::Refused(s) => Some(s),
@@ -641,7 +655,12 @@ mod tests {
         let mut now = 0;
         let mut since = None;
         for (i, wait) in RETRY_DELAYS_SECONDS.iter().enumerate() {
-            let after = d.after_attempt(AttemptOutcome::Refused(500), since, t(now));
+            let claimed = d.claim(t(now));
+            assert_eq!(
+                claimed.next_attempt_at,
+                Some(t(now + ATTEMPT_LEASE_SECONDS))
+            );
+            let after = claimed.after_attempt(AttemptOutcome::Refused(500), since, t(now));
             assert_eq!(after.delivery.attempts, i as u32 + 1);
             assert_eq!(after.delivery.status, DeliveryState::Retrying);
             assert_eq!(after.delivery.next_attempt_at, Some(t(now + wait)));
@@ -651,7 +670,9 @@ mod tests {
             now += wait;
             d = after.delivery;
         }
-        let last = d.after_attempt(AttemptOutcome::NoAnswer, since, t(now));
+        let last = d
+            .claim(t(now))
+            .after_attempt(AttemptOutcome::NoAnswer, since, t(now));
         assert_eq!(last.delivery.status, DeliveryState::Failed);
         assert_eq!(last.delivery.attempts, 8);
         assert_eq!(last.delivery.last_response_status, None);

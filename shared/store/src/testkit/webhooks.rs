@@ -130,28 +130,42 @@ pub async fn check_webhooks<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) {
         None,
         "another workspace's deliveries are not found"
     );
-    let tried = d1
+    let claimed = d1.claim(t0.plus_seconds(1));
+    assert!(
+        store
+            .save_webhook_delivery(&w1, &claimed, 0)
+            .await
+            .expect("claim")
+    );
+    assert!(
+        !store
+            .save_webhook_delivery(&w1, &claimed, 0)
+            .await
+            .expect("claim twice"),
+        "a second worker with the same read does nothing"
+    );
+    let tried = claimed
         .after_attempt(AttemptOutcome::Refused(500), None, t0.plus_seconds(1))
         .delivery;
     assert!(
         store
-            .save_webhook_delivery(&w1, &tried, 0)
+            .save_webhook_delivery(&w1, &tried, 1)
             .await
             .expect("save")
     );
+    let claimed = tried.claim(t0.plus_seconds(6));
     assert!(
-        !store
-            .save_webhook_delivery(&w1, &tried, 0)
+        store
+            .save_webhook_delivery(&w1, &claimed, 1)
             .await
-            .expect("save twice"),
-        "a second worker with the same read does nothing"
+            .expect("claim")
     );
-    let done = tried
+    let done = claimed
         .after_attempt(AttemptOutcome::Accepted(204), Some(t0), t0.plus_seconds(6))
         .delivery;
     assert!(
         store
-            .save_webhook_delivery(&w1, &done, 1)
+            .save_webhook_delivery(&w1, &done, 2)
             .await
             .expect("save")
     );
