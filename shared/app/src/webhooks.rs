@@ -6,7 +6,9 @@ use crate::app::App;
 use crate::error::AppError;
 use async_trait::async_trait;
 use inbox_domain::Timestamp;
-use inbox_domain::webhooks::{AttemptOutcome, DeliveryState, UrlPolicy, WebhookDelivery};
+use inbox_domain::webhooks::{
+    AttemptOutcome, DeliveryState, UrlPolicy, WebhookDelivery, WebhookEvent,
+};
 use inbox_store::{DeliveryRef, Store};
 use serde::{Deserialize, Serialize};
 
@@ -81,7 +83,56 @@ pub enum WebhookAttempted {
     Skipped,
 }
 
+/// How early an attempt may run (the queue's delay and our clock may differ a little).
+const DUE_TOLERANCE_MILLIS: i64 = 1_000;
+
 impl<S: Store> App<S> {
+    /// The tasks for `events` of one workspace: one per endpoint that wants
+    /// each event, its delivery record made first (one read of the endpoints
+    /// for the whole batch). A republished event gets its task again only
+    /// while its delivery has never been attempted (its queue message may
+    /// have been lost); the attempt's claim makes any duplicate harmless.
+    pub async fn webhook_tasks(
+        &self,
+        workspace_id: &str,
+        events: &[WebhookEvent],
+    ) -> Result<Vec<WebhookTask>, AppError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let store = self.store();
+        let endpoints = store.list_webhook_endpoints(workspace_id).await?;
+        let mut tasks = Vec::new();
+        for event in events {
+            for endpoint in endpoints.iter().filter(|e| e.wants(&event.event_type)) {
+                let d = WebhookDelivery::new(
+                    &endpoint.id,
+                    &event.id,
+                    &event.event_type,
+                    &event.conversation_id,
+                    event.timestamp,
+                );
+                let fresh = store.create_webhook_delivery(workspace_id, &d).await?
+                    || store
+                        .get_webhook_delivery(workspace_id, &DeliveryRef::of(&d))
+                        .await?
+                        .is_some_and(|s| s.status == DeliveryState::Retrying && s.attempts == 0);
+                if fresh {
+                    tasks.push(WebhookTask {
+                        workspace_id: workspace_id.to_string(),
+                        endpoint_id: endpoint.id.clone(),
+                        event_id: event.id.clone(),
+                        event_type: event.event_type.clone(),
+                        conversation_id: event.conversation_id.clone(),
+                        created_at: event.timestamp,
+                        body: event.body(),
+                    });
+                }
+            }
+        }
+        Ok(tasks)
+    }
+
     /// Makes the next attempt of `task`'s delivery, at most once however
     /// often the task is handed over: the attempt is claimed with a
     /// conditional write before the POST and its outcome saved after.
@@ -113,6 +164,15 @@ impl<S: Store> App<S> {
         };
         if delivery.status != DeliveryState::Retrying {
             return Ok(WebhookAttempted::Skipped);
+        }
+        // Not due yet (a duplicate of a task whose retry is scheduled, or an
+        // attempt another worker holds): come back then.
+        if let Some(due) = delivery.next_attempt_at
+            && due.as_millis() > now.as_millis() + DUE_TOLERANCE_MILLIS
+        {
+            return Ok(WebhookAttempted::RetryIn {
+                millis: due.as_millis() - now.as_millis(),
+            });
         }
         let endpoint = match store.get_webhook_endpoint(ws, &task.endpoint_id).await? {
             Some(e) if e.enabled => e,

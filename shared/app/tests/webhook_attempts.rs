@@ -5,11 +5,11 @@
 
 use async_trait::async_trait;
 use inbox_app::{App, WebhookAttempted, WebhookPost, WebhookTask, WebhookTransport};
-use inbox_domain::Timestamp;
 use inbox_domain::webhooks::{
     AttemptOutcome, DISABLE_AFTER_FAILING_SECONDS, DeliveryState, DisabledReason, EndpointDraft,
-    UrlPolicy,
+    UrlPolicy, WebhookEvent,
 };
+use inbox_domain::{ActorRef, EventKind, TimelineEvent, Timestamp};
 use inbox_store::sqlite::SqliteStore;
 use inbox_store::{DeliveryRef, ManualClock, WebhookStore};
 use std::sync::{Arc, Mutex};
@@ -216,4 +216,86 @@ async fn five_days_of_failure_turn_the_endpoint_off() {
         app.attempt_webhook(&first).await.unwrap(),
         WebhookAttempted::Failed
     );
+}
+
+fn assigned(id: &str) -> WebhookEvent {
+    WebhookEvent::of_timeline(
+        "acme",
+        &TimelineEvent {
+            id: id.into(),
+            conversation_id: "cnv_1".into(),
+            kind: EventKind::Assigned {
+                from: None,
+                to: "bob".into(),
+                reason: None,
+            },
+            at: Timestamp::from_unix_seconds(T0),
+            actor: ActorRef::system(),
+        },
+    )
+}
+
+#[tokio::test]
+async fn events_become_tasks_for_the_endpoints_that_want_them_once() {
+    let (app, transport, _) = setup(vec![AttemptOutcome::Refused(503)]).await;
+    // A second endpoint that only wants messages, and one that is off.
+    for (id, events, enabled) in [
+        ("msgs", vec!["message.created".to_string()], true),
+        ("off", vec!["*".to_string()], false),
+    ] {
+        let e = EndpointDraft::parse(
+            id,
+            "http://127.0.0.1:9/x",
+            &events,
+            Some(enabled),
+            UrlPolicy::AllowLoopback,
+        )
+        .unwrap()
+        .apply(
+            "acme",
+            id,
+            None,
+            || "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+            Timestamp::from_unix_seconds(T0),
+        );
+        app.store().put_webhook_endpoint(&e).await.unwrap();
+    }
+    let tasks = app
+        .webhook_tasks("acme", &[assigned("evt_7")])
+        .await
+        .unwrap();
+    let to: Vec<&str> = tasks.iter().map(|t| t.endpoint_id.as_str()).collect();
+    assert_eq!(
+        to,
+        vec!["crm"],
+        "only the endpoint subscribed to conversation.*"
+    );
+    let t = &tasks[0];
+    assert_eq!(t.lane(), "acme#crm#cnv_1");
+    assert_eq!(stored(&app, t).await.status, DeliveryState::Retrying);
+    // Republished before any attempt: the task again (its message may be lost).
+    assert_eq!(
+        app.webhook_tasks("acme", &[assigned("evt_7")])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // After an attempt, a republished event makes no new task ...
+    assert!(matches!(
+        app.attempt_webhook(t).await.unwrap(),
+        WebhookAttempted::RetryIn { .. }
+    ));
+    assert!(
+        app.webhook_tasks("acme", &[assigned("evt_7")])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // ... and a duplicate task before the retry is due posts nothing.
+    assert_eq!(
+        app.attempt_webhook(t).await.unwrap(),
+        WebhookAttempted::RetryIn { millis: 5_000 }
+    );
+    assert_eq!(transport.seen.lock().unwrap().len(), 1);
 }

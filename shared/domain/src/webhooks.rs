@@ -82,6 +82,104 @@ impl TryFrom<String> for EventFilter {
     }
 }
 
+/// One event as integrations receive it: its id is the `webhook-id` of every
+/// attempt, its body `{"type", "timestamp", "data": {"workspace_id",
+/// "conversation_id", …the event or message…}}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookEvent {
+    /// `evt_…` for a timeline event, `msg_…` for a new message, and
+    /// `<msg id>.<attempt>.<status>` for a delivery update (unique per state
+    /// reached, so a receiver deduplicating by id never drops a real change).
+    pub id: String,
+    /// `conversation.<timeline type>`, `message.created`, `message.delivery_updated`.
+    pub event_type: String,
+    /// The workspace.
+    pub workspace_id: String,
+    /// The conversation.
+    pub conversation_id: String,
+    /// When it happened.
+    pub timestamp: Timestamp,
+    /// The event or the message, with `workspace_id` and `conversation_id`.
+    pub data: serde_json::Map<String, serde_json::Value>,
+}
+
+impl WebhookEvent {
+    fn with_data(
+        id: String,
+        event_type: String,
+        workspace_id: &str,
+        conversation_id: &str,
+        timestamp: Timestamp,
+        payload: serde_json::Value,
+    ) -> WebhookEvent {
+        let mut data = serde_json::Map::new();
+        data.insert("workspace_id".into(), workspace_id.into());
+        data.insert("conversation_id".into(), conversation_id.into());
+        if let serde_json::Value::Object(fields) = payload {
+            data.extend(fields);
+        }
+        WebhookEvent {
+            id,
+            event_type,
+            workspace_id: workspace_id.to_string(),
+            conversation_id: conversation_id.to_string(),
+            timestamp,
+            data,
+        }
+    }
+
+    /// `conversation.<type>` for a committed timeline event.
+    pub fn of_timeline(workspace_id: &str, event: &crate::model::TimelineEvent) -> WebhookEvent {
+        WebhookEvent::with_data(
+            event.id.clone(),
+            timeline_event_type(&event.kind),
+            workspace_id,
+            &event.conversation_id,
+            event.at,
+            serde_json::to_value(event).unwrap_or_default(),
+        )
+    }
+
+    /// `message.created` for a committed message (any sender).
+    pub fn of_new_message(workspace_id: &str, message: &crate::model::Message) -> WebhookEvent {
+        WebhookEvent::with_data(
+            message.id.clone(),
+            MESSAGE_CREATED.to_string(),
+            workspace_id,
+            &message.conversation_id,
+            message.created_at,
+            serde_json::json!({ "message": message }),
+        )
+    }
+
+    /// `message.delivery_updated` for a message whose delivery state moved,
+    /// if it has one.
+    pub fn of_delivery_update(
+        workspace_id: &str,
+        message: &crate::model::Message,
+    ) -> Option<WebhookEvent> {
+        let d = message.delivery.as_ref()?;
+        Some(WebhookEvent::with_data(
+            format!("{}.{}.{}", message.id, d.attempts, d.status.as_str()),
+            MESSAGE_DELIVERY_UPDATED.to_string(),
+            workspace_id,
+            &message.conversation_id,
+            d.updated_at,
+            serde_json::json!({ "message": message }),
+        ))
+    }
+
+    /// The body every attempt posts.
+    pub fn body(&self) -> String {
+        serde_json::json!({
+            "type": self.event_type,
+            "timestamp": self.timestamp,
+            "data": self.data,
+        })
+        .to_string()
+    }
+}
+
 /// Where the endpoint's URL may point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UrlPolicy {
@@ -501,6 +599,39 @@ mod tests {
 
     fn t(secs: i64) -> Timestamp {
         Timestamp::from_unix_seconds(secs)
+    }
+
+    #[test]
+    fn events_carry_their_conversation_and_a_stable_id() {
+        use crate::model::{ActorRef, EventKind, TimelineEvent};
+        let e = TimelineEvent {
+            id: "evt_1".into(),
+            conversation_id: "cnv_1".into(),
+            kind: EventKind::Assigned {
+                from: None,
+                to: "bob".into(),
+                reason: None,
+            },
+            at: t(5),
+            actor: ActorRef::system(),
+        };
+        let w = WebhookEvent::of_timeline("acme", &e);
+        assert_eq!(
+            (w.id.as_str(), w.event_type.as_str()),
+            ("evt_1", "conversation.assigned")
+        );
+        let body: serde_json::Value = serde_json::from_str(&w.body()).unwrap();
+        assert_eq!(body["type"], "conversation.assigned");
+        assert_eq!(body["timestamp"], serde_json::json!(t(5)));
+        assert_eq!(body["data"]["workspace_id"], "acme");
+        assert_eq!(body["data"]["conversation_id"], "cnv_1");
+        assert_eq!(body["data"]["id"], "evt_1");
+        assert_eq!(body["data"]["data"]["to"], "bob");
+        assert_eq!(
+            w.body(),
+            WebhookEvent::of_timeline("acme", &e).body(),
+            "the same bytes every time"
+        );
     }
 
     #[test]
