@@ -429,11 +429,7 @@ impl ConversationStore for DynamoStore {
                 .set_expression_attribute_values(update.expression_attribute_values)
                 .send()
                 .await;
-            return match sent {
-                Ok(_) => Ok(true),
-                Err(e) if error::is_condition_failure(&e) => Ok(false),
-                Err(e) => Err(error::unavailable(e)),
-            };
+            return error::applied(sent);
         };
         // Accepted: the message and the pointer a status report finds it by, together.
         let pointer = ChannelMessageRecord {

@@ -38,6 +38,20 @@ where
         .is_some_and(|c| c == "ConditionalCheckFailedException")
 }
 
+/// A conditional write's result: `true` when applied, `false` when its
+/// condition did not hold, an error for anything else.
+pub(crate) fn applied<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if is_condition_failure(&e) => Ok(false),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
 /// A transaction: a failed condition on the dedupe item is a duplicate
 /// delivery, on a message's delivery update a moved delivery; any other
 /// failed condition, or a concurrent transaction on the same items, is a conflict.

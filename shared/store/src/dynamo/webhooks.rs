@@ -99,11 +99,7 @@ impl WebhookStore for DynamoStore {
             .condition_expression("attribute_exists(pk)")
             .send()
             .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(e) if error::is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(error::unavailable(e)),
-        }
+        error::applied(out)
     }
 
     async fn record_webhook_health(
@@ -165,11 +161,7 @@ impl WebhookStore for DynamoStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(e) if error::is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(error::unavailable(e)),
-        }
+        error::applied(out)
     }
 
     async fn get_webhook_delivery(
@@ -200,11 +192,7 @@ impl WebhookStore for DynamoStore {
             .expression_attribute_values(":retrying", s("retrying"))
             .send()
             .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(e) if error::is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(error::unavailable(e)),
-        }
+        error::applied(out)
     }
 
     async fn list_webhook_deliveries(

@@ -1,6 +1,6 @@
 //! API keys: one row per key, by id; listed by workspace.
 
-use super::{SqliteStore, db, from_doc, insert_new, to_doc};
+use super::{SqliteStore, db, from_doc, insert_new, list_docs, to_doc};
 use crate::port::{ApiKeyStore, StoreError};
 use async_trait::async_trait;
 use inbox_domain::{ApiKey, Timestamp};
@@ -39,15 +39,11 @@ impl ApiKeyStore for SqliteStore {
     async fn list_api_keys(&self, workspace_id: &str) -> Result<Vec<ApiKey>, StoreError> {
         let ws = workspace_id.to_string();
         self.run(move |conn| {
-            let mut stmt = conn
-                .prepare("SELECT doc FROM api_keys WHERE workspace_id = ?1 ORDER BY id")
-                .map_err(db)?;
-            let docs = stmt
-                .query_map(params![ws], |r| r.get::<_, String>(0))
-                .map_err(db)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(db)?;
-            docs.iter().map(|d| from_doc(d)).collect()
+            list_docs(
+                conn,
+                "SELECT doc FROM api_keys WHERE workspace_id = ?1 ORDER BY id",
+                params![ws],
+            )
         })
         .await
     }

@@ -1,6 +1,6 @@
 //! Workspace settings and the directory: members, AI agents, teams, channels.
 
-use super::{SqliteStore, db, from_doc, insert_new, to_doc, to_i64};
+use super::{SqliteStore, db, from_doc, insert_new, list_docs, to_doc, to_i64};
 use crate::port::{DirectoryEntry, DirectoryStore, JobWrite, StoreError};
 use async_trait::async_trait;
 use inbox_domain::model::{AiAgent, Channel, Member, Team};
@@ -105,20 +105,6 @@ pub(super) fn get_doc<T: DeserializeOwned>(
     doc.map(|d| from_doc(&d)).transpose()
 }
 
-fn list_docs<T: DeserializeOwned>(
-    conn: &Connection,
-    sql: &str,
-    workspace_id: &str,
-) -> Result<Vec<T>, StoreError> {
-    let mut stmt = conn.prepare_cached(sql).map_err(db)?;
-    let docs = stmt
-        .query_map(params![workspace_id], |r| r.get::<_, String>(0))
-        .map_err(db)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(db)?;
-    docs.iter().map(|d| from_doc(d)).collect()
-}
-
 impl SqliteStore {
     /// Creates or replaces a member or agent unless the id is the other kind's.
     async fn put_person<T: Serialize>(
@@ -206,7 +192,7 @@ impl SqliteStore {
                 "SELECT doc FROM {} WHERE workspace_id = ?1 ORDER BY id",
                 table.name()
             );
-            list_docs(conn, &sql, &ws)
+            list_docs(conn, &sql, params![ws])
         })
         .await
     }
@@ -342,7 +328,7 @@ impl DirectoryStore for SqliteStore {
             list_docs(
                 conn,
                 "SELECT doc FROM people WHERE workspace_id = ?1 AND kind = 'member' ORDER BY id",
-                &ws,
+                params![ws],
             )
         })
         .await
@@ -363,7 +349,7 @@ impl DirectoryStore for SqliteStore {
             list_docs(
                 conn,
                 "SELECT doc FROM people WHERE workspace_id = ?1 AND kind = 'agent' ORDER BY id",
-                &ws,
+                params![ws],
             )
         })
         .await

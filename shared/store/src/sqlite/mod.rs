@@ -85,7 +85,6 @@ fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(format!("sqlite: {e}"))
 }
 
-/// Serialises a record for storage.
 /// Runs an `INSERT … ON CONFLICT DO NOTHING`: a row already there is
 /// `Conflict`, never overwritten.
 fn insert_new(
@@ -99,6 +98,22 @@ fn insert_new(
     Ok(())
 }
 
+/// The records of a `SELECT doc …`, in the order it gives.
+fn list_docs<T: DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db)?;
+    let docs = stmt
+        .query_map(params, |r| r.get::<_, String>(0))
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    docs.iter().map(|d| from_doc(d)).collect()
+}
+
+/// Serialises a record for storage.
 fn to_doc<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))
 }

@@ -1,7 +1,7 @@
 //! Outgoing webhooks: endpoints by workspace and id; deliveries keyed by
 //! endpoint, commit time and event, so the latest list first.
 
-use super::{SqliteStore, db, from_doc, to_doc};
+use super::{SqliteStore, db, from_doc, list_docs, to_doc};
 use crate::port::{DeliveryRef, StoreError, WebhookStore};
 use async_trait::async_trait;
 use inbox_domain::Timestamp;
@@ -63,15 +63,11 @@ impl WebhookStore for SqliteStore {
     ) -> Result<Vec<WebhookEndpoint>, StoreError> {
         let ws = workspace_id.to_string();
         self.run(move |conn| {
-            let mut stmt = conn
-                .prepare("SELECT doc FROM webhook_endpoints WHERE workspace_id = ?1 ORDER BY id")
-                .map_err(db)?;
-            let docs = stmt
-                .query_map(params![ws], |r| r.get::<_, String>(0))
-                .map_err(db)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(db)?;
-            docs.iter().map(|d| from_doc(d)).collect()
+            list_docs(
+                conn,
+                "SELECT doc FROM webhook_endpoints WHERE workspace_id = ?1 ORDER BY id",
+                params![ws],
+            )
         })
         .await
     }
@@ -217,18 +213,12 @@ impl WebhookStore for SqliteStore {
         let (ws, endpoint) = (workspace_id.to_string(), endpoint_id.to_string());
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.run(move |conn| {
-            let mut stmt = conn
-                .prepare(
-                    "SELECT doc FROM webhook_deliveries WHERE workspace_id = ?1 AND endpoint_id = ?2
+            list_docs(
+                conn,
+                "SELECT doc FROM webhook_deliveries WHERE workspace_id = ?1 AND endpoint_id = ?2
                      ORDER BY created_at DESC, event_id DESC LIMIT ?3",
-                )
-                .map_err(db)?;
-            let docs = stmt
-                .query_map(params![ws, endpoint, limit], |r| r.get::<_, String>(0))
-                .map_err(db)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(db)?;
-            docs.iter().map(|d| from_doc(d)).collect()
+                params![ws, endpoint, limit],
+            )
         })
         .await
     }
