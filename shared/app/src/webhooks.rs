@@ -83,9 +83,6 @@ pub enum WebhookAttempted {
     Skipped,
 }
 
-/// How early an attempt may run (the queue's delay and our clock may differ a little).
-const DUE_TOLERANCE_MILLIS: i64 = 1_000;
-
 impl<S: Store> App<S> {
     /// The tasks for `events` of one workspace: one per endpoint that wants
     /// each event, its delivery record made first (one read of the endpoints
@@ -116,7 +113,7 @@ impl<S: Store> App<S> {
                     || store
                         .get_webhook_delivery(workspace_id, &DeliveryRef::of(&d))
                         .await?
-                        .is_some_and(|s| s.status == DeliveryState::Retrying && s.attempts == 0);
+                        .is_some_and(|s| s.never_attempted());
                 if fresh {
                     tasks.push(WebhookTask {
                         workspace_id: workspace_id.to_string(),
@@ -167,12 +164,8 @@ impl<S: Store> App<S> {
         }
         // Not due yet (a duplicate of a task whose retry is scheduled, or an
         // attempt another worker holds): come back then.
-        if let Some(due) = delivery.next_attempt_at
-            && due.as_millis() > now.as_millis() + DUE_TOLERANCE_MILLIS
-        {
-            return Ok(WebhookAttempted::RetryIn {
-                millis: due.as_millis() - now.as_millis(),
-            });
+        if let Some(millis) = delivery.not_due_for(now) {
+            return Ok(WebhookAttempted::RetryIn { millis });
         }
         let endpoint = match store.get_webhook_endpoint(ws, &task.endpoint_id).await? {
             Some(e) if e.enabled => e,

@@ -435,6 +435,9 @@ pub const RETRY_DELAYS_SECONDS: [i64; 7] = [5, 300, 1_800, 7_200, 18_000, 36_000
 /// How long a response may take (any 2xx within it is success).
 pub const RESPONSE_TIMEOUT_SECONDS: u64 = 10;
 
+/// How early an attempt may run.
+pub const DUE_TOLERANCE_MILLIS: i64 = 1_000;
+
 /// How long a claimed attempt is held (longer than the connect and response timeouts).
 pub const ATTEMPT_LEASE_SECONDS: i64 = 60;
 
@@ -521,6 +524,21 @@ impl WebhookDelivery {
             created_at: now,
             updated_at: now,
         }
+    }
+
+    /// Whether no attempt has been made yet (a republished event's task is
+    /// queued again only then: its first queue message may have been lost).
+    pub fn never_attempted(&self) -> bool {
+        self.status == DeliveryState::Retrying && self.attempts == 0
+    }
+
+    /// How long until the next attempt is due, if it is not due at `now`
+    /// (within [`DUE_TOLERANCE_MILLIS`]: a queue's delay and our clock may
+    /// differ a little). A finished delivery is never due.
+    pub fn not_due_for(&self, now: Timestamp) -> Option<i64> {
+        let due = self.next_attempt_at?;
+        let wait = due.as_millis() - now.as_millis();
+        (wait > DUE_TOLERANCE_MILLIS).then_some(wait)
     }
 
     /// The delivery as an attempt starts: counted, and held for
@@ -808,6 +826,29 @@ mod tests {
         assert_eq!(last.delivery.attempts, 8);
         assert_eq!(last.delivery.last_response_status, None);
         assert!(!last.disable, "about 28 hours is not 5 days");
+    }
+
+    #[test]
+    fn a_delivery_is_due_at_its_next_attempt_and_never_once_finished() {
+        let d = WebhookDelivery::new("crm", "evt_1", MESSAGE_CREATED, "cnv_1", t(0));
+        assert!(d.never_attempted());
+        assert_eq!(d.not_due_for(t(0)), None, "a new delivery is due at once");
+        let claimed = d.claim(t(0));
+        assert!(!claimed.never_attempted());
+        assert_eq!(
+            claimed.not_due_for(t(1)),
+            Some((ATTEMPT_LEASE_SECONDS - 1) * 1000)
+        );
+        let retry = claimed
+            .after_attempt(AttemptOutcome::Refused(500), None, t(0))
+            .delivery;
+        assert_eq!(retry.not_due_for(t(4)), None, "within the tolerance");
+        assert_eq!(retry.not_due_for(t(3)), Some(2_000));
+        let done = retry
+            .claim(t(5))
+            .after_attempt(AttemptOutcome::Accepted(200), None, t(5))
+            .delivery;
+        assert_eq!(done.not_due_for(t(0)), None);
     }
 
     #[test]
