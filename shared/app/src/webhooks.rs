@@ -101,6 +101,8 @@ impl<S: Store> App<S> {
         let endpoints = store.list_webhook_endpoints(workspace_id).await?;
         let mut tasks = Vec::new();
         for event in events {
+            // Serialised once per event, however many endpoints want it.
+            let mut body: Option<String> = None;
             for endpoint in endpoints.iter().filter(|e| e.wants(&event.event_type)) {
                 let d = WebhookDelivery::new(
                     &endpoint.id,
@@ -122,7 +124,7 @@ impl<S: Store> App<S> {
                         event_type: event.event_type.clone(),
                         conversation_id: event.conversation_id.clone(),
                         created_at: event.timestamp,
-                        body: event.body(),
+                        body: body.get_or_insert_with(|| event.body()).clone(),
                     });
                 }
             }

@@ -81,13 +81,6 @@ pub enum Identity {
 }
 
 impl Identity {
-    /// The dev server's identity: the `Authorization: Bearer` token verified with `secret`.
-    pub fn from_bearer(headers: &HeaderMap, secret: &[u8]) -> Identity {
-        bearer_token(headers)
-            .and_then(|t| claims_from_jwt(t, secret).ok())
-            .map_or(Identity::Unauthenticated, Identity::Verified)
-    }
-
     /// The dev server's identity: an API key (`Bearer ibx_…`, checked against
     /// its stored hash, so a revoked key fails at once) or an HS256 token,
     /// through the same [`verify_bearer`](crate::verify::verify_bearer) as the AWS authorizer.
@@ -163,16 +156,21 @@ pub fn claims_from_jwt(token: &str, secret: &[u8]) -> Result<Claims, AuthError> 
         &validation,
     )
     .map_err(|e| AuthError::InvalidToken(e.to_string()))?;
-    claims_from_map(|k| match data.claims.get(k) {
-        Some(Value::String(s)) => Some(s.clone()),
-        _ => None,
-    })
+    claims_from_json(|k| data.claims.get(k))
 }
 
 /// Reads the claims the Lambda authorizer put in the request context
 /// ([`Claims::authorizer_context`]); only string values count.
 pub fn claims_from_authorizer(context: &HashMap<String, Value>) -> Result<Claims, AuthError> {
-    claims_from_map(|k| context.get(k).and_then(Value::as_str).map(str::to_string))
+    claims_from_json(|k| context.get(k))
+}
+
+/// The claims of a JSON object (a token's payload, the authorizer's
+/// context): only string values count.
+pub(crate) fn claims_from_json<'a>(
+    get: impl Fn(&str) -> Option<&'a Value>,
+) -> Result<Claims, AuthError> {
+    claims_from_map(|k| get(k).and_then(Value::as_str).map(str::to_string))
 }
 
 fn identity_value(v: Option<String>, claim: &'static str) -> Result<String, AuthError> {
@@ -188,7 +186,7 @@ fn identity_value(v: Option<String>, claim: &'static str) -> Result<String, Auth
     }
 }
 
-pub(crate) fn claims_from_map(get: impl Fn(&str) -> Option<String>) -> Result<Claims, AuthError> {
+fn claims_from_map(get: impl Fn(&str) -> Option<String>) -> Result<Claims, AuthError> {
     let either = |a: &str, b: &str| get(a).or_else(|| get(b));
     let sub = identity_value(get("sub"), "sub")?;
     let workspace_id = identity_value(
@@ -261,8 +259,8 @@ mod tests {
         jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret)).unwrap()
     }
 
-    #[test]
-    fn minted_token_round_trips() {
+    #[tokio::test]
+    async fn minted_token_round_trips() {
         let t = mint_dev_token(
             SECRET,
             "acme",
@@ -288,16 +286,18 @@ mod tests {
             header::AUTHORIZATION,
             HeaderValue::from_str(&format!("Bearer {t}")).unwrap(),
         );
+        let keys = inbox_store::sqlite::SqliteStore::in_memory().unwrap();
+        let now = inbox_domain::Timestamp::from_unix_seconds(now() as i64);
         assert!(matches!(
-            Identity::from_bearer(&h, SECRET),
+            Identity::from_bearer_or_key(&h, SECRET, &keys, now).await,
             Identity::Verified(_)
         ));
         assert_eq!(
-            Identity::from_bearer(&h, b"other"),
+            Identity::from_bearer_or_key(&h, b"other", &keys, now).await,
             Identity::Unauthenticated
         );
         assert_eq!(
-            Identity::from_bearer(&HeaderMap::new(), SECRET),
+            Identity::from_bearer_or_key(&HeaderMap::new(), SECRET, &keys, now).await,
             Identity::Unauthenticated
         );
     }

@@ -4,7 +4,7 @@
 //! HS256 secret ([`DevTokens`]) or an identity provider's RS256 keys
 //! ([`OidcTokens`], its JWKS fetched at cold start and on an unknown `kid`).
 
-use crate::auth::{AuthError, Claims, claims_from_jwt, claims_from_map};
+use crate::auth::{AuthError, Claims, claims_from_json, claims_from_jwt};
 use async_trait::async_trait;
 use inbox_app::KeyRefused;
 use inbox_domain::Timestamp;
@@ -53,17 +53,9 @@ impl Refusal {
     pub fn reason(&self) -> &'static str {
         match self {
             Refusal::Key => "invalid_key",
-            Refusal::Token(AuthError::KeysUnavailable(_)) | Refusal::Unavailable(_) => {
-                "unavailable"
-            }
             Refusal::Token(_) => "invalid_token",
+            Refusal::Unavailable(_) => "unavailable",
         }
-    }
-
-    /// Whether the caller's credential is at fault (answer 401) rather than
-    /// the deployment (answer 5xx, and cache nothing).
-    pub fn is_callers_fault(&self) -> bool {
-        self.reason() != "unavailable"
     }
 }
 
@@ -233,9 +225,6 @@ impl<J: JwksSource> TokenVerifier for OidcTokens<J> {
         if !self.audience_ok(&data.claims) {
             return Err(AuthError::InvalidToken("audience not accepted".into()));
         }
-        claims_from_map(|k| match data.claims.get(k) {
-            Some(Value::String(s)) => Some(s.clone()),
-            _ => None,
-        })
+        claims_from_json(|k| data.claims.get(k))
     }
 }
