@@ -11,6 +11,7 @@ use crate::retry::RetryPolicy;
 use crate::sending::ChannelSender;
 use crate::webhooks::WebhookTransport;
 use inbox_domain::ids::IdGen;
+use inbox_domain::webhooks::{RetrySchedule, UrlPolicy};
 use inbox_domain::{Actor, Caller, Ctx, ExtractiveNotes, NoteGenerator, Settings, directory};
 use inbox_store::{
     Clock, Commit, ConversationStore, DirectoryStore, StoreError, SystemClock, UlidIds,
@@ -32,7 +33,7 @@ pub struct App<S> {
     job_queue: Option<Arc<dyn JobQueue>>,
     export_files: Option<Arc<dyn ExportFiles>>,
     sender: Option<(Arc<dyn ChannelSender>, Arc<dyn SendQueue>)>,
-    webhooks: Option<Arc<dyn WebhookTransport>>,
+    webhooks: Option<(Arc<dyn WebhookTransport>, RetrySchedule)>,
 }
 
 impl<S> App<S> {
@@ -118,16 +119,28 @@ impl<S> App<S> {
         self.export_files.as_deref()
     }
 
-    /// Sets the provider client replies leave through and the queue of later attempts.
-    /// Posts outgoing webhooks through `transport`.
-    pub fn with_webhooks(mut self, transport: Arc<dyn WebhookTransport>) -> Self {
-        self.webhooks = Some(transport);
+    /// Posts outgoing webhooks through `transport`, retrying on `schedule`.
+    pub fn with_webhooks(
+        mut self,
+        transport: Arc<dyn WebhookTransport>,
+        schedule: RetrySchedule,
+    ) -> Self {
+        self.webhooks = Some((transport, schedule));
         self
     }
 
-    /// The webhook transport, if this process delivers webhooks.
-    pub(crate) fn webhooks(&self) -> Option<&dyn WebhookTransport> {
-        self.webhooks.as_deref()
+    /// The webhook transport and retry schedule, if this process delivers webhooks.
+    pub(crate) fn webhooks(&self) -> Option<(&dyn WebhookTransport, RetrySchedule)> {
+        self.webhooks.as_ref().map(|(t, s)| (t.as_ref(), *s))
+    }
+
+    /// Where endpoint URLs may point: the webhook transport's policy (so a
+    /// URL accepted is one the transport will post to), or loopback-free
+    /// when this process posts none.
+    pub fn webhook_url_policy(&self) -> UrlPolicy {
+        self.webhooks
+            .as_ref()
+            .map_or(UrlPolicy::PublicOnly, |(t, _)| t.policy())
     }
 
     pub(crate) fn set_sender(&mut self, sender: Arc<dyn ChannelSender>, queue: Arc<dyn SendQueue>) {

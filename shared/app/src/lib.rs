@@ -43,7 +43,9 @@ pub use jobs::{
 pub use precondition::IfMatch;
 pub use retry::RetryPolicy;
 pub use sending::{ChannelSender, Outgoing};
-pub use webhooks::{WebhookAttempted, WebhookPost, WebhookTask, WebhookTransport};
+pub use webhooks::{
+    Dispatched, WebhookAttempted, WebhookPost, WebhookQueue, WebhookTask, WebhookTransport,
+};
 
 /// How many of the latest messages feed summaries and generated notes.
 pub const RECENT_MESSAGES: usize = inbox_domain::notes::SUMMARY_WINDOW;

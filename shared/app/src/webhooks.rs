@@ -7,7 +7,7 @@ use crate::error::AppError;
 use async_trait::async_trait;
 use inbox_domain::Timestamp;
 use inbox_domain::webhooks::{
-    AttemptOutcome, DeliveryState, UrlPolicy, WebhookDelivery, WebhookEvent,
+    AttemptOutcome, DeliveryState, StoredChange, UrlPolicy, WebhookDelivery, WebhookEvent,
 };
 use inbox_store::{DeliveryRef, Store};
 use serde::{Deserialize, Serialize};
@@ -65,6 +65,26 @@ impl WebhookTask {
             self.workspace_id, self.endpoint_id, self.conversation_id
         )
     }
+}
+
+/// Where webhook tasks wait their turn: an SQS FIFO queue with a message
+/// group per lane (AWS), lanes in process (the dev server).
+#[async_trait]
+pub trait WebhookQueue: Send + Sync {
+    /// Queues `tasks`, a lane's in the order given.
+    async fn enqueue(&self, tasks: &[WebhookTask]) -> Result<(), AppError>;
+}
+
+/// How far a dispatch of stored changes got.
+#[derive(Debug)]
+pub struct Dispatched {
+    /// The leading changes handled (their tasks queued, or none due);
+    /// the rest are to be handed over again, in order.
+    pub handled: usize,
+    /// Tasks queued.
+    pub queued: usize,
+    /// Why it stopped before the end.
+    pub error: Option<AppError>,
 }
 
 /// What an attempt did.
@@ -132,11 +152,48 @@ impl<S: Store> App<S> {
         Ok(tasks)
     }
 
+    /// Queues the webhook tasks of stored changes, taken in commit order
+    /// (the table stream's, the change feed's): one read of the endpoints
+    /// per run of one workspace's changes. Stops at the first run it cannot
+    /// queue, so that the caller hands the rest over again and every lane
+    /// stays in commit order.
+    pub async fn dispatch_webhooks(
+        &self,
+        changes: &[StoredChange],
+        queue: &(impl WebhookQueue + ?Sized),
+    ) -> Dispatched {
+        let mut done = Dispatched {
+            handled: 0,
+            queued: 0,
+            error: None,
+        };
+        for run in changes.chunk_by(|a, b| a.workspace_id == b.workspace_id) {
+            let events: Vec<WebhookEvent> =
+                run.iter().filter_map(WebhookEvent::of_stored).collect();
+            let queued = match self.webhook_tasks(&run[0].workspace_id, &events).await {
+                Ok(tasks) if tasks.is_empty() => Ok(0),
+                Ok(tasks) => queue.enqueue(&tasks).await.map(|()| tasks.len()),
+                Err(e) => Err(e),
+            };
+            match queued {
+                Ok(n) => {
+                    done.handled += run.len();
+                    done.queued += n;
+                }
+                Err(e) => {
+                    done.error = Some(e);
+                    break;
+                }
+            }
+        }
+        done
+    }
+
     /// Makes the next attempt of `task`'s delivery, at most once however
     /// often the task is handed over: the attempt is claimed with a
     /// conditional write before the POST and its outcome saved after.
     pub async fn attempt_webhook(&self, task: &WebhookTask) -> Result<WebhookAttempted, AppError> {
-        let transport = self
+        let (transport, schedule) = self
             .webhooks()
             .ok_or(AppError::Unsupported("outgoing webhooks"))?;
         let store = self.store();
@@ -195,7 +252,7 @@ impl<S: Store> App<S> {
             })
             .await;
         let done = self.clock().now();
-        let after = claimed.after_attempt(outcome, endpoint.failing_since, done);
+        let after = claimed.after_attempt(schedule, outcome, endpoint.failing_since, done);
         store
             .save_webhook_delivery(ws, &after.delivery, claimed.attempts)
             .await?;

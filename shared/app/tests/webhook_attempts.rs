@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use inbox_app::{App, WebhookAttempted, WebhookPost, WebhookTask, WebhookTransport};
 use inbox_domain::webhooks::{
     AttemptOutcome, DISABLE_AFTER_FAILING_SECONDS, DeliveryState, DisabledReason, EndpointDraft,
-    UrlPolicy, WebhookEvent,
+    RetrySchedule, UrlPolicy, WebhookEvent,
 };
 use inbox_domain::{ActorRef, EventKind, TimelineEvent, Timestamp};
 use inbox_store::sqlite::SqliteStore;
@@ -50,7 +50,7 @@ async fn setup(script: Vec<AttemptOutcome>) -> (App<SqliteStore>, Arc<Scripted>,
     let clock = ManualClock::new(Timestamp::from_unix_seconds(T0));
     let app = App::new(SqliteStore::in_memory().unwrap())
         .with_clock(clock.clone())
-        .with_webhooks(transport.clone());
+        .with_webhooks(transport.clone(), RetrySchedule::CONTRACT);
     let endpoint = EndpointDraft::parse(
         "crm",
         "http://127.0.0.1:9/hook",

@@ -152,21 +152,45 @@ impl WebhookEvent {
         )
     }
 
-    /// `message.delivery_updated` for a message whose delivery state moved,
-    /// if it has one.
+    /// `message.delivery_updated` for a message whose delivery reached a
+    /// state worth telling (`{"message_id", "delivery"}`, as live updates
+    /// say it): not `pending`, which a claim or a retry writes on the way.
     pub fn of_delivery_update(
         workspace_id: &str,
         message: &crate::model::Message,
     ) -> Option<WebhookEvent> {
         let d = message.delivery.as_ref()?;
+        if d.status == crate::delivery::DeliveryStatus::Pending {
+            return None;
+        }
         Some(WebhookEvent::with_data(
             format!("{}.{}.{}", message.id, d.attempts, d.status.as_str()),
             MESSAGE_DELIVERY_UPDATED.to_string(),
             workspace_id,
             &message.conversation_id,
             d.updated_at,
-            serde_json::json!({ "message": message }),
+            serde_json::json!({ "message_id": message.id, "delivery": d }),
         ))
+    }
+
+    /// What integrations hear of a record the store wrote, if anything:
+    /// every timeline event, every new message, and a rewritten message's
+    /// delivery once it reached a new state. One rule for the table's
+    /// stream (AWS) and the embedded store's change feed.
+    pub fn of_stored(change: &StoredChange) -> Option<WebhookEvent> {
+        let ws = change.workspace_id.as_str();
+        match &change.record {
+            StoredRecord::TimelineAdded(event) => {
+                let mut event = event.clone();
+                // Stored without it (it is the key's): put back for the body.
+                event.conversation_id.clone_from(&change.conversation_id);
+                Some(WebhookEvent::of_timeline(ws, &event))
+            }
+            StoredRecord::MessageAdded(message) => Some(WebhookEvent::of_new_message(ws, message)),
+            StoredRecord::MessageRewritten(message) => {
+                WebhookEvent::of_delivery_update(ws, message)
+            }
+        }
     }
 
     /// The body every attempt posts.
@@ -178,6 +202,30 @@ impl WebhookEvent {
         })
         .to_string()
     }
+}
+
+/// A record the store wrote, as its change feed reports it: the table's
+/// stream on DynamoDB, triggers on the embedded store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredChange {
+    /// The workspace.
+    pub workspace_id: String,
+    /// The conversation the record belongs to.
+    pub conversation_id: String,
+    /// What was written.
+    pub record: StoredRecord,
+}
+
+/// What a stored change wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoredRecord {
+    /// A commit stored a timeline event.
+    TimelineAdded(crate::model::TimelineEvent),
+    /// A commit stored a message.
+    MessageAdded(crate::model::Message),
+    /// A stored message was rewritten: a sender step, a status report, a retry.
+    MessageRewritten(crate::model::Message),
 }
 
 /// Where the endpoint's URL may point.
@@ -432,6 +480,38 @@ impl EndpointDraft {
 /// 5 h, 10 h, 10 h. After the 8th attempt fails the delivery is `failed`.
 pub const RETRY_DELAYS_SECONDS: [i64; 7] = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
 
+/// The waits between attempts: the contract's [`RETRY_DELAYS_SECONDS`],
+/// or those divided by a speed-up (the dev server's, for tests and demos
+/// of retries: the attempts and their order are unchanged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetrySchedule {
+    speedup: u32,
+}
+
+impl RetrySchedule {
+    /// The contract's schedule.
+    pub const CONTRACT: RetrySchedule = RetrySchedule { speedup: 1 };
+
+    /// Every wait divided by `speedup` (at least 1).
+    pub fn sped_up(speedup: u32) -> RetrySchedule {
+        RetrySchedule {
+            speedup: speedup.max(1),
+        }
+    }
+
+    /// The wait after the `attempts`-th attempt failed, if another is made.
+    pub fn wait_millis(self, attempts: u32) -> Option<i64> {
+        let secs = RETRY_DELAYS_SECONDS.get((attempts as usize).saturating_sub(1))?;
+        Some(secs * 1000 / i64::from(self.speedup))
+    }
+}
+
+impl Default for RetrySchedule {
+    fn default() -> Self {
+        RetrySchedule::CONTRACT
+    }
+}
+
 /// How long a response may take (any 2xx within it is success).
 pub const RESPONSE_TIMEOUT_SECONDS: u64 = 10;
 
@@ -554,13 +634,14 @@ impl WebhookDelivery {
     }
 
     /// Records the outcome of the attempt [`claim`](Self::claim) counted: succeeded, due again after the next
-    /// wait of [`RETRY_DELAYS_SECONDS`], or failed after the last; and what
+    /// wait of `schedule`, or failed after the last; and what
     /// it means for the endpoint (`failing_since`: when its streak of
     /// failures began). An endpoint failing for
     /// [`DISABLE_AFTER_FAILING_SECONDS`] is turned off, and this delivery
     /// with it.
     pub fn after_attempt(
         &self,
+        schedule: RetrySchedule,
         outcome: AttemptOutcome,
         failing_since: Option<Timestamp>,
         now: Timestamp,
@@ -582,11 +663,10 @@ impl WebhookDelivery {
         }
         let since = failing_since.unwrap_or(now);
         let disable = now.unix_seconds() - since.unix_seconds() >= DISABLE_AFTER_FAILING_SECONDS;
-        let wait = RETRY_DELAYS_SECONDS.get((d.attempts as usize).saturating_sub(1));
-        match wait {
-            Some(&secs) if !disable => {
+        match schedule.wait_millis(d.attempts) {
+            Some(wait) if !disable => {
                 d.status = DeliveryState::Retrying;
-                d.next_attempt_at = Some(now.plus_seconds(secs));
+                d.next_attempt_at = Some(Timestamp::from_millis(now.as_millis() + wait));
             }
             _ => {
                 d.status = DeliveryState::Failed;
@@ -650,6 +730,86 @@ mod tests {
             WebhookEvent::of_timeline("acme", &e).body(),
             "the same bytes every time"
         );
+    }
+
+    #[test]
+    fn stored_changes_become_events_once_per_state_reached() {
+        use crate::delivery::{Delivery, DeliveryStatus};
+        use crate::model::{Message, Sender, SenderKind};
+        let mut m = Message {
+            id: "msg_1".into(),
+            conversation_id: "cnv_1".into(),
+            sender: Sender {
+                kind: SenderKind::Member,
+                id: Some("bob".into()),
+                name: None,
+            },
+            body: "hi".into(),
+            created_at: t(5),
+            channel_message_id: None,
+            delivery: Some(Delivery::pending(t(5))),
+        };
+        let change = |record| StoredChange {
+            workspace_id: "acme".into(),
+            conversation_id: "cnv_1".into(),
+            record,
+        };
+        let created = WebhookEvent::of_stored(&change(StoredRecord::MessageAdded(m.clone())))
+            .expect("every new message is an event");
+        assert_eq!(
+            (created.id.as_str(), created.event_type.as_str()),
+            ("msg_1", MESSAGE_CREATED)
+        );
+        // A claim rewrites the message but leaves it pending: not news.
+        m.delivery = Some(Delivery {
+            attempts: 1,
+            ..Delivery::pending(t(6))
+        });
+        assert_eq!(
+            WebhookEvent::of_stored(&change(StoredRecord::MessageRewritten(m.clone()))),
+            None
+        );
+        m.delivery = Some(Delivery {
+            status: DeliveryStatus::Sent,
+            attempts: 1,
+            error: None,
+            updated_at: t(7),
+        });
+        let sent = WebhookEvent::of_stored(&change(StoredRecord::MessageRewritten(m.clone())))
+            .expect("sent is news");
+        assert_eq!(sent.id, "msg_1.1.sent");
+        assert_eq!(sent.event_type, MESSAGE_DELIVERY_UPDATED);
+        let body: serde_json::Value = serde_json::from_str(&sent.body()).unwrap();
+        assert_eq!(body["data"]["message_id"], "msg_1");
+        assert_eq!(body["data"]["delivery"]["status"], "sent");
+        assert_eq!(body["data"]["conversation_id"], "cnv_1");
+        // Messages without a delivery (inbound, notes) change only by being added.
+        m.delivery = None;
+        assert_eq!(
+            WebhookEvent::of_stored(&change(StoredRecord::MessageRewritten(m))),
+            None
+        );
+    }
+
+    #[test]
+    fn a_stored_timeline_event_gets_its_conversation_back() {
+        use crate::model::{ActorRef, EventKind, TimelineEvent};
+        let stored = TimelineEvent {
+            id: "evt_1".into(),
+            conversation_id: String::new(),
+            kind: EventKind::Snoozed { until: t(60) },
+            at: t(5),
+            actor: ActorRef::system(),
+        };
+        let w = WebhookEvent::of_stored(&StoredChange {
+            workspace_id: "acme".into(),
+            conversation_id: "cnv_9".into(),
+            record: StoredRecord::TimelineAdded(stored),
+        })
+        .unwrap();
+        assert_eq!(w.conversation_id, "cnv_9");
+        assert_eq!(w.event_type, "conversation.snoozed");
+        assert_eq!(w.data["conversation_id"], "cnv_9");
     }
 
     #[test]
@@ -809,7 +969,12 @@ mod tests {
                 claimed.next_attempt_at,
                 Some(t(now + ATTEMPT_LEASE_SECONDS))
             );
-            let after = claimed.after_attempt(AttemptOutcome::Refused(500), since, t(now));
+            let after = claimed.after_attempt(
+                RetrySchedule::CONTRACT,
+                AttemptOutcome::Refused(500),
+                since,
+                t(now),
+            );
             assert_eq!(after.delivery.attempts, i as u32 + 1);
             assert_eq!(after.delivery.status, DeliveryState::Retrying);
             assert_eq!(after.delivery.next_attempt_at, Some(t(now + wait)));
@@ -819,9 +984,12 @@ mod tests {
             now += wait;
             d = after.delivery;
         }
-        let last = d
-            .claim(t(now))
-            .after_attempt(AttemptOutcome::NoAnswer, since, t(now));
+        let last = d.claim(t(now)).after_attempt(
+            RetrySchedule::CONTRACT,
+            AttemptOutcome::NoAnswer,
+            since,
+            t(now),
+        );
         assert_eq!(last.delivery.status, DeliveryState::Failed);
         assert_eq!(last.delivery.attempts, 8);
         assert_eq!(last.delivery.last_response_status, None);
@@ -840,13 +1008,23 @@ mod tests {
             Some((ATTEMPT_LEASE_SECONDS - 1) * 1000)
         );
         let retry = claimed
-            .after_attempt(AttemptOutcome::Refused(500), None, t(0))
+            .after_attempt(
+                RetrySchedule::CONTRACT,
+                AttemptOutcome::Refused(500),
+                None,
+                t(0),
+            )
             .delivery;
         assert_eq!(retry.not_due_for(t(4)), None, "within the tolerance");
         assert_eq!(retry.not_due_for(t(3)), Some(2_000));
         let done = retry
             .claim(t(5))
-            .after_attempt(AttemptOutcome::Accepted(200), None, t(5))
+            .after_attempt(
+                RetrySchedule::CONTRACT,
+                AttemptOutcome::Accepted(200),
+                None,
+                t(5),
+            )
             .delivery;
         assert_eq!(done.not_due_for(t(0)), None);
     }
@@ -854,14 +1032,29 @@ mod tests {
     #[test]
     fn a_success_ends_the_streak_and_five_days_of_failure_turn_the_endpoint_off() {
         let d = WebhookDelivery::new("crm", "evt_1", MESSAGE_CREATED, "cnv_1", t(0));
-        let ok = d.after_attempt(AttemptOutcome::Accepted(204), Some(t(0)), t(100));
+        let ok = d.after_attempt(
+            RetrySchedule::CONTRACT,
+            AttemptOutcome::Accepted(204),
+            Some(t(0)),
+            t(100),
+        );
         assert_eq!(ok.delivery.status, DeliveryState::Succeeded);
         assert_eq!((ok.failing_since, ok.disable), (None, false));
         let day5 = DISABLE_AFTER_FAILING_SECONDS;
-        let almost = d.after_attempt(AttemptOutcome::Refused(503), Some(t(0)), t(day5 - 1));
+        let almost = d.after_attempt(
+            RetrySchedule::CONTRACT,
+            AttemptOutcome::Refused(503),
+            Some(t(0)),
+            t(day5 - 1),
+        );
         assert!(!almost.disable);
         assert_eq!(almost.delivery.status, DeliveryState::Retrying);
-        let off = d.after_attempt(AttemptOutcome::Refused(503), Some(t(0)), t(day5));
+        let off = d.after_attempt(
+            RetrySchedule::CONTRACT,
+            AttemptOutcome::Refused(503),
+            Some(t(0)),
+            t(day5),
+        );
         assert!(off.disable);
         assert_eq!(off.delivery.status, DeliveryState::Failed);
         assert_eq!(d.dropped(t(5)).status, DeliveryState::Failed);

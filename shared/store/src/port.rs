@@ -17,7 +17,7 @@ use inbox_domain::model::{
     AiAgent, Channel, Contact, ContactNote, Conversation, Delivery, DeliveryError, DeliveryStatus,
     DomainEvent, Member, MemberFlags, Message, MessageAt, Team, TimelineEvent,
 };
-use inbox_domain::webhooks::{WebhookDelivery, WebhookEndpoint};
+use inbox_domain::webhooks::{StoredChange, WebhookDelivery, WebhookEndpoint};
 use inbox_domain::{ApiKey, Job, ListQuery, Settings, Timestamp, Write};
 use std::collections::HashMap;
 
@@ -729,6 +729,21 @@ pub trait Outbox: Send + Sync {
     async fn ack_events(&self, keys: &[String]) -> Result<(), StoreError>;
 }
 
+/// The change feed: every timeline event and message the store wrote, and
+/// every rewrite of a message, in commit order, for consumers that act
+/// after the fact (outgoing webhooks). On DynamoDB the table's stream is
+/// this feed and nothing is kept here; the embedded store keeps it.
+#[async_trait]
+pub trait ChangeFeed: Send + Sync {
+    /// Up to `limit` changes not yet acknowledged, oldest first, with their keys.
+    async fn pending_changes(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(String, StoredChange)>, StoreError>;
+    /// Marks changes handled.
+    async fn ack_changes(&self, keys: &[String]) -> Result<(), StoreError>;
+}
+
 // A borrowed store is a store: callers (tests, the dev server's workers) can
 // hand the application layer `&store` without giving the store away.
 #[async_trait]
@@ -991,6 +1006,19 @@ impl<T: ContactStore + ?Sized> ContactStore for &T {
         (**self)
             .list_contact_notes(workspace_id, contact_id, page)
             .await
+    }
+}
+
+#[async_trait]
+impl<T: ChangeFeed + ?Sized> ChangeFeed for &T {
+    async fn pending_changes(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(String, StoredChange)>, StoreError> {
+        (**self).pending_changes(limit).await
+    }
+    async fn ack_changes(&self, keys: &[String]) -> Result<(), StoreError> {
+        (**self).ack_changes(keys).await
     }
 }
 

@@ -1,14 +1,14 @@
-//! Conversations, their messages and timeline, member flags, timers and the outbox.
+//! Conversations, their messages and timeline, member flags and timers.
 
 use super::{SqliteStore, cursor, db, from_doc, limit_plus_one, to_doc, to_i64, to_u64};
 use crate::port::{
     CommandContext, Commit, ConversationStore, DeliveryReport, DeliveryWrite, DueTimer, LookupKey,
-    Outbox, Page, PageRequest, ReportOutcome, StoreError,
+    Page, PageRequest, ReportOutcome, StoreError,
 };
 use async_trait::async_trait;
 use inbox_domain::model::{
-    Conversation, DeliveryChange, DomainEvent, MemberFlags, Message, MessageAt, ResponderKind,
-    SenderKind, Status, TimelineEvent,
+    Conversation, DeliveryChange, MemberFlags, Message, MessageAt, ResponderKind, SenderKind,
+    Status, TimelineEvent,
 };
 use inbox_domain::{ListQuery, Timestamp, View};
 use rusqlite::types::Value as Sql;
@@ -793,44 +793,6 @@ impl ConversationStore for SqliteStore {
                     ],
                 )
             }))
-        })
-        .await
-    }
-}
-
-#[async_trait]
-impl Outbox for SqliteStore {
-    async fn pending_events(&self, limit: usize) -> Result<Vec<(String, DomainEvent)>, StoreError> {
-        self.run(move |conn| {
-            let mut stmt = conn
-                .prepare_cached("SELECT seq, doc FROM outbox ORDER BY seq LIMIT ?1")
-                .map_err(db)?;
-            let rows = stmt
-                .query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-                })
-                .map_err(db)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(db)?;
-            rows.into_iter()
-                .map(|(seq, doc)| Ok((format!("{seq:020}"), from_doc(&doc)?)))
-                .collect()
-        })
-        .await
-    }
-
-    async fn ack_events(&self, keys: &[String]) -> Result<(), StoreError> {
-        let keys = keys.to_vec();
-        self.run(move |conn| {
-            let tx = write_tx(conn)?;
-            for key in &keys {
-                // A key this store never made names nothing to acknowledge.
-                if let Ok(seq) = key.parse::<i64>() {
-                    tx.execute("DELETE FROM outbox WHERE seq = ?1", params![seq])
-                        .map_err(db)?;
-                }
-            }
-            tx.commit().map_err(db)
         })
         .await
     }

@@ -10,6 +10,7 @@ mod contacts;
 mod conversations;
 mod cursor;
 mod directory;
+mod queues;
 mod schema;
 mod webhooks;
 

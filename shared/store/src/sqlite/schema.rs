@@ -179,4 +179,29 @@ CREATE TABLE IF NOT EXISTS contact_notes (
     doc          TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS notes_of_contact ON contact_notes (workspace_id, contact_id, seq);
+
+-- The change feed, as DynamoDB's table stream is for the AWS stack: a row
+-- for every stored timeline event and message and every rewrite of a
+-- message, in commit order, written in the writing transaction by these
+-- triggers whichever code path writes. Drained by the dev server (outgoing
+-- webhooks). Each row is a `StoredChange` as JSON.
+CREATE TABLE IF NOT EXISTS changes (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc          TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS timeline_added AFTER INSERT ON timeline BEGIN
+    INSERT INTO changes (doc) VALUES (json_object(
+        'workspace_id', NEW.workspace_id, 'conversation_id', NEW.conversation_id,
+        'record', json_object('timeline_added', json(NEW.doc))));
+END;
+CREATE TRIGGER IF NOT EXISTS message_added AFTER INSERT ON messages BEGIN
+    INSERT INTO changes (doc) VALUES (json_object(
+        'workspace_id', NEW.workspace_id, 'conversation_id', NEW.conversation_id,
+        'record', json_object('message_added', json(NEW.doc))));
+END;
+CREATE TRIGGER IF NOT EXISTS message_rewritten AFTER UPDATE OF doc ON messages BEGIN
+    INSERT INTO changes (doc) VALUES (json_object(
+        'workspace_id', NEW.workspace_id, 'conversation_id', NEW.conversation_id,
+        'record', json_object('message_rewritten', json(NEW.doc))));
+END;
 "#;

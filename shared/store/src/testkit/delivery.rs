@@ -98,7 +98,7 @@ fn transfer(ws: &Ws, conv: &Conversation, to: &str, at: Timestamp) -> Outcome {
     )
 }
 
-fn reply(ws: &Ws, conv: &Conversation, body: &str, at: Timestamp) -> Outcome {
+pub(super) fn reply(ws: &Ws, conv: &Conversation, body: &str, at: Timestamp) -> Outcome {
     ws.decide(
         conv,
         Command::PostMessage {
@@ -302,7 +302,7 @@ pub async fn check_delivery_status<S: Store + ?Sized>(store: &S, _cfg: &SuiteCon
 }
 
 /// Where the outcome's outgoing message is stored, as its event says.
-fn stored_at(outcome: &Outcome) -> (MessageAt, Message) {
+pub(super) fn stored_at(outcome: &Outcome) -> (MessageAt, Message) {
     outcome
         .writes
         .iter()
@@ -318,7 +318,7 @@ fn stored_at(outcome: &Outcome) -> (MessageAt, Message) {
         .expect("a reply on a channel names where its message is stored")
 }
 
-fn step(
+pub(super) fn step(
     message: &Message,
     expected: &Delivery,
     next: Delivery,

@@ -24,6 +24,7 @@
 //! exactly once, in order; the last page has no cursor.
 
 mod api_keys;
+mod changes;
 mod commands;
 mod conflicts;
 mod delivery;
@@ -36,6 +37,7 @@ mod views;
 mod webhooks;
 
 pub use api_keys::check_api_keys;
+pub use changes::check_change_feed;
 pub use commands::check_round_trip;
 pub use conflicts::{
     check_commit_workspace, check_concurrent_commits, check_conflicts, check_duplicates,
@@ -52,7 +54,7 @@ pub use outbox::check_outbox;
 pub use views::{check_cursors, check_due_timers, check_member_flags, check_views};
 pub use webhooks::check_webhooks;
 
-use crate::port::{Outbox, Store};
+use crate::port::{ChangeFeed, Outbox, Store};
 
 /// How much data the suite writes (scale down for slow backends).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,4 +120,11 @@ pub async fn run_all<S: Store>(store: &S, cfg: &SuiteConfig) {
 pub async fn run_all_with_outbox<S: Store + Outbox>(store: &S, cfg: &SuiteConfig) {
     run_all(store, cfg).await;
     check_outbox(store, cfg).await;
+}
+
+/// Runs every check, the outbox's and the change feed's included (the
+/// embedded store; DynamoDB's feed is its table stream).
+pub async fn run_all_with_feeds<S: Store + Outbox + ChangeFeed>(store: &S, cfg: &SuiteConfig) {
+    run_all_with_outbox(store, cfg).await;
+    check_change_feed(store, cfg).await;
 }

@@ -145,7 +145,12 @@ pub async fn check_webhooks<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) {
         "a second worker with the same read does nothing"
     );
     let tried = claimed
-        .after_attempt(AttemptOutcome::Refused(500), None, t0.plus_seconds(1))
+        .after_attempt(
+            inbox_domain::webhooks::RetrySchedule::CONTRACT,
+            AttemptOutcome::Refused(500),
+            None,
+            t0.plus_seconds(1),
+        )
         .delivery;
     assert!(
         store
@@ -161,7 +166,12 @@ pub async fn check_webhooks<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) {
             .expect("claim")
     );
     let done = claimed
-        .after_attempt(AttemptOutcome::Accepted(204), Some(t0), t0.plus_seconds(6))
+        .after_attempt(
+            inbox_domain::webhooks::RetrySchedule::CONTRACT,
+            AttemptOutcome::Accepted(204),
+            Some(t0),
+            t0.plus_seconds(6),
+        )
         .delivery;
     assert!(
         store
