@@ -103,6 +103,10 @@ pub struct ServeArgs {
     /// retries; the attempts and their order are unchanged).
     #[arg(long, env = "INBOX_DEV_SEND_RETRY_SPEEDUP", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub send_retry_speedup: u32,
+    /// Divide the waits between outgoing webhook attempts by this (tests
+    /// and demos of retries; the attempts and their order are unchanged).
+    #[arg(long, env = "INBOX_DEV_WEBHOOK_RETRY_SPEEDUP", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub webhook_retry_speedup: u32,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "INBOX_DEV_LOG_JSON")]
     pub log_json: bool,

@@ -11,17 +11,20 @@ pub mod demo;
 pub mod exports;
 pub mod invitations;
 pub mod jobs;
+pub mod outgoing;
 pub mod sending;
 pub mod server;
 pub mod workers;
 
 use config::{AwsChoice, Cli, Command, ServeArgs, StorageChoice, TokenArgs};
 use inbox_autoclose::{InProcessQueue, SqsTimerQueue};
+use inbox_delivery::webhooks::HttpWebhooks;
+use inbox_domain::webhooks::{RetrySchedule, UrlPolicy};
 use inbox_events::{EventBridgeBus, EventBus, LogBus};
 use inbox_http::App;
 use inbox_store::dynamo::{DynamoStore, connect, create_table_if_missing};
 use inbox_store::sqlite::SqliteStore;
-use inbox_store::{Outbox, Store};
+use inbox_store::{ChangeFeed, Outbox, Store};
 use server::Shared;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,20 +59,23 @@ pub fn token(secret: &str, t: &TokenArgs) -> Result<String, Error> {
     )?)
 }
 
-/// The event bus and timer queue the background workers use.
+/// The event bus, timer queue and change feed the background workers use.
 pub struct Workers {
     /// Where published events go.
     pub bus: Arc<dyn EventBus>,
     /// Where due timers are queued for the worker.
     pub queue: Arc<dyn LocalTimerQueue>,
+    /// The store's change feed, when it keeps one (outgoing webhooks).
+    pub changes: Option<Arc<dyn ChangeFeed>>,
 }
 
 impl Workers {
-    /// Events to the log, timers in memory.
-    pub fn local() -> Self {
+    /// Events to the log, timers in memory, the embedded store's change feed.
+    pub fn local(store: &SqliteStore) -> Self {
         Workers {
             bus: Arc::new(LogBus),
             queue: Arc::new(InProcessQueue::default()),
+            changes: Some(Arc::new(store.clone())),
         }
     }
 }
@@ -79,14 +85,18 @@ async fn serve(args: ServeArgs, secret: String) -> Result<(), Error> {
     match args.storage()? {
         StorageChoice::Memory => {
             tracing::info!("storage: in memory (nothing is kept at exit)");
-            run_with(SqliteStore::in_memory()?, Workers::local(), args, secret).await
+            let store = SqliteStore::in_memory()?;
+            let workers = Workers::local(&store);
+            run_with(store, workers, args, secret).await
         }
         StorageChoice::File(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
             }
             tracing::info!(path = %path.display(), "storage: embedded SQLite");
-            run_with(SqliteStore::open(&path)?, Workers::local(), args, secret).await
+            let store = SqliteStore::open(&path)?;
+            let workers = Workers::local(&store);
+            run_with(store, workers, args, secret).await
         }
         StorageChoice::Aws(aws) => {
             let (store, workers) = aws_backend(&aws).await?;
@@ -107,7 +117,11 @@ async fn aws_backend(aws: &AwsChoice) -> Result<(DynamoStore, Workers), Error> {
         loader = loader.endpoint_url(url);
     }
     let shared = loader.load().await;
-    let mut workers = Workers::local();
+    let mut workers = Workers {
+        bus: Arc::new(LogBus),
+        queue: Arc::new(InProcessQueue::default()),
+        changes: None,
+    };
     if let Some(bus) = &aws.bus_name {
         tracing::info!(bus = %bus, "events: EventBridge");
         workers.bus = Arc::new(EventBridgeBus::new(
@@ -151,7 +165,11 @@ where
             .with_invitations(invitations::DevInvitations::new(secret.as_bytes()))
             .with_job_queue(Arc::new(job_queue.clone()))
             .with_export_files(Arc::new(exports.clone()))
-            .with_sender(Arc::new(provider_client), Arc::new(send_queue.clone())),
+            .with_sender(Arc::new(provider_client), Arc::new(send_queue.clone()))
+            .with_webhooks(
+                Arc::new(HttpWebhooks::new(UrlPolicy::AllowLoopback)?),
+                RetrySchedule::sped_up(args.webhook_retry_speedup),
+            ),
     );
     println!("inbox-dev: JWT secret for dev tokens (INBOX_DEV_JWT_SECRET): {secret}");
     if args.demo {
@@ -195,9 +213,22 @@ where
         stop_rx.clone(),
     ));
     let bus = Arc::new(sending::SendingBus::new(workers.bus, send_queue));
+    let feed = match workers.changes {
+        Some(changes) => Some(workers::Feed {
+            changes,
+            lanes: outgoing::LocalLanes::new(Arc::clone(&app), stop_rx.clone()),
+        }),
+        None => {
+            tracing::warn!(
+                "outgoing webhooks are not delivered on DynamoDB here: in AWS the table stream feeds them"
+            );
+            None
+        }
+    };
     let publisher = tokio::spawn(workers::publish_outbox(
         Arc::clone(&app),
         bus,
+        feed,
         wrote,
         args.outbox_interval(),
         stop_rx.clone(),

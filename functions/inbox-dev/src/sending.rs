@@ -117,10 +117,9 @@ pub async fn run_sends<S: Store + 'static>(
             let later = match app.deliver(&task).await {
                 Ok(Attempted::Busy) => Some(CLAIM_LEASE_MILLIS + 1_000),
                 Ok(done) => {
-                    if matches!(done, Attempted::Failed { .. }) {
-                        // A timeline event: the publisher has something to do.
-                        wrote.notify_one();
-                    }
+                    // The message was rewritten (and, on failure, a timeline
+                    // event added): the change feed has something to dispatch.
+                    wrote.notify_one();
                     tracing::debug!(message_id = %task.message_id, attempt = task.attempt, outcome = ?done, "send attempt");
                     None
                 }

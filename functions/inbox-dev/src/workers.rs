@@ -1,10 +1,12 @@
 //! The background work Lambda does on schedules and streams, on intervals:
-//! the outbox publisher and the auto-close sweep + worker.
+//! the outbox publisher with the change feed's dispatch, and the
+//! auto-close sweep + worker.
 
+use crate::outgoing::{LocalLanes, drain_changes};
 use inbox_autoclose::{LocalTickLimits, TimerQueue, TimerReceiver, run_local_tick};
 use inbox_events::{EventBus, drain_outbox};
 use inbox_http::App;
-use inbox_store::{Outbox, Store};
+use inbox_store::{ChangeFeed, Outbox, Store};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -16,11 +18,21 @@ const OUTBOX_BATCH: usize = 100;
 pub trait LocalTimerQueue: TimerQueue + TimerReceiver {}
 impl<T: TimerQueue + TimerReceiver> LocalTimerQueue for T {}
 
-/// Publishes the outbox after every successful write (or every `interval`)
-/// until `stop` turns true, then drains once more.
-pub async fn publish_outbox<S: Store + Outbox>(
+/// The change feed and the lanes its webhook tasks go to.
+pub struct Feed<S> {
+    /// The store's change feed.
+    pub changes: Arc<dyn ChangeFeed>,
+    /// Where webhook tasks wait their turn.
+    pub lanes: LocalLanes<S>,
+}
+
+/// Publishes the outbox and dispatches the change feed (when the store
+/// keeps one) after every successful write (or every `interval`) until
+/// `stop` turns true, then drains once more.
+pub async fn publish_outbox<S: Store + Outbox + 'static>(
     app: Arc<App<S>>,
     bus: Arc<dyn EventBus>,
+    feed: Option<Feed<S>>,
     wrote: Arc<Notify>,
     interval: Duration,
     mut stop: watch::Receiver<bool>,
@@ -39,6 +51,11 @@ pub async fn publish_outbox<S: Store + Outbox>(
             ),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "outbox drain failed; retrying"),
+        }
+        if let Some(f) = &feed
+            && let Err(e) = drain_changes(&app, f.changes.as_ref(), &f.lanes).await
+        {
+            tracing::warn!(error = %e, "change feed dispatch failed; retrying");
         }
         if stopping || *stop.borrow() {
             return;

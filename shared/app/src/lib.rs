@@ -25,6 +25,7 @@ mod members;
 mod precondition;
 mod retry;
 mod sending;
+mod webhook_endpoints;
 mod webhooks;
 
 pub use api_keys::{CreatedApiKey, KeyRefused, authenticate_api_key};
@@ -43,6 +44,7 @@ pub use jobs::{
 pub use precondition::IfMatch;
 pub use retry::RetryPolicy;
 pub use sending::{ChannelSender, Outgoing};
+pub use webhook_endpoints::{MAX_DELIVERIES_LISTED, PutEndpoint};
 pub use webhooks::{
     Dispatched, WebhookAttempted, WebhookPost, WebhookQueue, WebhookTask, WebhookTransport,
 };

@@ -122,6 +122,16 @@ actions! {
     ApiKeysList => GET "/api-keys" "api-keys-list" ManageWorkspace;
     /// `DELETE /api-keys/{id}`: revoke a key.
     ApiKeyRevoke => DELETE "/api-keys/{id}" "api-key-revoke" ManageWorkspace;
+    /// `PUT /outgoing-webhooks/{id}`: create or change an endpoint (its secret shown when made).
+    OutgoingWebhookPut => PUT "/outgoing-webhooks/{id}" "outgoing-webhook-put" ManageWorkspace;
+    /// `GET /outgoing-webhooks`: the workspace's endpoints, without secrets.
+    OutgoingWebhooksList => GET "/outgoing-webhooks" "outgoing-webhooks-list" ManageWorkspace;
+    /// `DELETE /outgoing-webhooks/{id}`: remove an endpoint.
+    OutgoingWebhookDelete => DELETE "/outgoing-webhooks/{id}" "outgoing-webhook-delete" ManageWorkspace;
+    /// `POST /outgoing-webhooks/{id}/rotate-secret`: a new signing secret.
+    OutgoingWebhookRotateSecret => POST "/outgoing-webhooks/{id}/rotate-secret" "outgoing-webhook-rotate-secret" ManageWorkspace;
+    /// `GET /outgoing-webhooks/{id}/deliveries`: the endpoint's latest deliveries.
+    OutgoingWebhookDeliveries => GET "/outgoing-webhooks/{id}/deliveries" "outgoing-webhook-deliveries" ManageWorkspace;
     /// `GET /jobs/{id}`: the progress of work that continues after a request.
     JobGet => GET "/jobs/{id}" "job-get" Read;
     /// `GET /settings`: the workspace's settings document.
@@ -335,6 +345,7 @@ impl Action {
         use Action::*;
         match self {
             MembersList => &["q", "limit", "cursor"],
+            OutgoingWebhookDeliveries => &["limit"],
             TeamsList
             | AgentsList
             | ApiKeysList

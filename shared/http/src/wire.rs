@@ -477,3 +477,106 @@ pub struct ApiKeyCreatedOut {
     /// `ibx_…`: shown only in this answer.
     pub secret: String,
 }
+
+/// `PUT /outgoing-webhooks/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEndpointIn {
+    /// Where events are POSTed, required.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Event types and families, required.
+    #[serde(default)]
+    pub events: Option<Vec<String>>,
+    /// Default true.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// An outgoing webhook endpoint; `secret` only when it was just made or rotated.
+#[derive(Debug, Serialize)]
+pub struct WebhookEndpointOut {
+    /// Chosen by the admin.
+    pub id: String,
+    /// Where events are POSTed.
+    pub url: String,
+    /// What it receives.
+    pub events: Vec<String>,
+    /// Whether deliveries are made.
+    pub enabled: bool,
+    /// `failing` when the inbox turned it off, else null.
+    pub disabled_reason: Option<inbox_domain::webhooks::DisabledReason>,
+    /// Since when every delivery has failed, if so.
+    pub failing_since: Option<inbox_domain::Timestamp>,
+    /// When it was made.
+    pub created_at: inbox_domain::Timestamp,
+    /// When it last changed.
+    pub updated_at: inbox_domain::Timestamp,
+    /// `whsec_…`: shown only when made and when rotated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+impl WebhookEndpointOut {
+    /// The endpoint as listed, its secret shown only `with_secret`.
+    pub fn of(e: &inbox_domain::webhooks::WebhookEndpoint, with_secret: bool) -> Self {
+        WebhookEndpointOut {
+            id: e.id.clone(),
+            url: e.url.clone(),
+            events: e.events.iter().map(|f| f.as_str().to_string()).collect(),
+            enabled: e.enabled,
+            disabled_reason: e.disabled_reason,
+            failing_since: e.failing_since,
+            created_at: e.created_at,
+            updated_at: e.updated_at,
+            secret: with_secret.then(|| e.secret.clone()),
+        }
+    }
+}
+
+/// One delivery of `GET /outgoing-webhooks/{id}/deliveries`.
+#[derive(Debug, Serialize)]
+pub struct WebhookDeliveryOut {
+    /// The `webhook-id` every attempt carried.
+    pub event_id: String,
+    /// The event type.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The conversation it belongs to.
+    pub conversation_id: String,
+    /// `succeeded` | `retrying` | `failed`.
+    pub status: inbox_domain::webhooks::DeliveryState,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The HTTP status of the last answer, null when none came.
+    pub last_response_status: Option<u16>,
+    /// When the next attempt is due, while retrying.
+    pub next_attempt_at: Option<inbox_domain::Timestamp>,
+    /// When the event was committed.
+    pub created_at: inbox_domain::Timestamp,
+    /// When the delivery last changed.
+    pub updated_at: inbox_domain::Timestamp,
+}
+
+impl From<&inbox_domain::webhooks::WebhookDelivery> for WebhookDeliveryOut {
+    fn from(d: &inbox_domain::webhooks::WebhookDelivery) -> Self {
+        WebhookDeliveryOut {
+            event_id: d.event_id.clone(),
+            event_type: d.event_type.clone(),
+            conversation_id: d.conversation_id.clone(),
+            status: d.status,
+            attempts: d.attempts,
+            last_response_status: d.last_response_status,
+            next_attempt_at: d.next_attempt_at,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+/// `{"items": […]}`: a list that is not paged (the latest, newest first).
+#[derive(Debug, Serialize)]
+pub struct Latest<T> {
+    /// The items.
+    pub items: Vec<T>,
+}

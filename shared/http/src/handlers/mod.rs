@@ -6,6 +6,7 @@ mod commands;
 mod contacts;
 mod conversations;
 mod directory;
+mod outgoing_webhooks;
 pub(crate) mod webhooks;
 
 use crate::app::{App, Request};
@@ -53,6 +54,11 @@ pub(crate) async fn dispatch<S: Store>(app: &App<S>, cx: Request) -> Result<ApiR
         ApiKeyCreate => api_keys::create(app, cx).await,
         ApiKeysList => api_keys::list(app, cx).await,
         ApiKeyRevoke => api_keys::revoke(app, cx).await,
+        OutgoingWebhookPut => outgoing_webhooks::put(app, cx).await,
+        OutgoingWebhooksList => outgoing_webhooks::list(app, cx).await,
+        OutgoingWebhookDelete => outgoing_webhooks::delete(app, cx).await,
+        OutgoingWebhookRotateSecret => outgoing_webhooks::rotate_secret(app, cx).await,
+        OutgoingWebhookDeliveries => outgoing_webhooks::deliveries(app, cx).await,
         JobGet => job_get(app, cx).await,
         SettingsPut => directory::settings_put(app, cx).await,
         ContactCreate => contacts::create(app, cx).await,
