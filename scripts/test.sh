@@ -12,21 +12,25 @@ root=$(pwd)
 MOTO_VERSION="5.1.22"
 CFN_LINT_VERSION="1.41.0"
 SCHEMATHESIS_VERSION="4.32.5"
+# The outgoing-webhook receiver verifies deliveries with it (not our code).
+STANDARDWEBHOOKS_VERSION="1.1.0"
 venv="$root/.venv"
 mkdir -p "$root/target"
 
 pinned_ok() {
-  "$venv/bin/python" - "$MOTO_VERSION" "$SCHEMATHESIS_VERSION" <<'PY' 2>/dev/null
+  "$venv/bin/python" - "$MOTO_VERSION" "$SCHEMATHESIS_VERSION" "$STANDARDWEBHOOKS_VERSION" <<'PY' 2>/dev/null
 import sys
 from importlib.metadata import version
-sys.exit(not (version("moto") == sys.argv[1] and version("schemathesis") == sys.argv[2]))
+sys.exit(not (version("moto") == sys.argv[1] and version("schemathesis") == sys.argv[2]
+              and version("standardwebhooks") == sys.argv[3]))
 PY
 }
 if [ ! -x "$venv/bin/moto_server" ] || ! pinned_ok; then
-  echo "test: installing moto[server]==$MOTO_VERSION, cfn-lint==$CFN_LINT_VERSION and schemathesis==$SCHEMATHESIS_VERSION into .venv"
+  echo "test: installing moto[server]==$MOTO_VERSION, cfn-lint==$CFN_LINT_VERSION, schemathesis==$SCHEMATHESIS_VERSION and standardwebhooks==$STANDARDWEBHOOKS_VERSION into .venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION" "schemathesis==$SCHEMATHESIS_VERSION"
+    "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION" "schemathesis==$SCHEMATHESIS_VERSION" \
+    "standardwebhooks==$STANDARDWEBHOOKS_VERSION"
 fi
 
 . "$root/scripts/lib.sh"
@@ -44,6 +48,8 @@ echo "test: moto $MOTO_VERSION on http://127.0.0.1:$port"
 export INBOX_TEST_AWS_ENDPOINT="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
 export PATH="$venv/bin:$PATH"
+# The receiver of the outgoing-webhook flows runs on the environment's Python.
+export INBOX_TEST_PYTHON="$venv/bin/python"
 
 # On CI (a fresh clone, built once) incremental caches and line tables only
 # cost disk: the workspace's ~90 test and tool binaries link the AWS SDK, and

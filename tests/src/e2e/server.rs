@@ -153,6 +153,9 @@ fn start(name: &str, args: &[&str], env: &[(String, String)]) -> DevServer {
             // Retries of a send wait milliseconds, not seconds (same attempts, same order).
             "--send-retry-speedup",
             "1000",
+            // And so do an outgoing webhook's (5 ms, 300 ms, 1.8 s, 7.2 s, …).
+            "--webhook-retry-speedup",
+            "1000",
         ])
         .args(args)
         .env("INBOX_DEV_JWT_SECRET", E2E_SECRET)

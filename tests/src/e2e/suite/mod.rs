@@ -30,6 +30,7 @@ mod channels;
 mod delivery;
 mod directory;
 mod failures;
+mod outgoing;
 mod roles;
 mod status;
 
@@ -40,5 +41,6 @@ pub use channels::*;
 pub use delivery::*;
 pub use directory::*;
 pub use failures::*;
+pub use outgoing::*;
 pub use roles::*;
 pub use status::*;
