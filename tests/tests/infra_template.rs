@@ -9,8 +9,9 @@ use inbox_store::dynamo::table::{
     keys::{API_KEY_PREFIX, OUTBOX_PREFIX},
 };
 use inbox_tests::infra::catalogue::{
-    AUTHORIZER_FUNCTION, JOB_WORKER_FUNCTION, PUBLISHER_FUNCTION, READ_ONLY_POSTS, REPLAY_FUNCTION,
-    SENDER_FUNCTION, SWEEP_FUNCTION, WORKER_FUNCTION, all_routes,
+    AUTHORIZER_FUNCTION, DISPATCH_FUNCTION, JOB_WORKER_FUNCTION, PUBLISHER_FUNCTION,
+    READ_ONLY_POSTS, REPLAY_FUNCTION, SENDER_FUNCTION, SWEEP_FUNCTION, WEBHOOK_SENDER_FUNCTION,
+    WORKER_FUNCTION, all_routes,
 };
 
 /// The HTTP functions whose work on many conversations continues as a job
@@ -506,6 +507,9 @@ fn allowed_resource_ids(binary: &str, log_group: &str) -> BTreeSet<String> {
         SENDER_FUNCTION => {
             ids.extend(["Table".to_string(), "SendQueue".to_string()]);
         }
+        DISPATCH_FUNCTION | WEBHOOK_SENDER_FUNCTION => {
+            ids.extend(["Table".to_string(), "WebhookQueue".to_string()]);
+        }
         f if FAN_OUT_FUNCTIONS.contains(&f) => {
             ids.extend(["Table".to_string(), "JobsQueue".to_string()]);
         }
@@ -786,6 +790,8 @@ fn queues_and_the_bus_are_used_only_by_their_functions() {
         PUBLISHER_FUNCTION,
         REPLAY_FUNCTION,
         SENDER_FUNCTION,
+        DISPATCH_FUNCTION,
+        WEBHOOK_SENDER_FUNCTION,
     ]
     .map(String::from)
     .into();
@@ -1084,6 +1090,138 @@ fn only_the_invitation_function_creates_users_and_only_with_the_pool() {
         invite["Properties"]["Environment"]["Variables"]["INBOX_USER_POOL_ID"],
         json!({"Fn::If": ["UseCognito", {"Ref": "UserPool"}, {"Ref": "AWS::NoValue"}]})
     );
+}
+
+/// What a stream consumer's event source mapping needs.
+const STREAM_READ_ACTIONS: [&str; 4] = [
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+];
+
+#[test]
+fn webhooks_flow_from_the_stream_through_one_fifo_queue() {
+    let t = template();
+    let deployed = functions_by_binary(&t);
+    let g = grants(&t);
+    let who = |prefix: &str, resource: &str| -> BTreeSet<String> {
+        g.iter()
+            .filter(|(_, a, r, _)| a.starts_with(prefix) && r == resource)
+            .map(|(f, _, _, _)| f.clone())
+            .collect()
+    };
+    let actions_of = |function: &str| -> BTreeSet<String> {
+        g.iter()
+            .filter(|(f, a, _, _)| f == function && a.starts_with("sqs:"))
+            .map(|(_, a, _, _)| a.clone())
+            .collect()
+    };
+    // One FIFO queue, deduplicated by the id the dispatcher sets, per lane.
+    let queue = props(&t, "WebhookQueue");
+    assert_eq!(queue["FifoQueue"], true);
+    assert_eq!(queue["ContentBasedDeduplication"], false);
+    assert_eq!(queue["FifoThroughputLimit"], "perMessageGroupId");
+    let dlq = props(&t, "WebhookDeadLetterQueue");
+    assert_eq!(dlq["FifoQueue"], true, "a FIFO queue's DLQ is FIFO");
+    assert_eq!(
+        queue["RedrivePolicy"]["deadLetterTargetArn"],
+        json!({"Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"]})
+    );
+    // Every attempt of the schedule is a receive, with room for failures inside.
+    let attempts = inbox_domain::webhooks::RETRY_DELAYS_SECONDS.len() as u64 + 1;
+    assert!(queue["RedrivePolicy"]["maxReceiveCount"].as_u64().unwrap() >= 2 * attempts);
+    // Kept longer than the whole schedule takes.
+    let schedule: i64 = inbox_domain::webhooks::RETRY_DELAYS_SECONDS.iter().sum();
+    assert!(queue["MessageRetentionPeriod"].as_i64().unwrap() > 2 * schedule);
+    // The longest wait fits a visibility timeout.
+    let longest = *inbox_domain::webhooks::RETRY_DELAYS_SECONDS
+        .iter()
+        .max()
+        .unwrap();
+    assert!(longest <= inbox_runtime::webhooks::MAX_VISIBILITY_SECONDS);
+
+    let dispatch = function(&deployed, DISPATCH_FUNCTION);
+    let stream = only_event(dispatch, "DynamoDB");
+    assert_eq!(
+        stream["Stream"],
+        json!({"Fn::GetAtt": ["Table", "StreamArn"]})
+    );
+    assert_eq!(stream["StartingPosition"], "TRIM_HORIZON");
+    assert_eq!(stream["MaximumRetryAttempts"], -1);
+    assert_eq!(
+        stream["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    let pattern: Value = serde_json::from_str(
+        stream["FilterCriteria"]["Filters"][0]["Pattern"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        pattern,
+        json!({"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"entity": {"S": ["timeline", "message"]}}}})
+    );
+    let sender = function(&deployed, WEBHOOK_SENDER_FUNCTION);
+    let event = only_event(sender, "SQS");
+    assert_eq!(
+        event["Queue"],
+        json!({"Fn::GetAtt": ["WebhookQueue", "Arn"]})
+    );
+    assert_eq!(
+        event["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"])
+    );
+    let visibility = queue["VisibilityTimeout"].as_u64().unwrap();
+    let timeout = sender["Properties"]["Timeout"].as_u64().unwrap();
+    assert!(
+        visibility >= 6 * timeout,
+        "visibility {visibility}, timeout {timeout}"
+    );
+    for f in [dispatch, sender] {
+        assert_eq!(
+            f["Properties"]["Environment"]["Variables"]["INBOX_WEBHOOK_QUEUE_URL"],
+            json!({"Ref": "WebhookQueue"})
+        );
+    }
+    // The dispatcher only queues; the sender only consumes and holds back.
+    assert_eq!(
+        who("sqs:", "WebhookQueue"),
+        [
+            DISPATCH_FUNCTION.to_string(),
+            WEBHOOK_SENDER_FUNCTION.to_string()
+        ]
+        .into()
+    );
+    assert_eq!(
+        actions_of(DISPATCH_FUNCTION),
+        ["sqs:SendMessage".to_string()].into()
+    );
+    assert_eq!(
+        actions_of(WEBHOOK_SENDER_FUNCTION),
+        [
+            "sqs:ChangeMessageVisibility",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ReceiveMessage"
+        ]
+        .map(String::from)
+        .into()
+    );
+    assert_eq!(who("sqs:", "WebhookDeadLetterQueue"), BTreeSet::new());
+    // Neither deletes an item.
+    for f in [DISPATCH_FUNCTION, WEBHOOK_SENDER_FUNCTION] {
+        let table: BTreeSet<String> = g
+            .iter()
+            .filter(|(n, a, _, _)| n == f && a.starts_with("dynamodb:"))
+            .map(|(_, a, _, _)| a.clone())
+            .filter(|a| !TABLE_READ_ACTIONS.contains(&a.as_str()))
+            .filter(|a| !STREAM_READ_ACTIONS.contains(&a.as_str()))
+            .collect();
+        assert_eq!(table, TABLE_UPDATE_ACTIONS.map(String::from).into(), "{f}");
+    }
+    assert_eq!(props(&t, "WebhookDeadLetterAlarm")["Namespace"], "AWS/SQS");
 }
 
 #[test]

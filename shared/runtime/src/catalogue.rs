@@ -26,6 +26,10 @@ pub enum Function {
     Sender,
     /// The HTTP API's Lambda authorizer: verifies JWTs and API keys.
     Authorizer,
+    /// Queues outgoing webhook tasks from the table's stream (the change feed).
+    WebhookDispatch,
+    /// Posts outgoing webhooks, lane by lane, from the webhook FIFO queue.
+    WebhookSender,
 }
 
 impl Function {
@@ -43,6 +47,8 @@ impl Function {
             Function::JobWorker,
             Function::Sender,
             Function::Authorizer,
+            Function::WebhookDispatch,
+            Function::WebhookSender,
         ]);
         all
     }
@@ -58,6 +64,8 @@ impl Function {
             Function::JobWorker => "job-worker",
             Function::Sender => "sender",
             Function::Authorizer => "authorizer",
+            Function::WebhookDispatch => "webhook-dispatch",
+            Function::WebhookSender => "webhook-sender",
         }
     }
 

@@ -24,6 +24,9 @@ pub struct Config {
     pub exports_bucket: Option<String>,
     /// `INBOX_SEND_QUEUE_URL`: the queue of send attempts (the sender).
     pub send_queue_url: Option<String>,
+    /// `INBOX_WEBHOOK_QUEUE_URL`: the FIFO queue of outgoing webhook tasks
+    /// (webhook-dispatch and webhook-sender).
+    pub webhook_queue_url: Option<String>,
     /// `INBOX_JWT_ISSUER`: the `iss` of the identity provider's tokens (the authorizer).
     pub jwt_issuer: Option<String>,
     /// `INBOX_JWT_AUDIENCES`: accepted `aud` / `client_id` values, comma separated (the authorizer).
@@ -58,6 +61,7 @@ impl Config {
             jobs_queue_url: non_empty("INBOX_JOBS_QUEUE_URL"),
             exports_bucket: non_empty("INBOX_EXPORTS_BUCKET"),
             send_queue_url: non_empty("INBOX_SEND_QUEUE_URL"),
+            webhook_queue_url: non_empty("INBOX_WEBHOOK_QUEUE_URL"),
             jwt_issuer: non_empty("INBOX_JWT_ISSUER"),
             jwt_audiences: non_empty("INBOX_JWT_AUDIENCES")
                 .map(|v| {
@@ -69,6 +73,13 @@ impl Config {
                 .unwrap_or_default(),
             jwks_url: non_empty("INBOX_JWKS_URL"),
         })
+    }
+
+    /// The webhook queue URL, or an error naming the variable.
+    pub fn require_webhook_queue(&self) -> Result<&str, ConfigError> {
+        self.webhook_queue_url
+            .as_deref()
+            .ok_or(ConfigError("INBOX_WEBHOOK_QUEUE_URL"))
     }
 
     /// The queue URL, or an error naming the variable.

@@ -12,6 +12,7 @@ pub mod config;
 pub mod exports;
 pub mod jobs;
 pub mod sender;
+pub mod webhooks;
 
 pub use catalogue::{FUNCTION_ENV, Function};
 pub use config::{Config, ConfigError};
@@ -80,6 +81,8 @@ pub async fn run(function: Function) -> Result<(), Error> {
         Function::JobWorker => run_job_worker().await,
         Function::Sender => run_sender().await,
         Function::Authorizer => run_authorizer().await,
+        Function::WebhookDispatch => run_webhook_dispatch().await,
+        Function::WebhookSender => run_webhook_sender().await,
     }
 }
 
@@ -276,6 +279,50 @@ async fn run_sender() -> Result<(), Error> {
     lambda_runtime::run(lambda_runtime::service_fn(
         move |ev: LambdaEvent<SqsEvent>| async move {
             Ok::<_, Error>(sender::send_worker(app, &ev.payload).await)
+        },
+    ))
+    .await
+}
+
+/// Runs webhook-dispatch (the table stream): queues each change's webhook
+/// tasks in lanes, reporting the first record of a run it could not queue.
+async fn run_webhook_dispatch() -> Result<(), Error> {
+    use aws_lambda_events::event::dynamodb::Event as StreamEvent;
+    use lambda_runtime::LambdaEvent;
+    let (cfg, sdk, store) = start().await?;
+    let queue = webhooks::SqsWebhookQueue::new(
+        aws_sdk_sqs::Client::new(&sdk),
+        cfg.require_webhook_queue()?,
+    );
+    let app = App::new(store);
+    let (app, queue) = (&app, &queue);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |ev: LambdaEvent<StreamEvent>| async move {
+            Ok::<_, Error>(webhooks::dispatch_stream_batch(app, &ev.payload, queue).await)
+        },
+    ))
+    .await
+}
+
+/// Runs webhook-sender (the webhook FIFO queue): each lane's records in
+/// order, retries held back on the queue for their wait.
+async fn run_webhook_sender() -> Result<(), Error> {
+    use aws_lambda_events::event::sqs::SqsEvent;
+    use inbox_domain::webhooks::{RetrySchedule, UrlPolicy};
+    use lambda_runtime::LambdaEvent;
+    let (cfg, sdk, store) = start().await?;
+    let hold =
+        webhooks::SqsHoldBack::new(aws_sdk_sqs::Client::new(&sdk), cfg.require_webhook_queue()?);
+    let app = App::new(store).with_webhooks(
+        std::sync::Arc::new(inbox_delivery::webhooks::HttpWebhooks::new(
+            UrlPolicy::PublicOnly,
+        )?),
+        RetrySchedule::CONTRACT,
+    );
+    let (app, hold) = (&app, &hold);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |ev: LambdaEvent<SqsEvent>| async move {
+            Ok::<_, Error>(webhooks::send_webhooks(app, &ev.payload, hold).await)
         },
     ))
     .await

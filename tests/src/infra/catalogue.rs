@@ -53,6 +53,11 @@ pub enum Trigger {
     SendQueue,
     /// The table's stream.
     TableStream,
+    /// The table's stream, for its timeline event and message records (the
+    /// change feed outgoing webhooks are dispatched from).
+    ChangeFeed,
+    /// The outgoing-webhook FIFO queue (the function holds retries back on it).
+    WebhookQueue,
     /// Nothing: an operator invokes it by hand.
     Manual,
     /// API Gateway, as the HTTP API's authorizer (its permission is the API's).
@@ -149,6 +154,22 @@ pub const AUTHORIZER: Sizing = Sizing {
     memory: 256,
     timeout: 10,
 };
+/// Dispatch reads a stream batch (up to 100 records), the endpoints once
+/// per run of one workspace's records, writes a delivery record per task,
+/// and queues tasks 10 a call.
+pub const DISPATCH: Sizing = Sizing {
+    profile: "dispatch",
+    memory: 256,
+    timeout: 60,
+};
+/// The webhook sender makes a batch's lanes (up to 10 records) at once,
+/// each attempt one POST of at most 10 s between a few item writes. The
+/// webhook queue's visibility timeout (360 s) is six times this.
+pub const WEBHOOK_SENDER: Sizing = Sizing {
+    profile: "webhook-sender",
+    memory: 256,
+    timeout: 60,
+};
 /// The replay drains the events dead-letter queue ten messages a call; a
 /// queue longer than its timeout allows is finished by invoking it again.
 pub const REPLAY: Sizing = Sizing {
@@ -209,6 +230,10 @@ pub const JOB_WORKER_FUNCTION: &str = Function::JobWorker.name();
 pub const SENDER_FUNCTION: &str = Function::Sender.name();
 /// The authorizer's function name.
 pub const AUTHORIZER_FUNCTION: &str = Function::Authorizer.name();
+/// Webhook dispatch's function name.
+pub const DISPATCH_FUNCTION: &str = Function::WebhookDispatch.name();
+/// The webhook sender's function name.
+pub const WEBHOOK_SENDER_FUNCTION: &str = Function::WebhookSender.name();
 
 /// Actions that start jobs: work on many conversations, and export files.
 pub const JOB_ACTIONS: [Action; 7] = [
@@ -422,6 +447,39 @@ pub fn functions() -> Vec<FunctionSpec> {
                 public_base_url: false,
                 sizing: AUTHORIZER,
                 // Every API request goes through it: failures and throttles page.
+                critical: true,
+            },
+            Function::WebhookDispatch => FunctionSpec {
+                name: f.name().to_string(),
+                description: "Queue outgoing webhook tasks from the table's stream".to_string(),
+                trigger: Trigger::ChangeFeed,
+                // Endpoints read, delivery records made: never a delete.
+                table: TableAccess::ReadUpdate,
+                sends_autoclose: false,
+                publishes_events: false,
+                events_dlq: DlqAccess::None,
+                invites: false,
+                sends_jobs: false,
+                exports: ExportsAccess::None,
+                public_base_url: false,
+                sizing: DISPATCH,
+                critical: true,
+            },
+            Function::WebhookSender => FunctionSpec {
+                name: f.name().to_string(),
+                description: "Post outgoing webhooks, in order per endpoint and conversation"
+                    .to_string(),
+                trigger: Trigger::WebhookQueue,
+                // Delivery records claimed and answered, endpoints' health.
+                table: TableAccess::ReadUpdate,
+                sends_autoclose: false,
+                publishes_events: false,
+                events_dlq: DlqAccess::None,
+                invites: false,
+                sends_jobs: false,
+                exports: ExportsAccess::None,
+                public_base_url: false,
+                sizing: WEBHOOK_SENDER,
                 critical: true,
             },
         })

@@ -111,6 +111,9 @@ fn render_function(out: &mut String, f: &FunctionSpec) {
     if f.trigger == Trigger::SendQueue {
         env.push(("INBOX_SEND_QUEUE_URL".into(), "!Ref SendQueue".into()));
     }
+    if matches!(f.trigger, Trigger::ChangeFeed | Trigger::WebhookQueue) {
+        env.push(("INBOX_WEBHOOK_QUEUE_URL".into(), "!Ref WebhookQueue".into()));
+    }
     if f.exports != ExportsAccess::None {
         env.push(("INBOX_EXPORTS_BUCKET".into(), "!Ref ExportsBucket".into()));
     }
@@ -245,6 +248,55 @@ fn render_function(out: &mut String, f: &FunctionSpec) {
                 out,
                 "            FunctionResponseTypes: [ReportBatchItemFailures]"
             );
+        }
+        Trigger::WebhookQueue => {
+            let _ = writeln!(out, "        Tasks:");
+            let _ = writeln!(out, "          Type: SQS");
+            let _ = writeln!(out, "          Properties:");
+            let _ = writeln!(out, "            Queue: !GetAtt WebhookQueue.Arn");
+            let _ = writeln!(out, "            BatchSize: 10");
+            let _ = writeln!(
+                out,
+                "            # A retry's record, and its lane's after it, come back; the rest are done."
+            );
+            let _ = writeln!(
+                out,
+                "            FunctionResponseTypes: [ReportBatchItemFailures]"
+            );
+        }
+        Trigger::ChangeFeed => {
+            let pattern = "{\"eventName\": [\"INSERT\", \"MODIFY\"], \"dynamodb\": {\"NewImage\": {\"entity\": {\"S\": [\"timeline\", \"message\"]}}}}";
+            let _ = writeln!(out, "        Changes:");
+            let _ = writeln!(out, "          Type: DynamoDB");
+            let _ = writeln!(out, "          Properties:");
+            let _ = writeln!(out, "            Stream: !GetAtt Table.StreamArn");
+            let _ = writeln!(
+                out,
+                "            # From the oldest record kept: a change is never skipped."
+            );
+            let _ = writeln!(out, "            StartingPosition: TRIM_HORIZON");
+            let _ = writeln!(out, "            BatchSize: 100");
+            let _ = writeln!(out, "            MaximumBatchingWindowInSeconds: 1");
+            let _ = writeln!(
+                out,
+                "            # The first record of a run that could not be queued, and all after it."
+            );
+            let _ = writeln!(
+                out,
+                "            FunctionResponseTypes: [ReportBatchItemFailures]"
+            );
+            let _ = writeln!(
+                out,
+                "            # Retried until it succeeds, in order: only an outage fails a batch."
+            );
+            let _ = writeln!(out, "            MaximumRetryAttempts: -1");
+            let _ = writeln!(
+                out,
+                "            # Timeline events and messages as stored; every other write is not news."
+            );
+            let _ = writeln!(out, "            FilterCriteria:");
+            let _ = writeln!(out, "              Filters:");
+            let _ = writeln!(out, "                - Pattern: {}", yaml_str(pattern));
         }
         Trigger::TableStream => {
             let pattern = format!(
@@ -470,7 +522,26 @@ fn render_role(out: &mut String, f: &FunctionSpec) {
             ],
             &["!GetAtt SendQueue.Arn".to_string()],
         ),
-        Trigger::TableStream => {
+        Trigger::WebhookQueue => statement(
+            out,
+            "ConsumeAndHoldBackTasks",
+            &[
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:ChangeMessageVisibility",
+            ],
+            &["!GetAtt WebhookQueue.Arn".to_string()],
+        ),
+        Trigger::TableStream | Trigger::ChangeFeed => {
+            if f.trigger == Trigger::ChangeFeed {
+                statement(
+                    out,
+                    "QueueWebhookTasks",
+                    &["sqs:SendMessage"],
+                    &["!GetAtt WebhookQueue.Arn".to_string()],
+                );
+            }
             statement(
                 out,
                 "ReadTableStream",
@@ -526,8 +597,8 @@ fn render_alarms(out: &mut String, f: &FunctionSpec) {
         ("Errors", "Sum", "failed invocations", 1),
         ("Throttles", "Sum", "throttled invocations", 1),
     ];
-    if f.trigger == Trigger::TableStream {
-        // Events older than five minutes mean the publisher is falling behind.
+    if matches!(f.trigger, Trigger::TableStream | Trigger::ChangeFeed) {
+        // Records older than five minutes mean the consumer is falling behind.
         metrics.push((
             "IteratorAge",
             "Maximum",

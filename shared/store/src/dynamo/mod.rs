@@ -15,6 +15,7 @@ mod error;
 mod items;
 pub mod metrics;
 mod outbox;
+pub mod stream;
 pub mod table;
 pub mod testing;
 mod transaction;

@@ -189,6 +189,13 @@ pub mod keys {
     pub fn conversation_pk(ws: &str, id: &str) -> String {
         format!("WS#{ws}#CONV#{id}")
     }
+    /// The workspace and conversation a [`conversation_pk`] names.
+    pub fn parse_conversation_pk(pk: &str) -> Option<(&str, &str)> {
+        let rest = pk.strip_prefix("WS#")?;
+        let (ws, id) = rest.split_once("#CONV#")?;
+        (!ws.is_empty() && !id.is_empty() && !ws.contains('#') && !id.contains('#'))
+            .then_some((ws, id))
+    }
     /// `<prefix><version, 20 digits>#<position, 4 digits>`: commit order.
     pub fn ordered_sk(prefix: &str, version: u64, position: usize) -> String {
         format!("{prefix}{version:020}#{position:04}")
