@@ -25,6 +25,7 @@ pub async fn receive(sqs: &aws_sdk_sqs::Client, url: &str, patience: Duration) -
             .receive_message()
             .queue_url(url)
             .max_number_of_messages(10)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
             .send()
             .await
             .expect("receive");
@@ -37,6 +38,15 @@ pub async fn receive(sqs: &aws_sdk_sqs::Client, url: &str, patience: Duration) -
                         message_id: m.message_id().map(str::to_string),
                         receipt_handle: m.receipt_handle().map(str::to_string),
                         body: m.body().map(str::to_string),
+                        // As Lambda hands them over: `MessageGroupId` on FIFO queues.
+                        attributes: m
+                            .attributes()
+                            .map(|a| {
+                                a.iter()
+                                    .map(|(k, v)| (k.as_str().to_string(), v.clone()))
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
                         ..Default::default()
                     })
                     .collect(),

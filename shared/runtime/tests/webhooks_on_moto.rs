@@ -1,0 +1,476 @@
+//! Outgoing webhooks on the AWS path, on moto: what a commit stored reaches
+//! `webhook-dispatch` as table-stream records (made here from the items the
+//! DynamoDB adapter wrote, as the stream would carry them), which queues
+//! tasks on an SQS FIFO queue, one message group per endpoint and
+//! conversation; `webhook-sender`'s handler posts them. A receiver that is
+//! down makes a record wait on the queue across invocations and nothing is
+//! lost; one conversation's changes arrive in commit order; in AWS a URL to
+//! the metadata address is refused.
+
+mod common;
+
+use aws_lambda_events::event::dynamodb::{Event as StreamEvent, EventRecord};
+use aws_sdk_dynamodb::types::AttributeValue;
+use common::{receive, who};
+use http::{HeaderValue, Method};
+use inbox_app::WebhookTask;
+use inbox_domain::webhooks::{RetrySchedule, UrlPolicy};
+use inbox_http::{ApiRequest, App, Identity, handle};
+use inbox_runtime::webhooks::{
+    SqsHoldBack, SqsWebhookQueue, changes_of, dispatch_stream_batch, send_webhooks,
+};
+use inbox_store::dynamo::DynamoStore;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+async fn call(
+    app: &App<DynamoStore>,
+    by: &Identity,
+    method: Method,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    let mut req = ApiRequest::new(method, path, by.clone());
+    if !body.is_null() {
+        req.headers
+            .insert("content-type", HeaderValue::from_static("application/json"));
+        req.body = body.to_string().into();
+    }
+    let resp = handle(app, req).await;
+    (resp.status.as_u16(), resp.json_body())
+}
+
+async fn ok(
+    app: &App<DynamoStore>,
+    by: &Identity,
+    method: Method,
+    path: &str,
+    body: Value,
+) -> Value {
+    let (status, body) = call(app, by, method, path.clone(), body).await;
+    assert!((200..300).contains(&status), "{path}: {status} {body}");
+    body
+}
+
+/// A FIFO queue on moto, as the template's WebhookQueue.
+async fn fifo_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> String {
+    sqs.create_queue()
+        .queue_name(format!("{name}-{}.fifo", std::process::id()))
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
+            "360",
+        )
+        .send()
+        .await
+        .expect("a FIFO queue")
+        .queue_url()
+        .expect("a url")
+        .to_string()
+}
+
+/// The stream records the conversation's items make, in commit order, as
+/// the table stream carries them (`INSERT` of every timeline event and message).
+async fn stream_of(store: &DynamoStore, ws: &str, conv: &str) -> StreamEvent {
+    let out = store
+        .client()
+        .query()
+        .table_name(store.table_name())
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("WS#{ws}#CONV#{conv}")))
+        .send()
+        .await
+        .expect("the conversation's items");
+    let mut items: Vec<HashMap<String, AttributeValue>> = out.items().to_vec();
+    // Commit order: by version, then position (timeline events before messages of a write).
+    let order = |i: &HashMap<String, AttributeValue>| -> (String, u8) {
+        let sk = i["sk"].as_s().cloned().unwrap_or_default();
+        let (prefix, rest) = sk.split_at(4.min(sk.len()));
+        (rest.to_string(), if prefix == "EVT#" { 0 } else { 1 })
+    };
+    items.retain(|i| {
+        i.get("entity")
+            .and_then(|e| e.as_s().ok())
+            .is_some_and(|e| e == "timeline" || e == "message")
+    });
+    items.sort_by_key(order);
+    StreamEvent {
+        records: items
+            .into_iter()
+            .enumerate()
+            .map(|(n, item)| record("INSERT", n, item))
+            .collect(),
+    }
+}
+
+fn record(name: &str, n: usize, item: HashMap<String, AttributeValue>) -> EventRecord {
+    let image = serde_json::to_value(serde_dynamo::Item::from(item)).expect("an image");
+    serde_json::from_value(json!({
+        "eventID": format!("e{n}"),
+        "eventName": name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1_764_000_000,
+            "Keys": {},
+            "NewImage": image,
+            "SequenceNumber": format!("{:021}", n + 1),
+            "SizeBytes": 100,
+            "StreamViewType": "NEW_IMAGE"
+        }
+    }))
+    .expect("a stream record")
+}
+
+struct Setup {
+    app: App<DynamoStore>,
+    sqs: aws_sdk_sqs::Client,
+    url: String,
+    fakes: String,
+    control: fake_providers::Control,
+}
+
+async fn setup(name: &str) -> Setup {
+    let cfg = inbox_store::dynamo::testing::sdk_config().await;
+    let sqs = aws_sdk_sqs::Client::new(&cfg);
+    let url = fifo_queue(&sqs, name).await;
+    let fakes = fake_providers::start().await.expect("fakes");
+    let control = fake_providers::Control::new(&fakes);
+    let (store, _) = inbox_store::dynamo::testing::fresh_store(name)
+        .await
+        .expect("a table");
+    // The fake receiver is on loopback: this transport may post there.
+    let app = App::new(store).with_webhooks(
+        Arc::new(
+            inbox_delivery::webhooks::HttpWebhooks::new(UrlPolicy::AllowLoopback)
+                .expect("a client"),
+        ),
+        RetrySchedule::CONTRACT,
+    );
+    let ada = who("ada", "admin");
+    ok(
+        &app,
+        &ada,
+        Method::PUT,
+        "/members/bob",
+        json!({"name": "Bob", "email": "bob@x.io", "role": "agent"}),
+    )
+    .await;
+    Setup {
+        app,
+        sqs,
+        url,
+        fakes,
+        control,
+    }
+}
+
+async fn conversation(app: &App<DynamoStore>) -> String {
+    let bob = who("bob", "agent");
+    let c = ok(app, &bob, Method::POST, "/contacts", json!({"name": "Pat"})).await;
+    let conv = ok(
+        app,
+        &bob,
+        Method::POST,
+        "/conversations",
+        json!({"contact_id": c["id"]}),
+    )
+    .await;
+    conv["id"].as_str().expect("an id").to_string()
+}
+
+/// What the fake receiver got, as parsed bodies, oldest first.
+async fn received(control: &fake_providers::Control) -> Vec<Value> {
+    control
+        .requests(Some("receiver"))
+        .await
+        .expect("the receiver's requests")
+        .iter()
+        .map(|r| serde_json::from_str(r["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_down_for_longer_than_a_run_loses_nothing() {
+    let s = setup("hookdown").await;
+    let ada = who("ada", "admin");
+    ok(
+        &s.app,
+        &ada,
+        Method::PUT,
+        "/outgoing-webhooks/crm",
+        json!({
+        "url": format!("{}/receiver/crm", s.fakes), "events": ["conversation.assigned"]}),
+    )
+    .await;
+    let conv = conversation(&s.app).await;
+    ok(
+        &s.app,
+        &who("bob", "agent"),
+        Method::POST,
+        &format!("/conversations/{conv}/assign"),
+        json!({"member_id": "bob"}),
+    )
+    .await;
+
+    let stream = stream_of(s.app.store(), "acme", &conv).await;
+    assert!(
+        changes_of(&stream).len() >= 2,
+        "the creation and the assignment"
+    );
+    let queue = SqsWebhookQueue::new(s.sqs.clone(), &s.url);
+    let dispatched = dispatch_stream_batch(&s.app, &stream, &queue).await;
+    assert!(dispatched.batch_item_failures.is_empty());
+    // The stream hands the same records over again (a retry): nothing more is queued.
+    assert!(
+        dispatch_stream_batch(&s.app, &stream, &queue)
+            .await
+            .batch_item_failures
+            .is_empty()
+    );
+
+    // The receiver is down: the first run's attempt fails and the record is
+    // held back on the queue for the first retry's wait (5 s).
+    s.control
+        .fail(&json!({"provider": "receiver", "status": 503, "times": 1}))
+        .await
+        .expect("a failure");
+    let first = receive(&s.sqs, &s.url, Duration::from_secs(10)).await;
+    assert_eq!(
+        first.records.len(),
+        1,
+        "one task: only the assignment is subscribed to"
+    );
+    let task: WebhookTask =
+        serde_json::from_str(first.records[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(task.event_type, "conversation.assigned");
+    let hold = SqsHoldBack::new(s.sqs.clone(), &s.url);
+    let run = send_webhooks(&s.app, &first, &hold).await;
+    assert_eq!(run.batch_item_failures.len(), 1, "the record comes back");
+    let d = ok(
+        &s.app,
+        &ada,
+        Method::GET,
+        "/outgoing-webhooks/crm/deliveries",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(d["items"][0]["status"], "retrying");
+    assert_eq!(d["items"][0]["attempts"], 1);
+    assert_eq!(d["items"][0]["last_response_status"], 503);
+    // Held back: not visible again before its wait is over.
+    let early = receive(&s.sqs, &s.url, Duration::from_millis(1500)).await;
+    assert!(early.records.is_empty(), "held back for the retry's wait");
+
+    // A later run, once the wait is over, delivers it.
+    let started = Instant::now();
+    let again = receive(&s.sqs, &s.url, Duration::from_secs(15)).await;
+    assert_eq!(
+        again.records.len(),
+        1,
+        "the same task, after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        again.records[0].body, first.records[0].body,
+        "the same task"
+    );
+    let run = send_webhooks(&s.app, &again, &hold).await;
+    assert!(run.batch_item_failures.is_empty());
+    let d = ok(
+        &s.app,
+        &ada,
+        Method::GET,
+        "/outgoing-webhooks/crm/deliveries",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(d["items"][0]["status"], "succeeded");
+    assert_eq!(d["items"][0]["attempts"], 2);
+    let got = received(&s.control).await;
+    assert_eq!(got.len(), 2, "the failed attempt and the delivery: {got:?}");
+    assert!(got.iter().all(|b| b["type"] == "conversation.assigned"));
+    let calls = s.control.requests(Some("receiver")).await.unwrap();
+    assert_eq!(
+        calls[0]["headers"]["webhook-id"], calls[1]["headers"]["webhook-id"],
+        "one webhook-id on every attempt"
+    );
+    assert!(
+        calls[1]["headers"]["webhook-signature"]
+            .as_str()
+            .unwrap()
+            .starts_with("v1,")
+    );
+    // The same records handed over again (a duplicate delivery) post nothing.
+    assert!(
+        send_webhooks(&s.app, &again, &hold)
+            .await
+            .batch_item_failures
+            .is_empty()
+    );
+    assert_eq!(received(&s.control).await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_conversation_s_changes_arrive_in_commit_order_through_the_fifo_queue() {
+    let s = setup("hookorder").await;
+    let (ada, bob) = (who("ada", "admin"), who("bob", "agent"));
+    ok(
+        &s.app,
+        &ada,
+        Method::PUT,
+        "/outgoing-webhooks/audit",
+        json!({
+        "url": format!("{}/receiver/audit", s.fakes), "events": ["*"]}),
+    )
+    .await;
+    let conv = conversation(&s.app).await;
+    for i in 0..20 {
+        let (path, body) = match i % 3 {
+            0 => ("labels", json!({"add": [format!("l{i}")]})),
+            1 => ("messages", json!({"body": format!("reply {i}")})),
+            _ => ("notes", json!({"body": format!("note {i}")})),
+        };
+        ok(
+            &s.app,
+            &bob,
+            Method::POST,
+            &format!("/conversations/{conv}/{path}"),
+            body,
+        )
+        .await;
+    }
+    let stream = stream_of(s.app.store(), "acme", &conv).await;
+    let want: Vec<String> = changes_of(&stream)
+        .iter()
+        .filter_map(|(_, c)| inbox_domain::webhooks::WebhookEvent::of_stored(c))
+        .map(|e| e.id)
+        .collect();
+    assert!(want.len() >= 21, "{want:?}");
+    let queue = SqsWebhookQueue::new(s.sqs.clone(), &s.url);
+    assert!(
+        dispatch_stream_batch(&s.app, &stream, &queue)
+            .await
+            .batch_item_failures
+            .is_empty()
+    );
+    let hold = SqsHoldBack::new(s.sqs.clone(), &s.url);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while received(&s.control).await.len() < want.len() {
+        assert!(Instant::now() < deadline, "every event");
+        let batch = receive(&s.sqs, &s.url, Duration::from_secs(5)).await;
+        assert!(
+            send_webhooks(&s.app, &batch, &hold)
+                .await
+                .batch_item_failures
+                .is_empty()
+        );
+        for r in &batch.records {
+            s.sqs
+                .delete_message()
+                .queue_url(&s.url)
+                .receipt_handle(r.receipt_handle.clone().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete");
+        }
+    }
+    let calls = s.control.requests(Some("receiver")).await.unwrap();
+    let got: Vec<String> = calls
+        .iter()
+        .map(|c| c["headers"]["webhook-id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(got, want, "commit order, each once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatch_that_cannot_queue_reports_the_first_record_of_its_run() {
+    let s = setup("hookfail").await;
+    let ada = who("ada", "admin");
+    ok(
+        &s.app,
+        &ada,
+        Method::PUT,
+        "/outgoing-webhooks/crm",
+        json!({
+        "url": format!("{}/receiver/crm", s.fakes), "events": ["*"]}),
+    )
+    .await;
+    let conv = conversation(&s.app).await;
+    let stream = stream_of(s.app.store(), "acme", &conv).await;
+    let gone = SqsWebhookQueue::new(s.sqs.clone(), format!("{}-gone", s.url));
+    let failed = dispatch_stream_batch(&s.app, &stream, &gone).await;
+    assert_eq!(failed.batch_item_failures.len(), 1);
+    assert_eq!(
+        failed.batch_item_failures[0].item_identifier, stream.records[0].change.sequence_number,
+        "the stream retries from the first record, in order"
+    );
+    // Handed over again once the queue is there: the tasks are queued.
+    let queue = SqsWebhookQueue::new(s.sqs.clone(), &s.url);
+    assert!(
+        dispatch_stream_batch(&s.app, &stream, &queue)
+            .await
+            .batch_item_failures
+            .is_empty()
+    );
+    assert!(
+        !receive(&s.sqs, &s.url, Duration::from_secs(5))
+            .await
+            .records
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_aws_an_endpoint_may_not_point_inside_the_vpc() {
+    let (store, _) = inbox_store::dynamo::testing::fresh_store("hookurl")
+        .await
+        .expect("a table");
+    // The HTTP functions' app: no transport, so the AWS policy (public only).
+    let app = App::new(store);
+    let ada = who("ada", "admin");
+    for url in [
+        "http://169.254.169.254/",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.8/hook",
+        "https://127.0.0.1/hook",
+        "https://localhost/hook",
+        "https://[::1]/hook",
+        "https://[fd00::1]/hook",
+        "https://[::ffff:169.254.169.254]/hook",
+        "http://127.0.0.1:8080/hook",
+    ] {
+        let (status, body) = call(
+            &app,
+            &ada,
+            Method::PUT,
+            "/outgoing-webhooks/x",
+            json!({"url": url, "events": ["*"]}),
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (422, Some("invalid_url")),
+            "{url}: {body}"
+        );
+    }
+    let (status, body) = call(&app, &ada, Method::GET, "/outgoing-webhooks", Value::Null).await;
+    assert_eq!(
+        (status, &body["items"]),
+        (200, &json!([])),
+        "nothing refused was written"
+    );
+    let (status, _) = call(
+        &app,
+        &ada,
+        Method::PUT,
+        "/outgoing-webhooks/x",
+        json!({"url": "https://hooks.example.com/inbox", "events": ["*"]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+}
