@@ -49,7 +49,7 @@ async fn ok(
     path: &str,
     body: Value,
 ) -> Value {
-    let (status, body) = call(app, by, method, path.clone(), body).await;
+    let (status, body) = call(app, by, method, path, body).await;
     assert!((200..300).contains(&status), "{path}: {status} {body}");
     body
 }
