@@ -926,7 +926,9 @@ pub enum ReplyTrigger {
     ContactMessage,
 }
 
-/// Events for the outside world (EventBridge), written in the same atomic write as the change.
+/// Events for the outside world (EventBridge), written in the same atomic
+/// write as the change. (Integrations hear of timeline events and messages
+/// through outgoing webhooks, from the store's change feed.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "detail_type", content = "detail")]
 pub enum DomainEvent {
@@ -968,16 +970,6 @@ pub enum DomainEvent {
         #[serde(default)]
         at: Option<MessageAt>,
     },
-    /// A timeline event, for integrations.
-    #[serde(rename = "conversation.timeline")]
-    Timeline {
-        /// Workspace.
-        workspace_id: String,
-        /// Conversation.
-        conversation_id: String,
-        /// The event.
-        event: TimelineEvent,
-    },
 }
 
 impl DomainEvent {
@@ -986,7 +978,6 @@ impl DomainEvent {
         match self {
             DomainEvent::AiReplyRequested { .. } => "ai.reply_requested",
             DomainEvent::OutboundMessage { .. } => "message.outbound",
-            DomainEvent::Timeline { .. } => "conversation.timeline",
         }
     }
 }

@@ -193,6 +193,16 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// Deserializes a field that may be absent (`None`) but, when present, is a
+/// value: `null` is refused (400), not taken for absent.
+pub fn not_null<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
 /// `PUT /members/{id}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -488,8 +498,8 @@ pub struct WebhookEndpointIn {
     /// Event types and families, required.
     #[serde(default)]
     pub events: Option<Vec<String>>,
-    /// Default true.
-    #[serde(default)]
+    /// Default true (absent, never null).
+    #[serde(default, deserialize_with = "not_null")]
     pub enabled: Option<bool>,
 }
 

@@ -168,7 +168,7 @@ mod tests {
         );
         // Another event, or a message that goes nowhere, is no attempt.
         let mut other = envelope.clone();
-        other["detail-type"] = "conversation.timeline".into();
+        other["detail-type"] = "ai.reply_requested".into();
         assert_eq!(task_of(&other.to_string()), None);
         let mut nowhere = envelope;
         nowhere["detail"]["channel_id"] = serde_json::Value::Null;
