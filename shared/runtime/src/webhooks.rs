@@ -198,14 +198,16 @@ pub fn visibility_seconds(millis: i64) -> i32 {
 enum Handled {
     /// Finished with (delivered, dropped, or nothing to do): deleted.
     Done,
-    /// To come back (a retry, or a failure inside the inbox): its lane waits.
-    Again,
+    /// To come back: a retry held back this many seconds, or (`None`) a
+    /// failure inside the inbox, back after the queue's visibility timeout.
+    /// Its lane waits.
+    Again(Option<i32>),
 }
 
 /// `webhook-sender`: the records of each lane in order, lanes at once. A
-/// record whose attempt is to be retried is held back for the retry's wait;
-/// it and the rest of its lane in the batch are reported, so they come
-/// back in order.
+/// record whose attempt is to be retried is held back for the retry's wait,
+/// and the rest of its lane in the batch with it; all are reported, so they
+/// come back together, in order.
 pub async fn send_webhooks<S: Store>(
     app: &App<S>,
     event: &SqsEvent,
@@ -225,13 +227,26 @@ pub async fn send_webhooks<S: Store>(
     }
     let runs = lanes.iter().map(|(_, records)| async move {
         let mut again: Vec<String> = Vec::new();
+        let mut held: Option<Option<i32>> = None;
         for record in records {
-            if !again.is_empty() {
-                again.push(record.message_id.clone().unwrap_or_default());
-                continue;
-            }
-            if let Handled::Again = attempt(app, record, hold).await {
-                again.push(record.message_id.clone().unwrap_or_default());
+            let id = record.message_id.clone().unwrap_or_default();
+            match held {
+                // Behind a record that comes back: back with it, after the
+                // same wait, so the lane resumes in order and at once.
+                Some(wait) => {
+                    if let (Some(seconds), Some(receipt)) = (wait, record.receipt_handle.as_deref())
+                        && let Err(e) = hold.hold_back(receipt, seconds).await
+                    {
+                        tracing::warn!(message_id = %id, error = %e, "could not hold a lane's record back");
+                    }
+                    again.push(id);
+                }
+                None => {
+                    if let Handled::Again(wait) = attempt(app, record, hold).await {
+                        held = Some(wait);
+                        again.push(id);
+                    }
+                }
             }
         }
         again
@@ -276,7 +291,7 @@ async fn attempt<S: Store>(
                 }
             }
             tracing::info!(event_id = %task.event_id, endpoint = %task.endpoint_id, seconds, "webhook attempt failed; retrying");
-            Handled::Again
+            Handled::Again(Some(seconds))
         }
         Ok(done) => {
             tracing::info!(event_id = %task.event_id, endpoint = %task.endpoint_id, outcome = ?done, "webhook delivery");
@@ -284,7 +299,7 @@ async fn attempt<S: Store>(
         }
         Err(e) if e.is_transient() => {
             tracing::warn!(event_id = %task.event_id, error = %e, "webhook attempt failed inside the inbox; will be retried");
-            Handled::Again
+            Handled::Again(None)
         }
         Err(e) => {
             tracing::error!(event_id = %task.event_id, error = %e, "webhook attempt refused; dropped");

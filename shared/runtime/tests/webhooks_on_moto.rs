@@ -474,3 +474,112 @@ async fn in_aws_an_endpoint_may_not_point_inside_the_vpc() {
     .await;
     assert_eq!(status, 200);
 }
+
+/// Records what the sender holds back (moto does not hand a FIFO group's
+/// records out again in order after their visibility changed; SQS does).
+#[derive(Default)]
+struct Recorded(std::sync::Mutex<Vec<(String, i32)>>);
+
+#[async_trait::async_trait]
+impl inbox_runtime::webhooks::HoldBack for Recorded {
+    async fn hold_back(
+        &self,
+        receipt_handle: &str,
+        seconds: i32,
+    ) -> Result<(), inbox_app::AppError> {
+        self.0
+            .lock()
+            .unwrap()
+            .push((receipt_handle.to_string(), seconds));
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_holds_its_whole_lane_back_for_its_wait() {
+    let s = setup("hooklane").await;
+    let (ada, bob) = (who("ada", "admin"), who("bob", "agent"));
+    ok(
+        &s.app,
+        &ada,
+        Method::PUT,
+        "/outgoing-webhooks/audit",
+        json!({
+        "url": format!("{}/receiver/audit", s.fakes), "events": ["conversation.*"]}),
+    )
+    .await;
+    let conv = conversation(&s.app).await;
+    let other = conversation(&s.app).await;
+    for i in 0..3 {
+        ok(
+            &s.app,
+            &bob,
+            Method::POST,
+            &format!("/conversations/{conv}/labels"),
+            json!({"add": [format!("l{i}")]}),
+        )
+        .await;
+    }
+    let queue = SqsWebhookQueue::new(s.sqs.clone(), &s.url);
+    for c in [&conv, &other] {
+        let stream = stream_of(s.app.store(), "acme", c).await;
+        assert!(
+            dispatch_stream_batch(&s.app, &stream, &queue)
+                .await
+                .batch_item_failures
+                .is_empty()
+        );
+    }
+    let mut batch = receive(&s.sqs, &s.url, Duration::from_secs(10)).await;
+    while batch.records.len() < 5 {
+        let more = receive(&s.sqs, &s.url, Duration::from_secs(5)).await;
+        assert!(!more.records.is_empty(), "five tasks in two lanes");
+        batch.records.extend(more.records);
+    }
+    // The first conversation's lane fails first; the other lane is not held.
+    s.control
+        .fail(&json!({"provider": "receiver", "status": 500, "times": 1}))
+        .await
+        .expect("a failure");
+    let lane_of = |r: &aws_lambda_events::event::sqs::SqsMessage| {
+        serde_json::from_str::<WebhookTask>(r.body.as_deref().unwrap())
+            .unwrap()
+            .conversation_id
+    };
+    batch.records.sort_by_key(|r| lane_of(r) != conv);
+    let hold = Recorded::default();
+    let run = send_webhooks(&s.app, &batch, &hold).await;
+    let lane: Vec<&aws_lambda_events::event::sqs::SqsMessage> = batch
+        .records
+        .iter()
+        .filter(|r| lane_of(r) == conv)
+        .collect();
+    assert_eq!(lane.len(), 4, "creation and three label changes");
+    let reported: Vec<Option<String>> = run
+        .batch_item_failures
+        .iter()
+        .map(|f| Some(f.item_identifier.clone()))
+        .collect();
+    assert_eq!(
+        reported,
+        lane.iter()
+            .map(|r| r.message_id.clone())
+            .collect::<Vec<_>>(),
+        "the failed record and the lane behind it come back; the other lane is done"
+    );
+    let held = hold.0.lock().unwrap().clone();
+    assert_eq!(
+        held,
+        lane.iter()
+            .map(|r| (r.receipt_handle.clone().unwrap(), 5))
+            .collect::<Vec<_>>(),
+        "the whole lane is held back for the retry's 5 s, so it comes back together, in order"
+    );
+    let posted = received(&s.control).await;
+    assert_eq!(
+        posted.len(),
+        2,
+        "the failed attempt and the other lane's event: {posted:?}"
+    );
+    assert_eq!(posted[1]["data"]["conversation_id"], other.as_str());
+}
