@@ -929,6 +929,8 @@ pub enum ReplyTrigger {
 /// Events for the outside world (EventBridge), written in the same atomic
 /// write as the change. (Integrations hear of timeline events and messages
 /// through outgoing webhooks, from the store's change feed.)
+// A commit makes one or two; boxing the message would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "detail_type", content = "detail")]
 pub enum DomainEvent {
