@@ -45,6 +45,10 @@ struct Args {
     /// Use an embedded database file instead of memory.
     #[arg(long)]
     sqlite: bool,
+    /// Post at most this many messages a second (0: as fast as they go),
+    /// to see the latency of a load the sender keeps up with.
+    #[arg(long, default_value_t = 0)]
+    rate: u32,
 }
 
 const SECRET: &str = "bench-webhooks-secret";
@@ -165,6 +169,8 @@ async fn main() -> Result<(), Error> {
     .await?;
 
     eprintln!("posting {} messages …", args.events);
+    let started = Instant::now();
+    let rate = args.rate;
     let convs = Arc::new(convs);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut workers = Vec::new();
@@ -182,6 +188,10 @@ async fn main() -> Result<(), Error> {
                 let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 if n >= total {
                     return Ok::<_, String>(());
+                }
+                if rate > 0 {
+                    let due = started + Duration::from_secs_f64(n as f64 / f64::from(rate));
+                    tokio::time::sleep_until(due.into()).await;
                 }
                 let conv = &convs[n % convs.len()];
                 call(
@@ -239,7 +249,7 @@ async fn main() -> Result<(), Error> {
     let span = (last - first).max(1) as f64 / 1000.0;
     println!();
     println!(
-        "storage: {}; {} events over {} conversations, {} posted at a time; one endpoint; {} attempts at once",
+        "storage: {}; {} events over {} conversations, {} posted at a time{}; one endpoint; {} attempts at once",
         if args.sqlite {
             "SQLite file (WAL)"
         } else {
@@ -248,6 +258,11 @@ async fn main() -> Result<(), Error> {
         distinct.len(),
         convs.len(),
         args.connections,
+        if rate > 0 {
+            format!(", at most {rate}/s")
+        } else {
+            String::new()
+        },
         inbox_dev::outgoing::WEBHOOK_CONCURRENCY
     );
     println!(
