@@ -9,4 +9,5 @@ inbox_tests::e2e_suite!(@flows DevServer::memory;
     webhook_order_per_conversation,
     webhook_survives_a_receiver_outage,
     webhook_endpoints_are_admins_and_checked,
+    webhook_delivery_updates_follow_the_message,
 );

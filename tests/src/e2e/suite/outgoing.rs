@@ -383,3 +383,74 @@ pub async fn webhook_endpoints_are_admins_and_checked(base: &str) {
         .await
         .problem(404, "not_found");
 }
+
+/// A reply on a channel is `message.created`, then `message.delivery_updated`
+/// once the provider took it (`sent`), in that order; the claim's
+/// intermediate rewrite (still `pending`) is not an event.
+pub async fn webhook_delivery_updates_follow_the_message(base: &str) {
+    let ws = ready(base, "webhook_delivery_updates").await;
+    let receiver = Receiver::start();
+    subscribe(&ws, &receiver, "msgs", json!(["message.*"])).await;
+    let fakes = fake_providers::start().await.expect("the fakes start");
+    ws.put(
+        ADA,
+        "/channels/sms",
+        json!({"kind": "twilio", "name": "SMS", "secret": "e2e-twilio-auth-token",
+               "account_sid": "AC0123456789abcdef0123456789abcdef", "from": "+15550001000",
+               "api_base_url": fakes}),
+    )
+    .await
+    .expect(200);
+    let contact = ws
+        .post(
+            BOB,
+            "/contacts",
+            json!({"name": "Pat", "phone": "+15550100777"}),
+        )
+        .await
+        .expect(201);
+    let conv = ws
+        .post(
+            BOB,
+            "/conversations",
+            json!({"contact_id": contact["id"], "channel_id": "sms"}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .expect("an id")
+        .to_string();
+    let posted = ws
+        .act(BOB, &conv, "messages", json!({"body": "On its way"}))
+        .await
+        .expect(201);
+    let id = posted["message"]["id"].as_str().expect("an id").to_string();
+    let log = until(
+        "created, then sent",
+        &receiver,
+        Duration::from_secs(20),
+        |l| events_of(l, &conv).len() >= 2,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = receiver.log().await;
+    let got = events_of(&log, &conv);
+    let kinds: Vec<&str> = got.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["message.created", "message.delivery_updated"],
+        "{log:#}"
+    );
+    assert_eq!(got[0]["data"]["message"]["id"], id.as_str());
+    assert_eq!(got[0]["data"]["message"]["delivery"]["status"], "pending");
+    assert_eq!(got[1]["data"]["message_id"], id.as_str());
+    assert_eq!(got[1]["data"]["delivery"]["status"], "sent");
+    assert_eq!(got[1]["data"]["delivery"]["attempts"], 1);
+    let ids: Vec<&str> = log["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["webhook_id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&format!("{id}.1.sent").as_str()), "{ids:?}");
+}
