@@ -19,9 +19,8 @@ mod support;
 use clap::Parser;
 use reqwest::{Client, Method};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{Error, Guard, call, dev_binary, spawn};
+use support::{Bench, Error, call};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -46,46 +45,13 @@ const WS: &str = "bench";
 async fn main() -> Result<(), Error> {
     let args = Args::parse();
     let fakes = fake_providers::start().await?;
-    let data = std::env::temp_dir().join(format!("inbox-bench-send-{}", std::process::id()));
-    let mut server_args = vec!["--addr".to_string(), "127.0.0.1:0".to_string()];
-    if args.sqlite {
-        server_args.extend(["--data-dir".to_string(), data.display().to_string()]);
-    } else {
-        server_args.push("--memory".to_string());
-    }
-    let (inbox, base) = spawn(&dev_binary()?, &server_args, SECRET)?;
-    let _inbox = Guard(inbox);
-    let client = Client::builder()
-        .pool_max_idle_per_host(args.connections)
-        .timeout(Duration::from_secs(30))
-        .build()?;
-    let mint = |sub: &str, role: &str, name: &str| {
-        inbox_http::mint_dev_token(
-            SECRET.as_bytes(),
-            WS,
-            sub,
-            role,
-            Some(name),
-            Duration::from_secs(3600),
-        )
-    };
-    let (admin, bob) = (
-        mint("ada", "admin", "Ada Admin")?,
-        mint("bob", "agent", "Bob Ray")?,
-    );
+    let bench = Bench::start("send", WS, SECRET, args.sqlite, args.connections).await?;
+    let (client, base, bob) = (&bench.client, bench.base.as_str(), bench.bob.as_str());
     call(
-        &client,
-        Method::PUT,
-        &format!("{base}/members/bob"),
-        &admin,
-        Some(json!({"name": "Bob Ray", "role": "agent"})),
-    )
-    .await?;
-    call(
-        &client,
+        client,
         Method::PUT,
         &format!("{base}/channels/sms"),
-        &admin,
+        &bench.admin,
         Some(
             json!({"kind": "twilio", "name": "SMS", "secret": "bench-token",
                     "account_sid": "AC0123456789abcdef0123456789abcdef",
@@ -96,18 +62,18 @@ async fn main() -> Result<(), Error> {
     let mut convs = Vec::new();
     for i in 0..args.conversations.max(1) {
         let c = call(
-            &client,
+            client,
             Method::POST,
             &format!("{base}/contacts"),
-            &bob,
+            bob,
             Some(json!({"name": format!("Contact {i}"), "phone": format!("+1555{:07}", i)})),
         )
         .await?;
         let conv = call(
-            &client,
+            client,
             Method::POST,
             &format!("{base}/conversations"),
-            &bob,
+            bob,
             Some(json!({"contact_id": c["id"], "channel_id": "sms"})),
         )
         .await?;
@@ -116,40 +82,9 @@ async fn main() -> Result<(), Error> {
 
     eprintln!("posting {} replies …", args.replies);
     let started = Instant::now();
-    let convs = Arc::new(convs);
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut workers = Vec::new();
-    for _ in 0..args.connections.max(1) {
-        let (client, base, bob, convs, next) = (
-            client.clone(),
-            base.clone(),
-            bob.clone(),
-            Arc::clone(&convs),
-            Arc::clone(&next),
-        );
-        let total = args.replies;
-        workers.push(tokio::spawn(async move {
-            loop {
-                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if n >= total {
-                    return Ok::<_, String>(());
-                }
-                let conv = &convs[n % convs.len()];
-                call(
-                    &client,
-                    Method::POST,
-                    &format!("{base}/conversations/{conv}/messages"),
-                    &bob,
-                    Some(json!({"body": format!("Reply {n}")})),
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-            }
-        }));
-    }
-    for w in workers {
-        w.await??;
-    }
+    bench
+        .post_messages(&convs, args.replies, args.connections, 0)
+        .await?;
     let posted_in = started.elapsed();
     eprintln!(
         "posted in {:.1} s; waiting for every reply to be sent …",
@@ -158,7 +93,7 @@ async fn main() -> Result<(), Error> {
 
     let deadline = Instant::now() + Duration::from_secs(600);
     let messages = loop {
-        let all = all_messages(&client, &base, &bob, &convs).await?;
+        let all = all_messages(client, base, bob, &convs).await?;
         let pending = all
             .iter()
             .filter(|m| m["delivery"]["status"] != "sent")
@@ -227,7 +162,6 @@ async fn main() -> Result<(), Error> {
         calls as f64 / messages.len() as f64,
         attempts as f64 / messages.len() as f64,
     );
-    let _ = std::fs::remove_dir_all(&data);
     Ok(())
 }
 

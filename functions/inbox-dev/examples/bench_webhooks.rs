@@ -24,12 +24,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use clap::Parser;
-use reqwest::{Client, Method};
+use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{Error, Guard, call, dev_binary, spawn};
+use support::{Bench, Error};
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -103,112 +103,41 @@ async fn main() -> Result<(), Error> {
         .with_state(Arc::clone(&arrivals));
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let data = std::env::temp_dir().join(format!("inbox-bench-hooks-{}", std::process::id()));
-    let mut server_args = vec!["--addr".to_string(), "127.0.0.1:0".to_string()];
-    if args.sqlite {
-        server_args.extend(["--data-dir".to_string(), data.display().to_string()]);
-    } else {
-        server_args.push("--memory".to_string());
-    }
-    let (inbox, base) = spawn(&dev_binary()?, &server_args, SECRET)?;
-    let _inbox = Guard(inbox);
-    let client = Client::builder()
-        .pool_max_idle_per_host(args.connections)
-        .timeout(Duration::from_secs(30))
-        .build()?;
-    let mint = |sub: &str, role: &str, name: &str| {
-        inbox_http::mint_dev_token(
-            SECRET.as_bytes(),
-            WS,
-            sub,
-            role,
-            Some(name),
-            Duration::from_secs(3600),
-        )
-    };
-    let (admin, bob) = (
-        mint("ada", "admin", "Ada Admin")?,
-        mint("bob", "agent", "Bob Ray")?,
-    );
-    call(
-        &client,
-        Method::PUT,
-        &format!("{base}/members/bob"),
-        &admin,
-        Some(json!({"name": "Bob Ray", "role": "agent"})),
-    )
-    .await?;
+    let bench = Bench::start("hooks", WS, SECRET, args.sqlite, args.connections).await?;
     let mut convs = Vec::new();
     for i in 0..args.conversations.max(1) {
-        let c = call(
-            &client,
-            Method::POST,
-            &format!("{base}/contacts"),
-            &bob,
-            Some(json!({"name": format!("Contact {i}")})),
-        )
-        .await?;
-        let conv = call(
-            &client,
-            Method::POST,
-            &format!("{base}/conversations"),
-            &bob,
-            Some(json!({"contact_id": c["id"]})),
-        )
-        .await?;
+        let c = bench
+            .call(
+                Method::POST,
+                "/contacts",
+                &bench.bob,
+                Some(json!({"name": format!("Contact {i}")})),
+            )
+            .await?;
+        let conv = bench
+            .call(
+                Method::POST,
+                "/conversations",
+                &bench.bob,
+                Some(json!({"contact_id": c["id"]})),
+            )
+            .await?;
         convs.push(conv["id"].as_str().ok_or("no conversation id")?.to_string());
     }
     // Subscribed after the set-up: only the measured messages are delivered.
-    call(
-        &client,
-        Method::PUT,
-        &format!("{base}/outgoing-webhooks/bench"),
-        &admin,
-        Some(json!({"url": receiver, "events": ["message.created"]})),
-    )
-    .await?;
+    bench
+        .call(
+            Method::PUT,
+            "/outgoing-webhooks/bench",
+            &bench.admin,
+            Some(json!({"url": receiver, "events": ["message.created"]})),
+        )
+        .await?;
 
     eprintln!("posting {} messages …", args.events);
-    let started = Instant::now();
-    let rate = args.rate;
-    let convs = Arc::new(convs);
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut workers = Vec::new();
-    for _ in 0..args.connections.max(1) {
-        let (client, base, bob, convs, next) = (
-            client.clone(),
-            base.clone(),
-            bob.clone(),
-            Arc::clone(&convs),
-            Arc::clone(&next),
-        );
-        let total = args.events;
-        workers.push(tokio::spawn(async move {
-            loop {
-                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if n >= total {
-                    return Ok::<_, String>(());
-                }
-                if rate > 0 {
-                    let due = started + Duration::from_secs_f64(n as f64 / f64::from(rate));
-                    tokio::time::sleep_until(due.into()).await;
-                }
-                let conv = &convs[n % convs.len()];
-                call(
-                    &client,
-                    Method::POST,
-                    &format!("{base}/conversations/{conv}/messages"),
-                    &bob,
-                    Some(json!({"body": format!("Message {n}")})),
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-            }
-        }));
-    }
-    for w in workers {
-        w.await??;
-    }
+    bench
+        .post_messages(&convs, args.events, args.connections, args.rate)
+        .await?;
     eprintln!("posted; waiting for every delivery …");
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
@@ -258,8 +187,8 @@ async fn main() -> Result<(), Error> {
         distinct.len(),
         convs.len(),
         args.connections,
-        if rate > 0 {
-            format!(", at most {rate}/s")
+        if args.rate > 0 {
+            format!(", at most {}/s", args.rate)
         } else {
             String::new()
         },
@@ -279,6 +208,5 @@ async fn main() -> Result<(), Error> {
         arrivals.len() as f64 / distinct.len().max(1) as f64,
         out_of_order,
     );
-    let _ = std::fs::remove_dir_all(&data);
     Ok(())
 }

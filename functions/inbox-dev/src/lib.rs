@@ -213,11 +213,18 @@ where
         stop_rx.clone(),
     ));
     let bus = Arc::new(sending::SendingBus::new(workers.bus, send_queue));
-    let feed = match workers.changes {
-        Some(changes) => Some(workers::Feed {
-            changes,
-            lanes: outgoing::LocalLanes::new(Arc::clone(&app), stop_rx.clone()),
-        }),
+    let published = Arc::new(Notify::new());
+    let dispatcher = match workers.changes {
+        Some(changes) => Some(tokio::spawn(workers::dispatch_feed(
+            Arc::clone(&app),
+            workers::Feed {
+                changes,
+                lanes: outgoing::LocalLanes::new(Arc::clone(&app), stop_rx.clone()),
+            },
+            Arc::clone(&published),
+            args.outbox_interval(),
+            stop_rx.clone(),
+        ))),
         None => {
             tracing::warn!(
                 "outgoing webhooks are not delivered on DynamoDB here: in AWS the table stream feeds them"
@@ -228,8 +235,8 @@ where
     let publisher = tokio::spawn(workers::publish_outbox(
         Arc::clone(&app),
         bus,
-        feed,
         wrote,
+        published,
         args.outbox_interval(),
         stop_rx.clone(),
     ));
@@ -248,6 +255,9 @@ where
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let _ = tokio::join!(publisher, sweeper, job_runner, sender);
+    if let Some(d) = dispatcher {
+        let _ = d.await;
+    }
     Ok(())
 }
 

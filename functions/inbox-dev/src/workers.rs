@@ -1,6 +1,6 @@
 //! The background work Lambda does on schedules and streams, on intervals:
-//! the outbox publisher with the change feed's dispatch, and the
-//! auto-close sweep + worker.
+//! the outbox publisher, the change feed's dispatch, and the auto-close
+//! sweep + worker.
 
 use crate::outgoing::{LocalLanes, drain_changes};
 use inbox_autoclose::{LocalTickLimits, TimerQueue, TimerReceiver, run_local_tick};
@@ -26,14 +26,14 @@ pub struct Feed<S> {
     pub lanes: LocalLanes<S>,
 }
 
-/// Publishes the outbox and dispatches the change feed (when the store
-/// keeps one) after every successful write (or every `interval`) until
-/// `stop` turns true, then drains once more.
-pub async fn publish_outbox<S: Store + Outbox + 'static>(
+/// Publishes the outbox after every successful write (or every `interval`)
+/// until `stop` turns true, then drains once more; after each drain it
+/// wakes `published` (the change feed's dispatcher).
+pub async fn publish_outbox<S: Store + Outbox>(
     app: Arc<App<S>>,
     bus: Arc<dyn EventBus>,
-    feed: Option<Feed<S>>,
     wrote: Arc<Notify>,
+    published: Arc<Notify>,
     interval: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -52,13 +52,31 @@ pub async fn publish_outbox<S: Store + Outbox + 'static>(
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "outbox drain failed; retrying"),
         }
-        if let Some(f) = &feed
-            && let Err(e) = drain_changes(&app, f.changes.as_ref(), &f.lanes).await
-        {
-            tracing::warn!(error = %e, "change feed dispatch failed; retrying");
-        }
+        published.notify_one();
         if stopping || *stop.borrow() {
             return;
+        }
+    }
+}
+
+/// Dispatches the change feed into the webhook lanes whenever `woken` (the
+/// publisher, after a write) or every `interval`, until `stop` turns true.
+/// Its own task, so that webhooks never hold up replies.
+pub async fn dispatch_feed<S: Store + 'static>(
+    app: Arc<App<S>>,
+    feed: Feed<S>,
+    woken: Arc<Notify>,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = woken.notified() => {}
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(e) = drain_changes(&app, feed.changes.as_ref(), &feed.lanes).await {
+            tracing::warn!(error = %e, "change feed dispatch failed; retrying");
         }
     }
 }

@@ -86,3 +86,146 @@ pub async fn call(
     }
     Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
 }
+
+/// A benchmark's server: `inbox-dev` in memory, or on an SQLite file in a
+/// temporary folder (removed on drop), with an HTTP client of
+/// `connections` idle connections and tokens for Ada (admin) and Bob (agent)
+/// of workspace `ws`.
+pub struct Bench {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// Pooled for the posting side.
+    pub client: Client,
+    /// Ada's token (admin).
+    pub admin: String,
+    /// Bob's token (agent, a member of the workspace once [`Bench::start`] returns).
+    pub bob: String,
+    data: PathBuf,
+    _server: Guard,
+}
+
+impl Bench {
+    /// Starts the server and makes Bob a member.
+    pub async fn start(
+        name: &str,
+        ws: &str,
+        secret: &str,
+        sqlite: bool,
+        connections: usize,
+    ) -> Result<Bench, Error> {
+        let data = std::env::temp_dir().join(format!("inbox-bench-{name}-{}", std::process::id()));
+        let mut args = vec!["--addr".to_string(), "127.0.0.1:0".to_string()];
+        if sqlite {
+            args.extend(["--data-dir".to_string(), data.display().to_string()]);
+        } else {
+            args.push("--memory".to_string());
+        }
+        let (server, base) = spawn(&dev_binary()?, &args, secret)?;
+        let client = Client::builder()
+            .pool_max_idle_per_host(connections)
+            .timeout(std::time::Duration::from_secs(30))
+            .build()?;
+        let mint = |sub: &str, role: &str, name: &str| {
+            inbox_http::mint_dev_token(
+                secret.as_bytes(),
+                ws,
+                sub,
+                role,
+                Some(name),
+                std::time::Duration::from_secs(3600),
+            )
+        };
+        let bench = Bench {
+            base,
+            client,
+            admin: mint("ada", "admin", "Ada Admin")?,
+            bob: mint("bob", "agent", "Bob Ray")?,
+            data,
+            _server: Guard(server),
+        };
+        bench
+            .call(
+                Method::PUT,
+                "/members/bob",
+                &bench.admin,
+                Some(serde_json::json!({"name": "Bob Ray", "role": "agent"})),
+            )
+            .await?;
+        Ok(bench)
+    }
+
+    /// One call to `path` as `token`.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Error> {
+        call(
+            &self.client,
+            method,
+            &format!("{}{path}", self.base),
+            token,
+            body,
+        )
+        .await
+    }
+
+    /// Bob posts `total` messages round-robin over `convs`, `connections`
+    /// at a time, at most `rate` a second when it is not 0.
+    pub async fn post_messages(
+        &self,
+        convs: &[String],
+        total: usize,
+        connections: usize,
+        rate: u32,
+    ) -> Result<(), Error> {
+        let started = std::time::Instant::now();
+        let convs = std::sync::Arc::new(convs.to_vec());
+        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut workers = Vec::new();
+        for _ in 0..connections.max(1) {
+            let (client, base, bob, convs, next) = (
+                self.client.clone(),
+                self.base.clone(),
+                self.bob.clone(),
+                std::sync::Arc::clone(&convs),
+                std::sync::Arc::clone(&next),
+            );
+            workers.push(tokio::spawn(async move {
+                loop {
+                    let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if n >= total {
+                        return Ok::<_, String>(());
+                    }
+                    if rate > 0 {
+                        let due = started
+                            + std::time::Duration::from_secs_f64(n as f64 / f64::from(rate));
+                        tokio::time::sleep_until(due.into()).await;
+                    }
+                    let conv = &convs[n % convs.len()];
+                    call(
+                        &client,
+                        Method::POST,
+                        &format!("{base}/conversations/{conv}/messages"),
+                        &bob,
+                        Some(serde_json::json!({"body": format!("Message {n}")})),
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                }
+            }));
+        }
+        for w in workers {
+            w.await??;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Bench {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
