@@ -172,3 +172,46 @@ fn query_parameters_are_exactly_the_served_ones_and_never_empty() {
         }
     }
 }
+
+/// The `code`s of the `code()` methods in a source file: the strings the
+/// arms of `pub fn code(&self) -> &'static str { match self { … } }` answer.
+fn codes_in(relative: &str) -> BTreeSet<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative);
+    let source = std::fs::read_to_string(&path).expect("the source file");
+    let start = source.find("pub fn code(&self)").expect("a code() method");
+    let body = &source[start..];
+    let end = body.find("\n    }\n").expect("its end");
+    body[..end]
+        .split("=> \"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn every_problem_code_the_server_answers_is_in_the_document() {
+    let doc = document();
+    let listed: BTreeSet<String> =
+        doc["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+            .as_array()
+            .expect("the Problem code enum")
+            .iter()
+            .filter_map(|c| c.as_str().map(str::to_string))
+            .collect();
+    let mut answered = codes_in("shared/domain/src/error.rs");
+    answered.extend(codes_in("shared/http/src/problem.rs"));
+    assert!(
+        answered.len() > 20
+            && answered.contains("invalid_url")
+            && answered.contains("unauthenticated"),
+        "read the codes: {answered:?}"
+    );
+    let missing: Vec<&String> = answered.difference(&listed).collect();
+    assert!(
+        missing.is_empty(),
+        "problem codes answered but missing from docs/openapi.json: {missing:?}"
+    );
+}
