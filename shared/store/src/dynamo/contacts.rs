@@ -160,14 +160,7 @@ impl ContactStore for DynamoStore {
             keys::note_sk(note.created_at, &note.id),
             "contact_note",
         )?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(error::unavailable)?;
-        Ok(())
+        self.put_item(item).await
     }
 
     async fn list_contact_notes(

@@ -59,14 +59,7 @@ impl DynamoStore {
         value: &T,
     ) -> Result<(), StoreError> {
         let item = to_item(value, keys::directory_pk(ws), sk, entity)?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(error::unavailable)?;
-        Ok(())
+        self.put_item(item).await
     }
 
     async fn delete_directory(&self, ws: &str, sk: String) -> Result<(), StoreError> {

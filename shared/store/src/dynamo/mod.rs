@@ -121,6 +121,18 @@ impl DynamoStore {
         id.to_string()
     }
 
+    /// One unconditional `PutItem` (the item replaces whatever had its key).
+    async fn put_item(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(error::unavailable)?;
+        Ok(())
+    }
+
     /// One `GetItem`, strongly consistent.
     async fn get_item(&self, key: Item) -> Result<Option<Item>, StoreError> {
         let out = self

@@ -51,14 +51,7 @@ impl WebhookStore for DynamoStore {
             endpoint_sk(&e.id),
             "webhook_endpoint",
         )?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(error::unavailable)?;
-        Ok(())
+        self.put_item(item).await
     }
 
     async fn get_webhook_endpoint(
