@@ -183,6 +183,18 @@ async fn conversation(app: &App<DynamoStore>) -> String {
     conv["id"].as_str().expect("an id").to_string()
 }
 
+/// Endpoint `id`, made by Ada, posting `events` to the fake receiver at `fakes`.
+async fn subscribe(app: &App<DynamoStore>, fakes: &str, id: &str, events: Value) {
+    ok(
+        app,
+        &who("ada", "admin"),
+        Method::PUT,
+        &format!("/outgoing-webhooks/{id}"),
+        json!({"url": format!("{fakes}/receiver/{id}"), "events": events}),
+    )
+    .await;
+}
+
 /// What the fake receiver got, as parsed bodies, oldest first.
 async fn received(control: &fake_providers::Control) -> Vec<Value> {
     control
@@ -198,15 +210,7 @@ async fn received(control: &fake_providers::Control) -> Vec<Value> {
 async fn a_receiver_down_for_longer_than_a_run_loses_nothing() {
     let s = setup("hookdown").await;
     let ada = who("ada", "admin");
-    ok(
-        &s.app,
-        &ada,
-        Method::PUT,
-        "/outgoing-webhooks/crm",
-        json!({
-        "url": format!("{}/receiver/crm", s.fakes), "events": ["conversation.assigned"]}),
-    )
-    .await;
+    subscribe(&s.app, &s.fakes, "crm", json!(["conversation.assigned"])).await;
     let conv = conversation(&s.app).await;
     ok(
         &s.app,
@@ -318,16 +322,8 @@ async fn a_receiver_down_for_longer_than_a_run_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_conversation_s_changes_arrive_in_commit_order_through_the_fifo_queue() {
     let s = setup("hookorder").await;
-    let (ada, bob) = (who("ada", "admin"), who("bob", "agent"));
-    ok(
-        &s.app,
-        &ada,
-        Method::PUT,
-        "/outgoing-webhooks/audit",
-        json!({
-        "url": format!("{}/receiver/audit", s.fakes), "events": ["*"]}),
-    )
-    .await;
+    let bob = who("bob", "agent");
+    subscribe(&s.app, &s.fakes, "audit", json!(["*"])).await;
     let conv = conversation(&s.app).await;
     for i in 0..20 {
         let (path, body) = match i % 3 {
@@ -390,16 +386,7 @@ async fn one_conversation_s_changes_arrive_in_commit_order_through_the_fifo_queu
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dispatch_that_cannot_queue_reports_the_first_record_of_its_run() {
     let s = setup("hookfail").await;
-    let ada = who("ada", "admin");
-    ok(
-        &s.app,
-        &ada,
-        Method::PUT,
-        "/outgoing-webhooks/crm",
-        json!({
-        "url": format!("{}/receiver/crm", s.fakes), "events": ["*"]}),
-    )
-    .await;
+    subscribe(&s.app, &s.fakes, "crm", json!(["*"])).await;
     let conv = conversation(&s.app).await;
     let stream = stream_of(s.app.store(), "acme", &conv).await;
     let gone = SqsWebhookQueue::new(s.sqs.clone(), format!("{}-gone", s.url));
@@ -498,21 +485,13 @@ impl inbox_runtime::webhooks::HoldBack for Recorded {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retry_holds_its_whole_lane_back_for_its_wait() {
     let s = setup("hooklane").await;
-    let (ada, bob) = (who("ada", "admin"), who("bob", "agent"));
+    let bob = who("bob", "agent");
     // Two endpoints, so two lanes for one conversation; only the first
     // endpoint's receiver fails (each endpoint has fakes of its own).
     let healthy = fake_providers::start().await.expect("fakes");
     let healthy_log = fake_providers::Control::new(&healthy);
     for (id, base) in [("flaky", &s.fakes), ("steady", &healthy)] {
-        ok(
-            &s.app,
-            &ada,
-            Method::PUT,
-            &format!("/outgoing-webhooks/{id}"),
-            json!({
-            "url": format!("{base}/receiver/{id}"), "events": ["conversation.*"]}),
-        )
-        .await;
+        subscribe(&s.app, base, id, json!(["conversation.*"])).await;
     }
     let conv = conversation(&s.app).await;
     for i in 0..3 {
