@@ -11,6 +11,7 @@ pub mod directory;
 pub mod error;
 pub mod ids;
 pub mod jobs;
+pub mod live;
 pub mod model;
 pub mod notes;
 pub mod permissions;

@@ -160,7 +160,7 @@ impl WebhookEvent {
         message: &crate::model::Message,
     ) -> Option<WebhookEvent> {
         let d = message.delivery.as_ref()?;
-        if d.status == crate::delivery::DeliveryStatus::Pending {
+        if !crate::live::delivery_is_news(d) {
             return None;
         }
         Some(WebhookEvent::with_data(
@@ -212,6 +212,10 @@ pub struct StoredChange {
     pub workspace_id: String,
     /// The conversation the record belongs to.
     pub conversation_id: String,
+    /// The conversation's version after the write that added the record
+    /// (a rewritten message: the one that first stored it).
+    #[serde(default)]
+    pub version: u64,
     /// What was written.
     pub record: StoredRecord,
 }
@@ -752,6 +756,7 @@ mod tests {
         let change = |record| StoredChange {
             workspace_id: "acme".into(),
             conversation_id: "cnv_1".into(),
+            version: 1,
             record,
         };
         let created = WebhookEvent::of_stored(&change(StoredRecord::MessageAdded(m.clone())))
@@ -804,6 +809,7 @@ mod tests {
         let w = WebhookEvent::of_stored(&StoredChange {
             workspace_id: "acme".into(),
             conversation_id: "cnv_9".into(),
+            version: 2,
             record: StoredRecord::TimelineAdded(stored),
         })
         .unwrap();

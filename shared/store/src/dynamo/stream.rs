@@ -4,7 +4,7 @@
 //! record's new image. Every other item's records are not changes.
 
 use super::error::corrupt;
-use super::table::{ENTITY_ATTRIBUTE, PK, keys};
+use super::table::{ENTITY_ATTRIBUTE, PK, SK, keys};
 use crate::port::StoreError;
 use inbox_domain::webhooks::{StoredChange, StoredRecord};
 use serde_dynamo::{AttributeValue, Item};
@@ -61,6 +61,12 @@ pub fn stored_change(
         )));
     };
     let (workspace_id, conversation_id) = (ws.to_string(), conv.to_string());
+    let Some(version) = string(&new_image, SK).and_then(keys::version_of_ordered_sk) else {
+        return Some(Err(corrupt(
+            "reading a stream record",
+            "its sort key names no version",
+        )));
+    };
     let record = match (entity.as_str(), kind) {
         ("timeline", _) => serde_dynamo::from_item(new_image).map(StoredRecord::TimelineAdded),
         (_, RecordKind::Insert) => {
@@ -73,6 +79,7 @@ pub fn stored_change(
             .map(|record| StoredChange {
                 workspace_id,
                 conversation_id,
+                version,
                 record,
             })
             .map_err(|e| corrupt(&format!("reading a {entity} stream record"), e)),

@@ -200,6 +200,12 @@ pub mod keys {
     pub fn ordered_sk(prefix: &str, version: u64, position: usize) -> String {
         format!("{prefix}{version:020}#{position:04}")
     }
+    /// The version an [`ordered_sk`] names, whatever its prefix.
+    pub fn version_of_ordered_sk(sk: &str) -> Option<u64> {
+        let (_, rest) = sk.split_once('#')?;
+        let (version, _) = rest.split_once('#')?;
+        version.parse().ok()
+    }
     /// `WS#<ws>#DIR`: settings, members, AI agents, teams, channels.
     pub fn directory_pk(ws: &str) -> String {
         format!("WS#{ws}#DIR")

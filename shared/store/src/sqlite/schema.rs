@@ -189,19 +189,23 @@ CREATE TABLE IF NOT EXISTS changes (
     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
     doc          TEXT NOT NULL
 );
-CREATE TRIGGER IF NOT EXISTS timeline_added AFTER INSERT ON timeline BEGIN
+-- Dropped first: a file made by an older release gets today's triggers.
+DROP TRIGGER IF EXISTS timeline_added;
+DROP TRIGGER IF EXISTS message_added;
+DROP TRIGGER IF EXISTS message_rewritten;
+CREATE TRIGGER timeline_added AFTER INSERT ON timeline BEGIN
     INSERT INTO changes (doc) VALUES (json_object(
         'workspace_id', NEW.workspace_id, 'conversation_id', NEW.conversation_id,
-        'record', json_object('timeline_added', json(NEW.doc))));
+        'version', NEW.write_version, 'record', json_object('timeline_added', json(NEW.doc))));
 END;
-CREATE TRIGGER IF NOT EXISTS message_added AFTER INSERT ON messages BEGIN
+CREATE TRIGGER message_added AFTER INSERT ON messages BEGIN
     INSERT INTO changes (doc) VALUES (json_object(
         'workspace_id', NEW.workspace_id, 'conversation_id', NEW.conversation_id,
-        'record', json_object('message_added', json(NEW.doc))));
+        'version', NEW.write_version, 'record', json_object('message_added', json(NEW.doc))));
 END;
-CREATE TRIGGER IF NOT EXISTS message_rewritten AFTER UPDATE OF doc ON messages BEGIN
+CREATE TRIGGER message_rewritten AFTER UPDATE OF doc ON messages BEGIN
     INSERT INTO changes (doc) VALUES (json_object(
         'workspace_id', NEW.workspace_id, 'conversation_id', NEW.conversation_id,
-        'record', json_object('message_rewritten', json(NEW.doc))));
+        'version', NEW.write_version, 'record', json_object('message_rewritten', json(NEW.doc))));
 END;
 "#;

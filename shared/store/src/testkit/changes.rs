@@ -28,26 +28,28 @@ pub async fn check_change_feed<S: Store + ChangeFeed + ?Sized>(store: &S, _cfg: 
             .expect("claim")
     );
 
-    let mut expected: Vec<StoredRecord> = Vec::new();
+    // Each record with the version of the write that stored it.
+    let mut expected: Vec<(u64, StoredRecord)> = Vec::new();
     for outcome in [&created, &replied] {
         for write in &outcome.writes {
+            let v = write.conversation.version;
             expected.extend(write.timeline.iter().cloned().map(|mut e| {
                 // Stored without it: the feed names the conversation beside it.
                 e.conversation_id = String::new();
-                StoredRecord::TimelineAdded(e)
+                (v, StoredRecord::TimelineAdded(e))
             }));
             expected.extend(
                 write
                     .messages
                     .iter()
                     .cloned()
-                    .map(StoredRecord::MessageAdded),
+                    .map(|m| (v, StoredRecord::MessageAdded(m))),
             );
         }
     }
     let mut rewritten = message.clone();
     rewritten.delivery = Some(claimed);
-    expected.push(StoredRecord::MessageRewritten(rewritten));
+    expected.push((at.version, StoredRecord::MessageRewritten(rewritten)));
 
     let mut seen: Vec<(String, StoredChange)> = Vec::new();
     loop {
@@ -64,7 +66,10 @@ pub async fn check_change_feed<S: Store + ChangeFeed + ?Sized>(store: &S, _cfg: 
         "keys grow in commit order"
     );
     assert!(seen.iter().all(|(_, c)| c.conversation_id == conv.id));
-    let records: Vec<StoredRecord> = seen.into_iter().map(|(_, c)| c.record).collect();
+    let records: Vec<(u64, StoredRecord)> = seen
+        .into_iter()
+        .map(|(_, c)| (c.version, c.record))
+        .collect();
     assert_eq!(records, expected);
     assert!(
         store
