@@ -11,6 +11,7 @@ pub mod demo;
 pub mod exports;
 pub mod invitations;
 pub mod jobs;
+pub mod live;
 pub mod outgoing;
 pub mod sending;
 pub mod server;
@@ -191,7 +192,9 @@ where
         }
     }
     let wrote = Arc::new(Notify::new());
+    let live = Arc::new(live::LiveHub::default());
     let shared = Arc::new(Shared {
+        live: Arc::clone(&live),
         exports,
         app: Arc::clone(&app),
         jwt_secret: secret.into_bytes(),
@@ -220,6 +223,7 @@ where
             workers::Feed {
                 changes,
                 lanes: outgoing::LocalLanes::new(Arc::clone(&app), stop_rx.clone()),
+                live,
             },
             Arc::clone(&published),
             args.outbox_interval(),

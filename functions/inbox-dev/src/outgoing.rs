@@ -1,4 +1,4 @@
-//! Outgoing webhooks leave the dev server in process, through the same
+//! Outgoing webhooks (and live updates, see `live`) leave the dev server in process, through the same
 //! `App::dispatch_webhooks` and `App::attempt_webhook` the AWS functions
 //! run: the store's change feed is drained in commit order (the table
 //! stream's part in AWS), tasks join lanes, one per endpoint and
@@ -6,8 +6,10 @@
 //! attempts one after another, waiting out each retry's delay before the
 //! next task of the lane.
 
+use crate::live::LiveHub;
 use async_trait::async_trait;
 use inbox_app::{AppError, WebhookAttempted, WebhookQueue, WebhookTask};
+use inbox_domain::live::{live_messages, whole_commits_len};
 use inbox_http::App;
 use inbox_store::{ChangeFeed, Store, StoreError};
 use std::collections::HashMap;
@@ -150,27 +152,32 @@ async fn run_lane<S: Store + 'static>(
     }
 }
 
-/// Moves the change feed into the lanes, oldest first, acknowledging only
-/// what was dispatched: a failure leaves the rest for the next drain, in order.
+/// Moves the change feed into the lanes and to the live connections,
+/// oldest first and a whole commit at a time, acknowledging only what was
+/// dispatched: a failure leaves the rest for the next drain, in order.
 pub async fn drain_changes<S: Store + 'static>(
     app: &App<S>,
     feed: &dyn ChangeFeed,
     lanes: &LocalLanes<S>,
+    live: &LiveHub,
 ) -> Result<usize, AppError> {
     let mut queued = 0;
     loop {
-        let page = feed.pending_changes(FEED_BATCH).await?;
-        if page.is_empty() {
+        let mut page = feed.pending_changes(FEED_BATCH).await?;
+        let full = page.len() == FEED_BATCH;
+        let (keys, changes): (Vec<String>, Vec<_>) = page.drain(..).unzip();
+        let whole = whole_commits_len(&changes, full);
+        if whole == 0 {
             return Ok(queued);
         }
-        let (keys, changes): (Vec<String>, Vec<_>) = page.into_iter().unzip();
-        let done = app.dispatch_webhooks(&changes, lanes).await;
+        let done = app.dispatch_webhooks(&changes[..whole], lanes).await;
         queued += done.queued;
+        live.publish(&live_messages(&changes[..done.handled]));
         feed.ack_changes(&keys[..done.handled]).await?;
         if let Some(e) = done.error {
             return Err(e);
         }
-        if keys.len() < FEED_BATCH {
+        if !full {
             return Ok(queued);
         }
     }

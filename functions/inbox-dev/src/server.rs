@@ -1,7 +1,8 @@
 //! The HTTP side: axum only converts requests and responses. Every route of
 //! the contract (channel configuration and webhooks included) goes through
 //! `inbox_http::handle`, which dispatches from the same route table as the
-//! Lambda functions; the dev server adds only `GET /openapi.json`.
+//! Lambda functions; the dev server adds only `GET /openapi.json` and the
+//! live updates' `GET /live` (an API Gateway WebSocket API in AWS).
 
 use crate::exports::LocalExportFiles;
 use axum::Router;
@@ -35,6 +36,8 @@ pub struct Shared<S> {
     pub wrote: Arc<Notify>,
     /// Export files, for `GET /exports/…` links.
     pub exports: LocalExportFiles,
+    /// The live connections (`GET /live`).
+    pub live: Arc<crate::live::LiveHub>,
 }
 
 impl<S: Store> Shared<S> {
@@ -58,6 +61,10 @@ pub fn router<S: Store + 'static>(shared: Arc<Shared<S>>) -> Router {
             get(openapi).fallback(openapi_method_not_allowed),
         )
         .route("/exports/{workspace}/{file}", get(export_file::<S>))
+        .route(
+            "/live",
+            get(crate::live::live::<S>).fallback(live_method_not_allowed),
+        )
         .fallback(api::<S>)
         .layer(middleware::from_fn(log_request))
         .with_state(shared)
@@ -139,6 +146,11 @@ async fn openapi() -> Response {
 
 /// 405 for `/openapi.json` with another method, as the shared handler answers it.
 async fn openapi_method_not_allowed() -> Response {
+    into_axum(ApiError::MethodNotAllowed(vec![Method::GET]).to_response())
+}
+
+/// 405 for `/live` with another method.
+async fn live_method_not_allowed() -> Response {
     into_axum(ApiError::MethodNotAllowed(vec![Method::GET]).to_response())
 }
 

@@ -2,6 +2,7 @@
 //! the outbox publisher, the change feed's dispatch, and the auto-close
 //! sweep + worker.
 
+use crate::live::LiveHub;
 use crate::outgoing::{LocalLanes, drain_changes};
 use inbox_autoclose::{LocalTickLimits, TimerQueue, TimerReceiver, run_local_tick};
 use inbox_events::{EventBus, drain_outbox};
@@ -24,6 +25,8 @@ pub struct Feed<S> {
     pub changes: Arc<dyn ChangeFeed>,
     /// Where webhook tasks wait their turn.
     pub lanes: LocalLanes<S>,
+    /// The live connections.
+    pub live: Arc<LiveHub>,
 }
 
 /// Publishes the outbox after every successful write (or every `interval`)
@@ -59,7 +62,7 @@ pub async fn publish_outbox<S: Store + Outbox>(
     }
 }
 
-/// Dispatches the change feed into the webhook lanes whenever `woken` (the
+/// Dispatches the change feed into the webhook lanes and the live hub whenever `woken` (the
 /// publisher, after a write) or every `interval`, until `stop` turns true.
 /// Its own task, so that webhooks never hold up replies.
 pub async fn dispatch_feed<S: Store + 'static>(
@@ -75,7 +78,7 @@ pub async fn dispatch_feed<S: Store + 'static>(
             _ = tokio::time::sleep(interval) => {}
             _ = stop.changed() => return,
         }
-        if let Err(e) = drain_changes(&app, feed.changes.as_ref(), &feed.lanes).await {
+        if let Err(e) = drain_changes(&app, feed.changes.as_ref(), &feed.lanes, &feed.live).await {
             tracing::warn!(error = %e, "change feed dispatch failed; retrying");
         }
     }

@@ -21,6 +21,7 @@ mod export;
 mod flags;
 mod invitations;
 mod jobs;
+mod live;
 mod members;
 mod precondition;
 mod retry;

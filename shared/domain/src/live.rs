@@ -231,6 +231,17 @@ impl ClientMessage {
     }
 }
 
+/// What a client's text frame becomes for the rest of the workspace:
+/// `typing` with who wrote it, or the refusal to send back to them.
+pub fn relay(typist: &Typist, text: &str) -> Result<LiveMessage, DomainError> {
+    match ClientMessage::parse(text)? {
+        ClientMessage::Typing { conversation_id } => Ok(LiveMessage::Typing {
+            conversation_id,
+            member: typist.clone(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,6 +394,17 @@ mod tests {
             ClientMessage::Typing {
                 conversation_id: "cnv_01H".into()
             }
+        );
+        let bob = Typist {
+            id: "bob".into(),
+            name: "Bob Ray".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(
+                relay(&bob, r#"{"type":"typing","conversation_id":"cnv_1"}"#).unwrap()
+            )
+            .unwrap(),
+            json!({"type": "typing", "conversation_id": "cnv_1", "member": {"id": "bob", "name": "Bob Ray"}})
         );
         for bad in [
             "",

@@ -90,9 +90,20 @@ impl Identity {
         keys: &K,
         now: inbox_domain::Timestamp,
     ) -> Identity {
-        let Some(credential) = bearer_token(headers) else {
-            return Identity::Unauthenticated;
-        };
+        match bearer_token(headers) {
+            Some(credential) => Identity::from_credential(credential, secret, keys, now).await,
+            None => Identity::Unauthenticated,
+        }
+    }
+
+    /// The dev server's identity for a credential given some other way than
+    /// a header (`GET /live?token=…`): the same checks as a bearer's.
+    pub async fn from_credential<K: ApiKeyStore + ?Sized>(
+        credential: &str,
+        secret: &[u8],
+        keys: &K,
+        now: inbox_domain::Timestamp,
+    ) -> Identity {
         match crate::verify::verify_bearer(credential, keys, &crate::verify::DevTokens(secret), now)
             .await
         {

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod channels;
 pub mod conventions;
 mod handlers;
+pub mod live;
 pub mod problem;
 pub mod response;
 pub mod routes;

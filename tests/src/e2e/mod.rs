@@ -6,6 +6,7 @@
 //! very same suite (`tests/e2e_embedded.rs`, `tests/e2e_dynamodb.rs`).
 
 pub mod client;
+pub mod live;
 pub mod receiver;
 pub mod server;
 pub mod suite;
