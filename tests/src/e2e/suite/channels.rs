@@ -2,7 +2,7 @@
 
 use super::*;
 
-const CHANNEL_SECRET: &str = "e2e-channel-secret";
+pub(super) const CHANNEL_SECRET: &str = "e2e-channel-secret";
 
 /// Settings with auto-close after `after_seconds` and the given reopen rule.
 async fn auto_close_settings(ws: &Ws, after_seconds: u64, reopen: bool) {
@@ -36,7 +36,7 @@ async fn generic_channel(ws: &Ws) {
 }
 
 /// One signed delivery to the generic webhook, from contact `from` (signed with `secret`).
-async fn deliver(
+pub(super) async fn deliver(
     ws: &Ws,
     message_id: &str,
     from: &str,
