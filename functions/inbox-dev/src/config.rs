@@ -76,6 +76,11 @@ pub struct ServeArgs {
     /// Create the table with its indexes when it does not exist (AWS mode).
     #[arg(long)]
     pub create_table: bool,
+    /// Do not follow the table's stream (AWS mode): no outgoing webhooks or
+    /// live updates from this server. For a table a deployed stack's
+    /// stream consumer already follows, which would send them twice.
+    #[arg(long, env = "INBOX_DEV_NO_TABLE_STREAM")]
+    pub no_table_stream: bool,
     /// SQS queue URL for auto-close timers (AWS mode; in process otherwise).
     #[arg(long, env = "INBOX_AUTOCLOSE_QUEUE_URL")]
     pub autoclose_queue_url: Option<String>,
@@ -140,6 +145,10 @@ pub struct AwsChoice {
     pub queue_url: Option<String>,
     /// EventBridge bus.
     pub bus_name: Option<String>,
+    /// Where the table stream's checkpoint is kept, when the stream is
+    /// followed (outgoing webhooks and live updates); `None` with
+    /// `--no-table-stream`.
+    pub stream_checkpoint: Option<PathBuf>,
 }
 
 /// A configuration that cannot run.
@@ -182,12 +191,15 @@ impl ServeArgs {
                     .map(str::to_string)
             };
             let table = non_empty(&self.table_name).ok_or(ConfigError::MissingTable)?;
+            let stream_checkpoint = (!self.no_table_stream)
+                .then(|| self.data_dir.join(format!("table-stream-{table}.json")));
             return Ok(StorageChoice::Aws(AwsChoice {
                 endpoint: endpoint.map(str::to_string),
                 table,
                 create_table: self.create_table,
                 queue_url: non_empty(&self.autoclose_queue_url),
                 bus_name: non_empty(&self.event_bus_name),
+                stream_checkpoint,
             }));
         }
         if self.memory {

@@ -15,6 +15,7 @@ pub mod live;
 pub mod outgoing;
 pub mod sending;
 pub mod server;
+pub mod table_stream;
 pub mod workers;
 
 use config::{AwsChoice, Cli, Command, ServeArgs, StorageChoice, TokenArgs};
@@ -134,6 +135,26 @@ async fn aws_backend(aws: &AwsChoice) -> Result<(DynamoStore, Workers), Error> {
         tracing::info!(queue = %url, "auto-close timers: SQS");
         workers.queue = Arc::new(SqsTimerQueue::new(aws_sdk_sqs::Client::new(&shared), url));
     }
+    if let Some(checkpoint) = &aws.stream_checkpoint {
+        let described = client
+            .describe_table()
+            .table_name(&aws.table)
+            .send()
+            .await?;
+        match described.table.and_then(|t| t.latest_stream_arn) {
+            Some(arn) => {
+                tracing::info!(stream = %arn, checkpoint = %checkpoint.display(), "change feed: the table stream");
+                workers.changes = Some(Arc::new(table_stream::TableStream::new(
+                    aws_sdk_dynamodbstreams::Client::new(&shared),
+                    &arn,
+                    checkpoint.clone(),
+                )?));
+            }
+            None => {
+                tracing::warn!(table = %aws.table, "the table has no stream: no outgoing webhooks or live updates")
+            }
+        }
+    }
     Ok((DynamoStore::new(client, &aws.table), workers))
 }
 
@@ -231,7 +252,7 @@ where
         ))),
         None => {
             tracing::warn!(
-                "outgoing webhooks are not delivered on DynamoDB here: in AWS the table stream feeds them"
+                "no change feed: outgoing webhooks and live updates are off (in AWS the table stream feeds them)"
             );
             None
         }

@@ -8,8 +8,13 @@ use inbox_domain::webhooks::{StoredChange, StoredRecord};
 
 /// Every timeline event and message a commit stores, and every rewrite of
 /// a message (a sender's claim), is on the feed in commit order, once, with
-/// its workspace and conversation, until acknowledged.
-pub async fn check_change_feed<S: Store + ChangeFeed + ?Sized>(store: &S, _cfg: &SuiteConfig) {
+/// its workspace and conversation, until acknowledged. `feed` is the
+/// store's own feed or one that follows it (the DynamoDB table's stream).
+pub async fn check_change_feed<S: Store + ?Sized, F: ChangeFeed + ?Sized>(
+    store: &S,
+    feed: &F,
+    _cfg: &SuiteConfig,
+) {
     let ws = Ws::new(store, "feed").await;
     let w = ws.id.as_str();
     let created = ws.create(Some("sms-main"), T0);
@@ -53,13 +58,13 @@ pub async fn check_change_feed<S: Store + ChangeFeed + ?Sized>(store: &S, _cfg: 
 
     let mut seen: Vec<(String, StoredChange)> = Vec::new();
     loop {
-        let page = store.pending_changes(100).await.expect("pending_changes");
+        let page = feed.pending_changes(100).await.expect("pending_changes");
         if page.is_empty() {
             break;
         }
         let keys: Vec<String> = page.iter().map(|(k, _)| k.clone()).collect();
         seen.extend(page.into_iter().filter(|(_, c)| c.workspace_id == w));
-        store.ack_changes(&keys).await.expect("ack_changes");
+        feed.ack_changes(&keys).await.expect("ack_changes");
     }
     assert!(
         seen.windows(2).all(|p| p[0].0 < p[1].0),
@@ -72,11 +77,37 @@ pub async fn check_change_feed<S: Store + ChangeFeed + ?Sized>(store: &S, _cfg: 
         .collect();
     assert_eq!(records, expected);
     assert!(
-        store
-            .pending_changes(100)
-            .await
-            .expect("pending")
-            .is_empty(),
+        feed.pending_changes(100).await.expect("pending").is_empty(),
         "acknowledged changes are gone"
     );
+}
+
+/// A feed opened again (a restart) goes on after what was acknowledged:
+/// the rest is pending again, in order, and nothing acknowledged is.
+/// `open` makes the feed anew each time it is called.
+pub async fn check_change_feed_resumes<S, F, O>(store: &S, open: O, _cfg: &SuiteConfig)
+where
+    S: Store + ?Sized,
+    F: ChangeFeed,
+    O: Fn() -> F,
+{
+    let ws = Ws::new(store, "feed-resumes").await;
+    for i in 0..3 {
+        let created = ws.create(None, T0.plus_seconds(i));
+        store.commit(commit_of(&created)).await.expect("a commit");
+    }
+    let mine = |page: Vec<(String, StoredChange)>| -> Vec<String> {
+        page.into_iter()
+            .filter(|(_, c)| c.workspace_id == ws.id)
+            .map(|(k, _)| k)
+            .collect()
+    };
+    let first = open();
+    let all = mine(first.pending_changes(100).await.expect("pending"));
+    assert_eq!(all.len(), 3, "one creation event per commit: {all:?}");
+    first.ack_changes(&all[..1]).await.expect("ack");
+    drop(first);
+    let again = open();
+    let pending = mine(again.pending_changes(100).await.expect("pending"));
+    assert_eq!(pending, all[1..], "after a restart: the rest, in order");
 }

@@ -37,7 +37,7 @@ mod views;
 mod webhooks;
 
 pub use api_keys::check_api_keys;
-pub use changes::check_change_feed;
+pub use changes::{check_change_feed, check_change_feed_resumes};
 pub use commands::check_round_trip;
 pub use conflicts::{
     check_commit_workspace, check_concurrent_commits, check_conflicts, check_duplicates,
@@ -126,5 +126,6 @@ pub async fn run_all_with_outbox<S: Store + Outbox>(store: &S, cfg: &SuiteConfig
 /// embedded store; DynamoDB's feed is its table stream).
 pub async fn run_all_with_feeds<S: Store + Outbox + ChangeFeed>(store: &S, cfg: &SuiteConfig) {
     run_all_with_outbox(store, cfg).await;
-    check_change_feed(store, cfg).await;
+    check_change_feed(store, store, cfg).await;
+    check_change_feed_resumes(store, || store, cfg).await;
 }
