@@ -7,6 +7,7 @@
 use crate::delivery::{Delivery, DeliveryStatus};
 use crate::error::DomainError;
 use crate::model::{Message, TimelineEvent};
+use crate::time::Timestamp;
 use crate::webhooks::{StoredChange, StoredRecord};
 use serde::{Deserialize, Serialize};
 
@@ -242,11 +243,55 @@ pub fn relay(typist: &Typist, text: &str) -> Result<LiveMessage, DomainError> {
     }
 }
 
+/// The longest an API Gateway WebSocket connection stays open (its quota:
+/// two hours), after which the connection is gone whatever the credential.
+pub const MAX_CONNECTION_SECONDS: i64 = 2 * 3600;
+
+/// An open live connection as the AWS side keeps it (the dev server holds
+/// its connections in process): whose changes it receives, who it is to
+/// the others, and until when it may stay open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveConnection {
+    /// The workspace whose changes it receives.
+    pub workspace_id: String,
+    /// API Gateway's connection id.
+    pub connection_id: String,
+    /// Who it is to others (its `typing`).
+    pub typist: Typist,
+    /// When it ends: its credential's expiry, or API Gateway's two hours.
+    pub ends_at: Timestamp,
+}
+
+impl LiveConnection {
+    /// A connection opened at `now` with a credential that expires at
+    /// `credential_expires_at` (API keys: never) ends at the earlier of that
+    /// and [`MAX_CONNECTION_SECONDS`] from now.
+    pub fn opened(
+        workspace_id: &str,
+        connection_id: &str,
+        typist: Typist,
+        now: Timestamp,
+        credential_expires_at: Option<Timestamp>,
+    ) -> LiveConnection {
+        let longest = now.plus_seconds(MAX_CONNECTION_SECONDS);
+        LiveConnection {
+            workspace_id: workspace_id.to_string(),
+            connection_id: connection_id.to_string(),
+            typist,
+            ends_at: credential_expires_at.map_or(longest, |at| at.min(longest)),
+        }
+    }
+
+    /// Whether it has ended by `now`: it is closed, not sent to.
+    pub fn has_expired(&self, now: Timestamp) -> bool {
+        self.ends_at <= now
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{ActorRef, EventKind, Sender, SenderKind};
-    use crate::time::Timestamp;
     use serde_json::json;
 
     fn event(id: &str) -> TimelineEvent {
@@ -421,5 +466,24 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn a_connection_ends_with_its_credential_or_after_two_hours() {
+        let now = Timestamp::from_millis(1_000_000);
+        let typist = Typist {
+            id: "bob".into(),
+            name: "Bob".into(),
+        };
+        let soon = now.plus_seconds(60);
+        let c = LiveConnection::opened("acme", "c1", typist.clone(), now, Some(soon));
+        assert_eq!(c.ends_at, soon);
+        assert!(!c.has_expired(now));
+        assert!(c.has_expired(soon));
+        let key = LiveConnection::opened("acme", "c2", typist.clone(), now, None);
+        assert_eq!(key.ends_at, now.plus_seconds(MAX_CONNECTION_SECONDS));
+        let late =
+            LiveConnection::opened("acme", "c3", typist, now, Some(now.plus_seconds(86_400)));
+        assert_eq!(late.ends_at, now.plus_seconds(MAX_CONNECTION_SECONDS));
     }
 }

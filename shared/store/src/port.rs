@@ -13,6 +13,7 @@
 //!   order the domain defines (`inbox_domain::views::list_order`).
 
 use async_trait::async_trait;
+use inbox_domain::live::LiveConnection;
 use inbox_domain::model::{
     AiAgent, Channel, Contact, ContactNote, Conversation, Delivery, DeliveryError, DeliveryStatus,
     DomainEvent, Member, MemberFlags, Message, MessageAt, Team, TimelineEvent,
@@ -456,6 +457,24 @@ impl<'a> DeliveryRef<'a> {
             created_at: d.created_at,
         }
     }
+}
+
+/// The open live connections of each workspace, as the AWS side keeps them
+/// (API Gateway holds the sockets; the dev server keeps its own in process).
+#[async_trait]
+pub trait LiveConnectionStore: Send + Sync {
+    /// Records an open connection (replacing one of the same id).
+    async fn put_live_connection(&self, c: &LiveConnection) -> Result<(), StoreError>;
+    /// Every recorded connection of the workspace (one `Query` a page).
+    async fn live_connections(&self, workspace_id: &str)
+    -> Result<Vec<LiveConnection>, StoreError>;
+    /// Forgets a connection (gone, closed or expired); forgetting one that
+    /// is not recorded does nothing.
+    async fn forget_live_connection(
+        &self,
+        workspace_id: &str,
+        connection_id: &str,
+    ) -> Result<(), StoreError>;
 }
 
 /// Outgoing-webhook endpoints and the record of their deliveries.

@@ -45,4 +45,5 @@ contract!(
     check_cursors,
     check_due_timers,
     check_outbox,
+    check_live_connections,
 );

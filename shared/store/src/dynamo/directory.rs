@@ -1,9 +1,9 @@
 //! Settings and the directory: one partition per workspace (`WS#<ws>#DIR`).
 
+use super::DynamoStore;
 use super::error;
 use super::items::{Item, PersonRecord, from_item, key, s, to_item};
 use super::table::keys;
-use super::{DynamoStore, QuerySpec};
 use crate::port::{DirectoryEntry, DirectoryStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
@@ -19,25 +19,8 @@ impl DynamoStore {
         ws: &str,
         prefix: &str,
     ) -> Result<Vec<Item>, StoreError> {
-        let mut spec = QuerySpec::partition(keys::directory_pk(ws), Some(prefix));
-        let mut out = Vec::new();
-        loop {
-            let (items, last) = self
-                .query(QuerySpec {
-                    key_condition: spec.key_condition.clone(),
-                    names: spec.names.clone(),
-                    values: spec.values.clone(),
-                    forward: true,
-                    start: spec.start.take(),
-                    ..QuerySpec::default()
-                })
-                .await?;
-            out.extend(items);
-            match last {
-                Some(k) => spec.start = Some(k),
-                None => return Ok(out),
-            }
-        }
+        self.partition_items(keys::directory_pk(ws), Some(prefix))
+            .await
     }
 
     async fn get_directory<T: DeserializeOwned>(

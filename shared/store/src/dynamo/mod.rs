@@ -13,6 +13,7 @@ mod cursor;
 mod directory;
 mod error;
 mod items;
+mod live;
 pub mod metrics;
 mod outbox;
 pub mod stream;
@@ -145,6 +146,35 @@ impl DynamoStore {
             .await
             .map_err(error::unavailable)?;
         Ok(out.item)
+    }
+
+    /// Every item of partition `pk` (under a sort key prefix, if given), in
+    /// sort key order, one `Query` a page.
+    async fn partition_items(
+        &self,
+        pk: String,
+        sk_prefix: Option<&str>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut spec = QuerySpec::partition(pk, sk_prefix);
+        spec.forward = true;
+        let mut out = Vec::new();
+        loop {
+            let (items, last) = self
+                .query(QuerySpec {
+                    key_condition: spec.key_condition.clone(),
+                    names: spec.names.clone(),
+                    values: spec.values.clone(),
+                    forward: true,
+                    start: spec.start.take(),
+                    ..QuerySpec::default()
+                })
+                .await?;
+            out.extend(items);
+            match last {
+                Some(k) => spec.start = Some(k),
+                None => return Ok(out),
+            }
+        }
     }
 
     /// One `Query` page.

@@ -172,6 +172,10 @@ pub mod keys {
     pub const WEBHOOK_PREFIX: &str = "HOOK#";
     /// Sort key prefix of webhook deliveries.
     pub const WEBHOOK_DELIVERY_PREFIX: &str = "DLV#";
+    /// The partition key prefix of live connections.
+    pub const LIVE_PREFIX: &str = "LIVE#";
+    /// A live connection's sort key prefix.
+    pub const CONNECTION_PREFIX: &str = "CONN#";
 
     /// `WS#<ws>#HOOK#<endpoint>`: an endpoint's deliveries.
     pub fn webhook_deliveries_pk(ws: &str, endpoint: &str) -> String {
@@ -205,6 +209,11 @@ pub mod keys {
         let (_, rest) = sk.split_once('#')?;
         let (version, _) = rest.split_once('#')?;
         version.parse().ok()
+    }
+    /// `LIVE#<ws>`: a workspace's open live connections (`CONN#<id>`). Its
+    /// own prefix, so that IAM can confine a function to these items.
+    pub fn live_pk(ws: &str) -> String {
+        format!("{LIVE_PREFIX}{ws}")
     }
     /// `WS#<ws>#DIR`: settings, members, AI agents, teams, channels.
     pub fn directory_pk(ws: &str) -> String {

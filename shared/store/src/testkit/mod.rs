@@ -31,6 +31,7 @@ mod delivery;
 mod directory;
 mod fixtures;
 mod jobs;
+mod live;
 mod ordering;
 mod outbox;
 mod views;
@@ -49,6 +50,7 @@ pub use directory::{
 };
 pub use fixtures::SharedIds;
 pub use jobs::check_jobs;
+pub use live::check_live_connections;
 pub use ordering::check_timeline_and_messages;
 pub use outbox::check_outbox;
 pub use views::{check_cursors, check_due_timers, check_member_flags, check_views};
