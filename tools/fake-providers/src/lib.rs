@@ -1,12 +1,15 @@
 //! Loopback stand-ins for the services the inbox sends through: the Twilio
 //! Messages API, the WhatsApp Cloud API, the Telegram Bot API, and webhook
-//! receivers (a generic channel's `outbound_url`). Each speaks its
+//! receivers (a generic channel's `outbound_url`), and API Gateway's
+//! WebSocket management API (`@connections`). Each speaks its
 //! provider's wire format, answers as the provider does (ids, error bodies,
 //! `429` with a retry-after), records every request it got, can be told to
 //! fail, and can send the provider's signed status callbacks back.
 //!
 //! Control routes, under `/_fake`:
-//! - `GET /_fake/requests[?provider=twilio|whatsapp|telegram|receiver]`: what arrived, oldest first.
+//! - `GET /_fake/requests[?provider=twilio|whatsapp|telegram|receiver|connections]`: what arrived, oldest first.
+//! - `POST /_fake/connections/{id}`: a WebSocket client connected; posts to
+//!   any other connection id answer 410 `GoneException`.
 //! - `POST /_fake/fail` `{"provider", "status", "times"?, "retry_after"?, "code"?, "message"?}`:
 //!   the next `times` sends (all, without `times`) answer `status` with the
 //!   provider's error body.
@@ -24,6 +27,7 @@
 #![warn(missing_docs)]
 
 mod callbacks;
+mod connections;
 mod providers;
 mod state;
 
@@ -51,6 +55,15 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/{bot}/sendMessage", post(providers::telegram_send))
         .route("/receiver/{*path}", post(providers::receive))
+        .route(
+            "/@connections/{id}",
+            post(connections::post_to_connection).delete(connections::delete_connection),
+        )
+        .route(
+            "/{stage}/@connections/{id}",
+            post(connections::post_to_connection).delete(connections::delete_connection),
+        )
+        .route("/_fake/connections/{id}", post(connections::open))
         .route("/_fake/requests", get(state::list_requests))
         .route("/_fake/fail", post(state::set_failure))
         .route("/_fake/reset", post(state::reset))

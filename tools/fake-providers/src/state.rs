@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Query, State as Extract};
 use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -22,6 +22,8 @@ pub enum Provider {
     Telegram,
     /// A webhook receiver (a generic channel's `outbound_url`).
     Receiver,
+    /// API Gateway's WebSocket management API (`@connections`).
+    Connections,
 }
 
 /// One request as it arrived.
@@ -84,6 +86,7 @@ pub struct State {
     requests: Mutex<Vec<Recorded>>,
     failures: Mutex<HashMap<Provider, Failure>>,
     next_id: AtomicU64,
+    open_connections: Mutex<HashSet<String>>,
 }
 
 impl State {
@@ -119,6 +122,27 @@ impl State {
             None => {}
         }
         Some(given)
+    }
+
+    /// A WebSocket connection opened (API Gateway's `$connect`).
+    pub fn open_connection(&self, id: &str) {
+        if let Ok(mut open) = self.open_connections.lock() {
+            open.insert(id.to_string());
+        }
+    }
+
+    /// Whether a WebSocket connection is open.
+    pub fn connection_is_open(&self, id: &str) -> bool {
+        self.open_connections
+            .lock()
+            .is_ok_and(|open| open.contains(id))
+    }
+
+    /// Closes a WebSocket connection; whether it was open.
+    pub fn close_connection(&self, id: &str) -> bool {
+        self.open_connections
+            .lock()
+            .is_ok_and(|mut open| open.remove(id))
     }
 
     /// A fresh number for ids.
