@@ -6,12 +6,12 @@ use inbox_http::Action;
 use inbox_runtime::{FUNCTION_ENV, Function};
 use inbox_store::dynamo::table::{
     TIMERS, TTL_ATTRIBUTE, create_table_input,
-    keys::{API_KEY_PREFIX, OUTBOX_PREFIX},
+    keys::{API_KEY_PREFIX, LIVE_PREFIX, OUTBOX_PREFIX},
 };
 use inbox_tests::infra::catalogue::{
-    AUTHORIZER_FUNCTION, DISPATCH_FUNCTION, JOB_WORKER_FUNCTION, PUBLISHER_FUNCTION,
-    READ_ONLY_POSTS, REPLAY_FUNCTION, SENDER_FUNCTION, SWEEP_FUNCTION, WEBHOOK_SENDER_FUNCTION,
-    WORKER_FUNCTION, all_routes,
+    AUTHORIZER_FUNCTION, DISPATCH_FUNCTION, JOB_WORKER_FUNCTION, LIVE_AUTHORIZER_FUNCTION,
+    LIVE_FUNCTION, PUBLISHER_FUNCTION, READ_ONLY_POSTS, REPLAY_FUNCTION, SENDER_FUNCTION,
+    SWEEP_FUNCTION, WEBHOOK_SENDER_FUNCTION, WORKER_FUNCTION, all_routes,
 };
 
 /// The HTTP functions whose work on many conversations continues as a job
@@ -507,8 +507,23 @@ fn allowed_resource_ids(binary: &str, log_group: &str) -> BTreeSet<String> {
         SENDER_FUNCTION => {
             ids.extend(["Table".to_string(), "SendQueue".to_string()]);
         }
-        DISPATCH_FUNCTION | WEBHOOK_SENDER_FUNCTION => {
+        DISPATCH_FUNCTION => {
+            ids.extend([
+                "Table".to_string(),
+                "WebhookQueue".to_string(),
+                "LiveApi".to_string(),
+                "LiveStage".to_string(),
+            ]);
+        }
+        WEBHOOK_SENDER_FUNCTION => {
             ids.extend(["Table".to_string(), "WebhookQueue".to_string()]);
+        }
+        LIVE_FUNCTION => {
+            ids.extend([
+                "Table".to_string(),
+                "LiveApi".to_string(),
+                "LiveStage".to_string(),
+            ]);
         }
         f if FAN_OUT_FUNCTIONS.contains(&f) => {
             ids.extend(["Table".to_string(), "JobsQueue".to_string()]);
@@ -1210,7 +1225,8 @@ fn webhooks_flow_from_the_stream_through_one_fifo_queue() {
         .into()
     );
     assert_eq!(who("sqs:", "WebhookDeadLetterQueue"), BTreeSet::new());
-    // Neither deletes an item.
+    // Neither deletes an item, but dispatch forgets gone live connections
+    // (confined to their items: see `live_updates_have_a_websocket_api_of_their_own`).
     for f in [DISPATCH_FUNCTION, WEBHOOK_SENDER_FUNCTION] {
         let table: BTreeSet<String> = g
             .iter()
@@ -1218,6 +1234,7 @@ fn webhooks_flow_from_the_stream_through_one_fifo_queue() {
             .map(|(_, a, _, _)| a.clone())
             .filter(|a| !TABLE_READ_ACTIONS.contains(&a.as_str()))
             .filter(|a| !STREAM_READ_ACTIONS.contains(&a.as_str()))
+            .filter(|a| !(f == DISPATCH_FUNCTION && a == "dynamodb:DeleteItem"))
             .collect();
         assert_eq!(table, TABLE_UPDATE_ACTIONS.map(String::from).into(), "{f}");
     }
@@ -1332,5 +1349,156 @@ fn one_authorizer_guards_the_api_and_reads_only_api_keys() {
         s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
         json!([format!("{API_KEY_PREFIX}*")]),
         "only API key items"
+    );
+}
+
+/// The statements of a function's role that grant `action`.
+fn granting(t: &Value, binary: &str, action: &str) -> Vec<(Vec<Value>, Value)> {
+    let deployed = functions_by_binary(t);
+    let (id, f) = &deployed[binary];
+    statements(t, &role_of(id, f))
+        .into_iter()
+        .filter(|(actions, _, _)| actions.iter().any(|a| a == action))
+        .map(|(_, resources, s)| (resources, s))
+        .collect()
+}
+
+#[test]
+fn live_updates_have_a_websocket_api_of_their_own() {
+    let t = template();
+    let api = props(&t, "LiveApi");
+    assert_eq!(resource(&t, "LiveApi")["Type"], "AWS::ApiGatewayV2::Api");
+    assert_eq!(api["ProtocolType"], "WEBSOCKET");
+    let stage = props(&t, "LiveStage");
+    assert_eq!(stage["ApiId"], json!({"Ref": "LiveApi"}));
+    assert_eq!(
+        stage["StageName"], "live",
+        "the URL ends in /live, as on the dev server"
+    );
+    assert_eq!(stage["AutoDeploy"], true);
+
+    // $connect through the token authorizer; the other two carry its context.
+    let route = |key: &str| -> Value {
+        resources_of_type(&t, "AWS::ApiGatewayV2::Route")
+            .into_iter()
+            .map(|(_, r)| r["Properties"].clone())
+            .find(|p| p["RouteKey"] == key)
+            .unwrap_or_else(|| panic!("no {key} route"))
+    };
+    let connect = route("$connect");
+    assert_eq!(connect["AuthorizationType"], "CUSTOM");
+    assert_eq!(
+        connect["AuthorizerId"],
+        json!({"Ref": "LiveConnectAuthorizer"})
+    );
+    for key in ["$connect", "$disconnect", "$default"] {
+        let r = route(key);
+        assert_eq!(r["ApiId"], json!({"Ref": "LiveApi"}), "{key}");
+        assert_eq!(
+            referenced_ids(&r["Target"]),
+            ["LiveIntegration"],
+            "{key} goes to the live function"
+        );
+    }
+    assert_eq!(route("$default")["AuthorizationType"], "NONE");
+    let authorizer = props(&t, "LiveConnectAuthorizer");
+    assert_eq!(authorizer["AuthorizerType"], "REQUEST");
+    assert_eq!(
+        authorizer["IdentitySource"],
+        json!(["route.request.querystring.token"])
+    );
+    assert!(
+        referenced_ids(&authorizer["AuthorizerUri"])
+            .contains(&"LiveAuthorizerFunction".to_string())
+    );
+    let integration = props(&t, "LiveIntegration");
+    assert_eq!(integration["IntegrationType"], "AWS_PROXY");
+    assert!(referenced_ids(&integration["IntegrationUri"]).contains(&"LiveFunction".to_string()));
+    // API Gateway may invoke each function, from this API only.
+    for (permission, function) in [
+        ("LivePermission", "LiveFunction"),
+        ("LiveAuthorizerPermission", "LiveAuthorizerFunction"),
+    ] {
+        let p = props(&t, permission);
+        assert_eq!(p["Principal"], "apigateway.amazonaws.com");
+        assert_eq!(p["FunctionName"], json!({"Ref": function}));
+        assert!(referenced_ids(&p["SourceArn"]).contains(&"LiveApi".to_string()));
+    }
+    assert!(
+        referenced_ids(&t["Outputs"]["LiveUrl"]["Value"]).contains(&"LiveApi".to_string()),
+        "the live URL is an output"
+    );
+    assert!(
+        t["Outputs"]["LiveUrl"]["Value"]["Fn::Sub"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("wss://"))
+    );
+
+    // Managing connections: this API's only, by the two functions that post.
+    let g = grants(&t);
+    let managers: BTreeSet<String> = g
+        .iter()
+        .filter(|(_, a, _, _)| a == "execute-api:ManageConnections")
+        .map(|(f, _, _, _)| f.clone())
+        .collect();
+    assert_eq!(
+        managers,
+        [DISPATCH_FUNCTION, LIVE_FUNCTION].map(String::from).into()
+    );
+    let deployed = functions_by_binary(&t);
+    for f in [DISPATCH_FUNCTION, LIVE_FUNCTION] {
+        let grants = granting(&t, f, "execute-api:ManageConnections");
+        assert_eq!(grants.len(), 1, "{f}");
+        let arn = grants[0].0[0]["Fn::Sub"].as_str().unwrap_or_default();
+        assert!(
+            arn.ends_with(":${LiveApi}/${LiveStage}/*/@connections/*"),
+            "{f}: {arn}"
+        );
+        let env = &deployed[f].1["Properties"]["Environment"]["Variables"];
+        assert!(
+            referenced_ids(&env["INBOX_LIVE_ENDPOINT"]).contains(&"LiveApi".to_string()),
+            "{f} knows the management endpoint"
+        );
+        // Deleting items: live connections only.
+        for (_, s) in granting(&t, f, "dynamodb:DeleteItem") {
+            assert_eq!(
+                s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
+                json!([format!("{LIVE_PREFIX}*")]),
+                "{f}: {s}"
+            );
+        }
+    }
+    // The live function writes nothing but its connection items.
+    for action in ["dynamodb:PutItem", "dynamodb:DeleteItem"] {
+        for (_, s) in granting(&t, LIVE_FUNCTION, action) {
+            assert_eq!(
+                s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
+                json!([format!("{LIVE_PREFIX}*")])
+            );
+        }
+    }
+    for action in [
+        "dynamodb:UpdateItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:BatchGetItem",
+    ] {
+        assert!(granting(&t, LIVE_FUNCTION, action).is_empty(), "{action}");
+    }
+    // The live authorizer may read API keys, as the HTTP one: nothing else.
+    let live_authorizer = &deployed[LIVE_AUTHORIZER_FUNCTION];
+    let http_authorizer = &deployed[AUTHORIZER_FUNCTION];
+    let table_of = |(id, f): &(String, Value)| -> Vec<(Vec<String>, Value)> {
+        statements(&t, &role_of(id, f))
+            .into_iter()
+            .filter(|(actions, _, _)| actions.iter().any(|a| a.starts_with("dynamodb:")))
+            .map(|(actions, _, s)| (actions, s["Condition"].clone()))
+            .collect()
+    };
+    assert_eq!(table_of(live_authorizer), table_of(http_authorizer));
+    assert!(live_authorizer.1["Properties"].get("Events").is_none());
+    assert!(
+        deployed[LIVE_FUNCTION].1["Properties"]
+            .get("Events")
+            .is_none()
     );
 }

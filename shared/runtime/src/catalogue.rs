@@ -30,6 +30,10 @@ pub enum Function {
     WebhookDispatch,
     /// Posts outgoing webhooks, lane by lane, from the webhook FIFO queue.
     WebhookSender,
+    /// The WebSocket API's routes: `$connect`, `$disconnect`, `$default` (typing).
+    Live,
+    /// The WebSocket API's `$connect` authorizer: the HTTP authorizer's checks on `?token=`.
+    LiveAuthorizer,
 }
 
 impl Function {
@@ -49,6 +53,8 @@ impl Function {
             Function::Authorizer,
             Function::WebhookDispatch,
             Function::WebhookSender,
+            Function::Live,
+            Function::LiveAuthorizer,
         ]);
         all
     }
@@ -66,6 +72,8 @@ impl Function {
             Function::Authorizer => "authorizer",
             Function::WebhookDispatch => "webhook-dispatch",
             Function::WebhookSender => "webhook-sender",
+            Function::Live => "live",
+            Function::LiveAuthorizer => "live-authorizer",
         }
     }
 

@@ -34,6 +34,9 @@ pub struct Config {
     /// `INBOX_JWKS_URL`: where the provider's keys are; absent, they are found
     /// through `{issuer}/.well-known/openid-configuration` (the authorizer).
     pub jwks_url: Option<String>,
+    /// `INBOX_LIVE_ENDPOINT`: the WebSocket API stage's URL for its
+    /// management API (`live`, and `webhook-dispatch`'s fan-out).
+    pub live_endpoint: Option<String>,
 }
 
 /// A required setting is missing.
@@ -72,7 +75,15 @@ impl Config {
                 })
                 .unwrap_or_default(),
             jwks_url: non_empty("INBOX_JWKS_URL"),
+            live_endpoint: non_empty("INBOX_LIVE_ENDPOINT"),
         })
+    }
+
+    /// The WebSocket API's management endpoint, or an error naming the variable.
+    pub fn require_live_endpoint(&self) -> Result<&str, ConfigError> {
+        self.live_endpoint
+            .as_deref()
+            .ok_or(ConfigError("INBOX_LIVE_ENDPOINT"))
     }
 
     /// The webhook queue URL, or an error naming the variable.

@@ -11,6 +11,7 @@ pub mod cognito;
 pub mod config;
 pub mod exports;
 pub mod jobs;
+pub mod live;
 pub mod sender;
 pub mod webhooks;
 
@@ -83,6 +84,8 @@ pub async fn run(function: Function) -> Result<(), Error> {
         Function::Authorizer => run_authorizer().await,
         Function::WebhookDispatch => run_webhook_dispatch().await,
         Function::WebhookSender => run_webhook_sender().await,
+        Function::Live => run_live().await,
+        Function::LiveAuthorizer => run_live_authorizer().await,
     }
 }
 
@@ -294,11 +297,63 @@ async fn run_webhook_dispatch() -> Result<(), Error> {
         aws_sdk_sqs::Client::new(&sdk),
         cfg.require_webhook_queue()?,
     );
+    // Without the WebSocket API's endpoint, changes go to webhooks only.
+    let poster = cfg
+        .live_endpoint
+        .as_deref()
+        .map(|endpoint| live::ApiGatewayPoster::new(&sdk, endpoint));
     let app = App::new(store);
-    let (app, queue) = (&app, &queue);
+    let (app, queue, poster) = (&app, &queue, poster.as_ref());
     lambda_runtime::run(lambda_runtime::service_fn(
         move |ev: LambdaEvent<StreamEvent>| async move {
-            Ok::<_, Error>(webhooks::dispatch_stream_batch(app, &ev.payload, queue).await)
+            let live = poster.map(|p| p as &dyn live::ConnectionPoster);
+            Ok::<_, Error>(webhooks::dispatch_stream_batch(app, &ev.payload, queue, live).await)
+        },
+    ))
+    .await
+}
+
+/// Runs `live`, the WebSocket API's routes: connections recorded and
+/// forgotten, `typing` relayed through the management API.
+async fn run_live() -> Result<(), Error> {
+    use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
+    use lambda_runtime::LambdaEvent;
+    let (cfg, sdk, store) = start().await?;
+    let poster = live::ApiGatewayPoster::new(&sdk, cfg.require_live_endpoint()?);
+    let app = App::new(store);
+    let (app, poster) = (&app, &poster);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |ev: LambdaEvent<ApiGatewayWebsocketProxyRequest>| async move {
+            let now = inbox_store::Clock::now(&inbox_store::SystemClock);
+            Ok::<_, Error>(live::handle_socket(app, poster, &ev.payload, now).await)
+        },
+    ))
+    .await
+}
+
+/// Runs `live-authorizer`, the WebSocket API's `$connect` authorizer, with
+/// the HTTP authorizer's verification of API keys and the provider's JWTs.
+async fn run_live_authorizer() -> Result<(), Error> {
+    use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
+    use lambda_runtime::LambdaEvent;
+    let (cfg, _, store) = start().await?;
+    let tokens = oidc_tokens(&cfg)?;
+    if let Err(e) = tokens.refresh().await {
+        tracing::warn!(error = %e, "signing keys not fetched at cold start");
+    }
+    let (store, tokens) = (&store, &tokens);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |ev: LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>| async move {
+            let now = inbox_store::Clock::now(&inbox_store::SystemClock);
+            live::authorize_connect(&ev.payload, store, tokens, now)
+                .await
+                .map_err(|e| {
+                    if let live::LiveAuthorizerError::Unavailable(_) = e {
+                        tracing::error!(error = %e, "live authorizer failed");
+                    }
+                    // "Unauthorized" is the one error API Gateway answers 401.
+                    Box::new(e) as Error
+                })
         },
     ))
     .await
@@ -332,17 +387,9 @@ async fn run_webhook_sender() -> Result<(), Error> {
 /// at cold start (a failure is logged; the first token then fetches them).
 async fn run_authorizer() -> Result<(), Error> {
     use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
-    use inbox_http::verify::{IssuerPolicy, OidcTokens};
     use lambda_runtime::LambdaEvent;
     let (cfg, _, store) = start().await?;
-    let issuer = cfg.require_jwt_issuer()?;
-    let tokens = OidcTokens::new(
-        IssuerPolicy {
-            issuer: issuer.to_string(),
-            audiences: cfg.jwt_audiences.clone(),
-        },
-        authorizer::HttpsJwks::new(issuer, cfg.jwks_url.clone())?,
-    );
+    let tokens = oidc_tokens(&cfg)?;
     if let Err(e) = tokens.refresh().await {
         tracing::warn!(error = %e, "signing keys not fetched at cold start");
     }
@@ -359,6 +406,21 @@ async fn run_authorizer() -> Result<(), Error> {
         },
     ))
     .await
+}
+
+/// The identity provider's token verifier both authorizers use.
+fn oidc_tokens(
+    cfg: &Config,
+) -> Result<inbox_http::verify::OidcTokens<authorizer::HttpsJwks>, Error> {
+    use inbox_http::verify::{IssuerPolicy, OidcTokens};
+    let issuer = cfg.require_jwt_issuer()?;
+    Ok(OidcTokens::new(
+        IssuerPolicy {
+            issuer: issuer.to_string(),
+            audiences: cfg.jwt_audiences.clone(),
+        },
+        authorizer::HttpsJwks::new(issuer, cfg.jwks_url.clone())?,
+    ))
 }
 
 /// Runs the auto-close worker (SQS): fires each timer, reporting partial batch failures.

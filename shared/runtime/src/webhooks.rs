@@ -9,14 +9,16 @@
 //! batch item failure, so it comes back when the retry is due, however many
 //! invocations that spans; nothing is lost while a receiver is down.
 
+use crate::live::{ConnectionPoster, fan_out};
 use async_trait::async_trait;
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use inbox_app::{App, AppError, WebhookAttempted, WebhookQueue, WebhookTask};
+use inbox_domain::live::live_messages;
 use inbox_domain::webhooks::StoredChange;
 use inbox_store::dynamo::stream::{RecordKind, stored_change};
-use inbox_store::{Store, StoreError};
+use inbox_store::{LiveConnectionStore, Store, StoreError};
 use sha2::{Digest, Sha256};
 
 /// Most entries in one `SendMessageBatch`.
@@ -119,13 +121,16 @@ pub fn changes_of(event: &StreamEvent) -> Vec<(String, StoredChange)> {
     out
 }
 
-/// `webhook-dispatch`: queues the webhook tasks of a stream batch's
-/// changes; when a run cannot be queued, reports its first record, so the
-/// stream hands it and everything after it over again, in order.
-pub async fn dispatch_stream_batch<S: Store>(
+/// `webhook-dispatch`, the change feed's consumer: queues the webhook tasks
+/// of a stream batch's changes, then sends what was handled to the live
+/// connections (when the stack has its WebSocket API: `live`); when a run
+/// cannot be queued, reports its first record, so the stream hands it and
+/// everything after it over again, in order (and live once, then).
+pub async fn dispatch_stream_batch<S: Store + LiveConnectionStore>(
     app: &App<S>,
     event: &StreamEvent,
     queue: &(impl WebhookQueue + ?Sized),
+    live: Option<&dyn ConnectionPoster>,
 ) -> DynamoDbEventResponse {
     let changes = changes_of(event);
     let (seqs, changes): (Vec<String>, Vec<StoredChange>) = changes.into_iter().unzip();
@@ -135,6 +140,12 @@ pub async fn dispatch_stream_batch<S: Store>(
         queued = done.queued,
         "webhook dispatch"
     );
+    if let Some(poster) = live {
+        let messages = live_messages(&changes[..done.handled]);
+        let now = inbox_store::Clock::now(&inbox_store::SystemClock);
+        let report = fan_out(app.store(), poster, &messages, now).await;
+        tracing::info!(?report, "live fan-out");
+    }
     let mut response = DynamoDbEventResponse {
         batch_item_failures: Vec::new(),
     };

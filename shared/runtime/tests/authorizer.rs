@@ -406,3 +406,78 @@ async fn keys_are_found_through_the_issuers_discovery_document() {
     assert_eq!(direct.fetch().await.unwrap().keys.len(), 1);
     assert_eq!(served.load(Ordering::SeqCst), 3);
 }
+
+/// The WebSocket API's `$connect` authorizer event of `events/live/`, with `?token=`.
+fn connect_event(
+    token: &str,
+) -> aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest {
+    let text = std::fs::read_to_string(format!(
+        "{}/../../events/live/connect-authorizer.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .replace("REPLACED-BY-TESTS", token);
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test]
+async fn the_live_connect_is_authorized_by_its_query_token_as_any_request() {
+    use inbox_runtime::live::{EXPIRES_AT_KEY, LiveAuthorizerError, authorize_connect};
+    let app = App::new(SqliteStore::in_memory().unwrap());
+    let t = tokens(FixtureJwks::default());
+    let claims = id_token_claims();
+    let token = rs256(&claims, "issuer-key.pem", KID);
+    let event = connect_event(&token);
+    let resp = authorize_connect(&event, app.store(), &t, now())
+        .await
+        .unwrap();
+    // An IAM policy (WebSocket APIs take no simple response) on this connect only.
+    let policy = serde_json::to_value(&resp.policy_document).unwrap();
+    assert_eq!(
+        policy["Statement"],
+        json!([{"Action": ["execute-api:Invoke"], "Effect": "Allow",
+                "Resource": ["arn:aws:execute-api:us-east-1:123456789012:abcdef123/live/$connect"]}])
+    );
+    assert_eq!(
+        resp.context,
+        json!({"sub": "ann", "workspace_id": "acme", "role": "admin", "name": "Ann Lee",
+               EXPIRES_AT_KEY: claims["exp"].as_i64().unwrap() * 1000})
+    );
+
+    // An API key connects as its subject, with no expiry of its own.
+    let created = app
+        .create_api_key("acme", "Zapier", "integration", "zapier")
+        .await
+        .unwrap();
+    let resp = authorize_connect(&connect_event(&created.secret), app.store(), &t, now())
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.context,
+        json!({"sub": "zapier", "workspace_id": "acme", "role": "integration"})
+    );
+
+    // No token, a forged one, a revoked key: `Unauthorized`, which API Gateway answers 401.
+    let stranger = rs256(&claims, "stranger-key.pem", KID);
+    app.revoke_api_key("acme", &created.key.id).await.unwrap();
+    for refused in ["", "abc", stranger.as_str(), created.secret.as_str()] {
+        let err = authorize_connect(&connect_event(refused), app.store(), &t, now())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, LiveAuthorizerError::Unauthorized),
+            "{refused:?}: {err}"
+        );
+        assert_eq!(err.to_string(), "Unauthorized");
+    }
+    // What cannot be checked fails otherwise (a 500, not cached).
+    let err = authorize_connect(
+        &connect_event("ibx_key_01jd0000000000000000000000.abc"),
+        &DownKeys,
+        &t,
+        now(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, LiveAuthorizerError::Unavailable(_)), "{err}");
+}

@@ -9,50 +9,18 @@
 
 mod common;
 
-use aws_lambda_events::event::dynamodb::{Event as StreamEvent, EventRecord};
-use aws_sdk_dynamodb::types::AttributeValue;
-use common::{receive, who};
-use http::{HeaderValue, Method};
+use common::{call, ok, receive, stream_of, who};
+use http::Method;
 use inbox_app::WebhookTask;
 use inbox_domain::webhooks::{RetrySchedule, UrlPolicy};
-use inbox_http::{ApiRequest, App, Identity, handle};
+use inbox_http::App;
 use inbox_runtime::webhooks::{
     SqsHoldBack, SqsWebhookQueue, changes_of, dispatch_stream_batch, send_webhooks,
 };
 use inbox_store::dynamo::DynamoStore;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-async fn call(
-    app: &App<DynamoStore>,
-    by: &Identity,
-    method: Method,
-    path: &str,
-    body: Value,
-) -> (u16, Value) {
-    let mut req = ApiRequest::new(method, path, by.clone());
-    if !body.is_null() {
-        req.headers
-            .insert("content-type", HeaderValue::from_static("application/json"));
-        req.body = body.to_string().into();
-    }
-    let resp = handle(app, req).await;
-    (resp.status.as_u16(), resp.json_body())
-}
-
-async fn ok(
-    app: &App<DynamoStore>,
-    by: &Identity,
-    method: Method,
-    path: &str,
-    body: Value,
-) -> Value {
-    let (status, body) = call(app, by, method, path, body).await;
-    assert!((200..300).contains(&status), "{path}: {status} {body}");
-    body
-}
 
 /// A FIFO queue on moto, as the template's WebhookQueue.
 async fn fifo_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> String {
@@ -69,61 +37,6 @@ async fn fifo_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> String {
         .queue_url()
         .expect("a url")
         .to_string()
-}
-
-/// The stream records the conversation's items make, in commit order, as
-/// the table stream carries them (`INSERT` of every timeline event and message).
-async fn stream_of(store: &DynamoStore, ws: &str, conv: &str) -> StreamEvent {
-    let out = store
-        .client()
-        .query()
-        .table_name(store.table_name())
-        .key_condition_expression("pk = :pk")
-        .expression_attribute_values(":pk", AttributeValue::S(format!("WS#{ws}#CONV#{conv}")))
-        .send()
-        .await
-        .expect("the conversation's items");
-    let mut items: Vec<HashMap<String, AttributeValue>> = out.items().to_vec();
-    // Commit order: by version, then position (timeline events before messages of a write).
-    let order = |i: &HashMap<String, AttributeValue>| -> (String, u8) {
-        let sk = i["sk"].as_s().cloned().unwrap_or_default();
-        let (prefix, rest) = sk.split_at(4.min(sk.len()));
-        (rest.to_string(), if prefix == "EVT#" { 0 } else { 1 })
-    };
-    items.retain(|i| {
-        i.get("entity")
-            .and_then(|e| e.as_s().ok())
-            .is_some_and(|e| e == "timeline" || e == "message")
-    });
-    items.sort_by_key(order);
-    StreamEvent {
-        records: items
-            .into_iter()
-            .enumerate()
-            .map(|(n, item)| record("INSERT", n, item))
-            .collect(),
-    }
-}
-
-fn record(name: &str, n: usize, item: HashMap<String, AttributeValue>) -> EventRecord {
-    let image = serde_json::to_value(serde_dynamo::Item::from(item)).expect("an image");
-    serde_json::from_value(json!({
-        "eventID": format!("e{n}"),
-        "eventName": name,
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": "us-east-1",
-        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/1",
-        "dynamodb": {
-            "ApproximateCreationDateTime": 1_764_000_000,
-            "Keys": {},
-            "NewImage": image,
-            "SequenceNumber": format!("{:021}", n + 1),
-            "SizeBytes": 100,
-            "StreamViewType": "NEW_IMAGE"
-        }
-    }))
-    .expect("a stream record")
 }
 
 struct Setup {
@@ -227,11 +140,11 @@ async fn a_receiver_down_for_longer_than_a_run_loses_nothing() {
         "the creation and the assignment"
     );
     let queue = SqsWebhookQueue::new(s.sqs.clone(), &s.url);
-    let dispatched = dispatch_stream_batch(&s.app, &stream, &queue).await;
+    let dispatched = dispatch_stream_batch(&s.app, &stream, &queue, None).await;
     assert!(dispatched.batch_item_failures.is_empty());
     // The stream hands the same records over again (a retry): nothing more is queued.
     assert!(
-        dispatch_stream_batch(&s.app, &stream, &queue)
+        dispatch_stream_batch(&s.app, &stream, &queue, None)
             .await
             .batch_item_failures
             .is_empty()
@@ -349,7 +262,7 @@ async fn one_conversation_s_changes_arrive_in_commit_order_through_the_fifo_queu
     assert!(want.len() >= 21, "{want:?}");
     let queue = SqsWebhookQueue::new(s.sqs.clone(), &s.url);
     assert!(
-        dispatch_stream_batch(&s.app, &stream, &queue)
+        dispatch_stream_batch(&s.app, &stream, &queue, None)
             .await
             .batch_item_failures
             .is_empty()
@@ -390,7 +303,7 @@ async fn a_dispatch_that_cannot_queue_reports_the_first_record_of_its_run() {
     let conv = conversation(&s.app).await;
     let stream = stream_of(s.app.store(), "acme", &conv).await;
     let gone = SqsWebhookQueue::new(s.sqs.clone(), format!("{}-gone", s.url));
-    let failed = dispatch_stream_batch(&s.app, &stream, &gone).await;
+    let failed = dispatch_stream_batch(&s.app, &stream, &gone, None).await;
     assert_eq!(failed.batch_item_failures.len(), 1);
     assert_eq!(
         failed.batch_item_failures[0].item_identifier, stream.records[0].change.sequence_number,
@@ -399,7 +312,7 @@ async fn a_dispatch_that_cannot_queue_reports_the_first_record_of_its_run() {
     // Handed over again once the queue is there: the tasks are queued.
     let queue = SqsWebhookQueue::new(s.sqs.clone(), &s.url);
     assert!(
-        dispatch_stream_batch(&s.app, &stream, &queue)
+        dispatch_stream_batch(&s.app, &stream, &queue, None)
             .await
             .batch_item_failures
             .is_empty()
@@ -507,7 +420,7 @@ async fn a_retry_holds_its_whole_lane_back_for_its_wait() {
     let queue = SqsWebhookQueue::new(s.sqs.clone(), &s.url);
     let stream = stream_of(s.app.store(), "acme", &conv).await;
     assert!(
-        dispatch_stream_batch(&s.app, &stream, &queue)
+        dispatch_stream_batch(&s.app, &stream, &queue, None)
             .await
             .batch_item_failures
             .is_empty()

@@ -35,6 +35,9 @@ pub enum TableAccess {
     /// `GetItem` and `UpdateItem` on API key items only (`dynamodb:LeadingKeys`
     /// `APIKEY#*`): the authorizer reads a key and records its use.
     ApiKeyItems,
+    /// Reads of the table (a member's name, the workspace's connections),
+    /// and puts and deletes of live connection items only (`LIVE#*`).
+    LiveConnections,
 }
 
 /// What starts a function.
@@ -62,6 +65,11 @@ pub enum Trigger {
     Manual,
     /// API Gateway, as the HTTP API's authorizer (its permission is the API's).
     ApiAuthorizer,
+    /// The WebSocket API's routes (`$connect`, `$disconnect`, `$default`),
+    /// wired by hand in the template (SAM has no WebSocket event).
+    LiveSocket,
+    /// The WebSocket API's `$connect` authorizer, wired by hand too.
+    LiveAuthorizer,
 }
 
 /// What a function does with the events dead-letter queue.
@@ -170,6 +178,13 @@ pub const WEBHOOK_SENDER: Sizing = Sizing {
     memory: 256,
     timeout: 60,
 };
+/// The WebSocket routes: a connect is one directory read and one put; a
+/// `typing` frame one `Query` and a post per other connection (32 at once).
+pub const LIVE: Sizing = Sizing {
+    profile: "live",
+    memory: 256,
+    timeout: 10,
+};
 /// The replay drains the events dead-letter queue ten messages a call; a
 /// queue longer than its timeout allows is finished by invoking it again.
 pub const REPLAY: Sizing = Sizing {
@@ -205,6 +220,9 @@ pub struct FunctionSpec {
     pub public_base_url: bool,
     /// Memory and timeout.
     pub sizing: Sizing,
+    /// Whether it posts to live connections through the WebSocket API's
+    /// management API (and forgets the gone ones).
+    pub manages_connections: bool,
     /// Whether it gets its own error and throttle alarms.
     pub critical: bool,
 }
@@ -234,6 +252,10 @@ pub const AUTHORIZER_FUNCTION: &str = Function::Authorizer.name();
 pub const DISPATCH_FUNCTION: &str = Function::WebhookDispatch.name();
 /// The webhook sender's function name.
 pub const WEBHOOK_SENDER_FUNCTION: &str = Function::WebhookSender.name();
+/// The WebSocket routes' function name.
+pub const LIVE_FUNCTION: &str = Function::Live.name();
+/// The WebSocket authorizer's function name.
+pub const LIVE_AUTHORIZER_FUNCTION: &str = Function::LiveAuthorizer.name();
 
 /// Actions that start jobs: work on many conversations, and export files.
 pub const JOB_ACTIONS: [Action; 7] = [
@@ -329,6 +351,7 @@ fn http_function(name: &str, actions: &[Action]) -> FunctionSpec {
         } else {
             API
         },
+        manages_connections: false,
         critical: webhook,
     }
 }
@@ -352,6 +375,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 exports: ExportsAccess::None,
                 public_base_url: false,
                 sizing: SWEEP,
+                manages_connections: false,
                 critical: true,
             },
             Function::AutocloseWorker => FunctionSpec {
@@ -367,6 +391,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 exports: ExportsAccess::None,
                 public_base_url: false,
                 sizing: WORKER,
+                manages_connections: false,
                 critical: true,
             },
             Function::EventPublisher => FunctionSpec {
@@ -383,6 +408,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 exports: ExportsAccess::None,
                 public_base_url: false,
                 sizing: PUBLISHER,
+                manages_connections: false,
                 critical: true,
             },
             Function::EventReplay => FunctionSpec {
@@ -398,6 +424,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 exports: ExportsAccess::None,
                 public_base_url: false,
                 sizing: REPLAY,
+                manages_connections: false,
                 critical: false,
             },
             Function::JobWorker => FunctionSpec {
@@ -414,6 +441,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 exports: ExportsAccess::Write,
                 public_base_url: false,
                 sizing: JOB_STEP,
+                manages_connections: false,
                 critical: true,
             },
             Function::Sender => FunctionSpec {
@@ -431,6 +459,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 // Twilio's StatusCallback is the channel's webhook URL.
                 public_base_url: true,
                 sizing: SENDER,
+                manages_connections: false,
                 critical: true,
             },
             Function::Authorizer => FunctionSpec {
@@ -446,12 +475,15 @@ pub fn functions() -> Vec<FunctionSpec> {
                 exports: ExportsAccess::None,
                 public_base_url: false,
                 sizing: AUTHORIZER,
+                manages_connections: false,
                 // Every API request goes through it: failures and throttles page.
                 critical: true,
             },
             Function::WebhookDispatch => FunctionSpec {
                 name: f.name().to_string(),
-                description: "Queue outgoing webhook tasks from the table's stream".to_string(),
+                description:
+                    "Queue outgoing webhook tasks and send live updates from the table's stream"
+                        .to_string(),
                 trigger: Trigger::ChangeFeed,
                 // Endpoints read, delivery records made: never a delete.
                 table: TableAccess::ReadUpdate,
@@ -463,6 +495,7 @@ pub fn functions() -> Vec<FunctionSpec> {
                 exports: ExportsAccess::None,
                 public_base_url: false,
                 sizing: DISPATCH,
+                manages_connections: true,
                 critical: true,
             },
             Function::WebhookSender => FunctionSpec {
@@ -480,6 +513,41 @@ pub fn functions() -> Vec<FunctionSpec> {
                 exports: ExportsAccess::None,
                 public_base_url: false,
                 sizing: WEBHOOK_SENDER,
+                manages_connections: false,
+                critical: true,
+            },
+            Function::Live => FunctionSpec {
+                name: f.name().to_string(),
+                description: "Live updates' WebSocket routes: connect, disconnect, typing"
+                    .to_string(),
+                trigger: Trigger::LiveSocket,
+                table: TableAccess::LiveConnections,
+                sends_autoclose: false,
+                publishes_events: false,
+                events_dlq: DlqAccess::None,
+                invites: false,
+                sends_jobs: false,
+                exports: ExportsAccess::None,
+                public_base_url: false,
+                sizing: LIVE,
+                // Every connect goes through it.
+                manages_connections: true,
+                critical: true,
+            },
+            Function::LiveAuthorizer => FunctionSpec {
+                name: f.name().to_string(),
+                description: "Verify the token or API key of a live updates connection".to_string(),
+                trigger: Trigger::LiveAuthorizer,
+                table: TableAccess::ApiKeyItems,
+                sends_autoclose: false,
+                publishes_events: false,
+                events_dlq: DlqAccess::None,
+                invites: false,
+                sends_jobs: false,
+                exports: ExportsAccess::None,
+                public_base_url: false,
+                sizing: AUTHORIZER,
+                manages_connections: false,
                 critical: true,
             },
         })

@@ -9,7 +9,7 @@ use super::{function_id, log_group_id, logical_stem, role_id, workspace_root};
 use inbox_runtime::FUNCTION_ENV;
 use inbox_store::dynamo::table::{
     TIMERS,
-    keys::{API_KEY_PREFIX, OUTBOX_PREFIX},
+    keys::{API_KEY_PREFIX, LIVE_PREFIX, OUTBOX_PREFIX},
 };
 use std::fmt::Write as _;
 
@@ -58,6 +58,7 @@ pub fn render() -> String {
          \x20 #   replay 256/300: invoked by hand; drains the events dead-letter queue 10 a call.\n\
          \x20 #   sender 256/30: up to 10 attempts at once, each one provider call of 15 s at most.\n\
          \x20 #   authorizer 256/10: a key read or a signature check; a JWKS fetch on a cold start.\n\
+         \x20 #   live 256/10: a connect's read and put; a typing frame's query and posts, 32 at once.\n\
          \x20 # Each function has its own role: logs to its own log group, and only the\n\
          \x20 # table actions, queues and bus it uses. All run the one binary (Globals'\n\
          \x20 # CodeUri); INBOX_FUNCTION names the catalogue entry each one runs.\n",
@@ -129,7 +130,14 @@ fn render_function(out: &mut String, f: &FunctionSpec) {
             "!Ref EventsDeadLetterQueue".into(),
         ));
     }
-    if f.trigger == Trigger::ApiAuthorizer {
+    if f.manages_connections {
+        env.push((
+            "INBOX_LIVE_ENDPOINT".into(),
+            "!Sub \"https://${LiveApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${LiveStage}\""
+                .into(),
+        ));
+    }
+    if matches!(f.trigger, Trigger::ApiAuthorizer | Trigger::LiveAuthorizer) {
         env.push((
             "INBOX_JWT_ISSUER".into(),
             "!If [UseCognito, !Sub \"https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${UserPool}\", !Ref JwtIssuer]".into(),
@@ -160,12 +168,20 @@ fn render_function(out: &mut String, f: &FunctionSpec) {
         let _ = writeln!(out, "        MaximumEventAgeInSeconds: 60");
         let _ = writeln!(out, "        MaximumRetryAttempts: 0");
     }
-    if matches!(f.trigger, Trigger::Manual | Trigger::ApiAuthorizer) {
+    // API Gateway's WebSocket routes and authorizers are wired by hand:
+    // SAM has no event for them.
+    if matches!(
+        f.trigger,
+        Trigger::Manual | Trigger::ApiAuthorizer | Trigger::LiveSocket | Trigger::LiveAuthorizer
+    ) {
         return;
     }
     let _ = writeln!(out, "      Events:");
     match &f.trigger {
-        Trigger::Manual | Trigger::ApiAuthorizer => {}
+        Trigger::Manual
+        | Trigger::ApiAuthorizer
+        | Trigger::LiveSocket
+        | Trigger::LiveAuthorizer => {}
         Trigger::Api(routes) => {
             for r in routes {
                 let _ = writeln!(out, "        {}:", event_name(&r.method));
@@ -452,12 +468,45 @@ fn render_role(out: &mut String, f: &FunctionSpec) {
             let _ = writeln!(out, "                    dynamodb:LeadingKeys:");
             let _ = writeln!(out, "                      - \"{API_KEY_PREFIX}*\"");
         }
+        TableAccess::LiveConnections => {
+            statement(
+                out,
+                "ReadTable",
+                &["dynamodb:GetItem", "dynamodb:Query"],
+                &["!GetAtt Table.Arn".to_string()],
+            );
+            statement(
+                out,
+                "RecordLiveConnections",
+                &["dynamodb:PutItem", "dynamodb:DeleteItem"],
+                &["!GetAtt Table.Arn".to_string()],
+            );
+            live_items_only(out);
+        }
         TableAccess::QueryTimers => statement(
             out,
             "QueryDueTimers",
             &["dynamodb:Query"],
             &[format!("!Sub \"${{Table.Arn}}/index/{}\"", TIMERS.name)],
         ),
+    }
+    if f.manages_connections {
+        // Post to and close this API's connections; nothing else of API Gateway.
+        statement(
+            out,
+            "PostToLiveConnections",
+            &["execute-api:ManageConnections"],
+            &["!Sub \"arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${LiveApi}/${LiveStage}/*/@connections/*\"".to_string()],
+        );
+        if f.table != TableAccess::LiveConnections {
+            statement(
+                out,
+                "ForgetGoneLiveConnections",
+                &["dynamodb:DeleteItem"],
+                &["!GetAtt Table.Arn".to_string()],
+            );
+            live_items_only(out);
+        }
     }
     match f.exports {
         ExportsAccess::None | ExportsAccess::Name => {}
@@ -589,6 +638,14 @@ fn render_role(out: &mut String, f: &FunctionSpec) {
             &["!GetAtt EventBus.Arn".to_string()],
         );
     }
+}
+
+/// Confines the statement just written to live connection items (`LIVE#*`).
+fn live_items_only(out: &mut String) {
+    let _ = writeln!(out, "                Condition:");
+    let _ = writeln!(out, "                  ForAllValues:StringLike:");
+    let _ = writeln!(out, "                    dynamodb:LeadingKeys:");
+    let _ = writeln!(out, "                      - \"{LIVE_PREFIX}*\"");
 }
 
 fn render_alarms(out: &mut String, f: &FunctionSpec) {

@@ -154,6 +154,11 @@ impl Bench {
         Ok(bench)
     }
 
+    /// The server's process id (for its CPU time and memory).
+    pub fn server_pid(&self) -> u32 {
+        self._server.0.id()
+    }
+
     /// One call to `path` as `token`.
     pub async fn call(
         &self,

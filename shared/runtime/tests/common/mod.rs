@@ -1,10 +1,17 @@
-//! What the SQS tests on moto share: an authorizer's identity, and a queue's
-//! records as the Lambda service would hand them over.
+//! What the tests on moto share: an authorizer's identity, calls through
+//! the contract's handler, and a queue's or the table stream's records as
+//! the Lambda service would hand them over.
 
 #![allow(dead_code)]
 
+use aws_lambda_events::event::dynamodb::{Event as StreamEvent, EventRecord};
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use inbox_http::Identity;
+use aws_sdk_dynamodb::types::AttributeValue;
+use http::{HeaderValue, Method};
+use inbox_http::{ApiRequest, App, Identity, handle};
+use inbox_store::dynamo::DynamoStore;
+use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// A caller in workspace `acme`, as the authorizer passes it on.
@@ -54,4 +61,91 @@ pub async fn receive(sqs: &aws_sdk_sqs::Client, url: &str, patience: Duration) -
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// One request through the contract's handler as `by`: status and JSON body.
+pub async fn call(
+    app: &App<DynamoStore>,
+    by: &Identity,
+    method: Method,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    let mut req = ApiRequest::new(method, path, by.clone());
+    if !body.is_null() {
+        req.headers
+            .insert("content-type", HeaderValue::from_static("application/json"));
+        req.body = body.to_string().into();
+    }
+    let resp = handle(app, req).await;
+    (resp.status.as_u16(), resp.json_body())
+}
+
+/// [`call`], asserting a 2xx; the body.
+pub async fn ok(
+    app: &App<DynamoStore>,
+    by: &Identity,
+    method: Method,
+    path: &str,
+    body: Value,
+) -> Value {
+    let (status, body) = call(app, by, method, path, body).await;
+    assert!((200..300).contains(&status), "{path}: {status} {body}");
+    body
+}
+
+/// The stream records the conversation's items make, in commit order, as
+/// the table stream carries them (`INSERT` of every timeline event and message).
+pub async fn stream_of(store: &DynamoStore, ws: &str, conv: &str) -> StreamEvent {
+    let out = store
+        .client()
+        .query()
+        .table_name(store.table_name())
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("WS#{ws}#CONV#{conv}")))
+        .send()
+        .await
+        .expect("the conversation's items");
+    let mut items: Vec<HashMap<String, AttributeValue>> = out.items().to_vec();
+    // Commit order: by version, then position (timeline events before messages of a write).
+    let order = |i: &HashMap<String, AttributeValue>| -> (String, u8) {
+        let sk = i["sk"].as_s().cloned().unwrap_or_default();
+        let (prefix, rest) = sk.split_at(4.min(sk.len()));
+        (rest.to_string(), if prefix == "EVT#" { 0 } else { 1 })
+    };
+    items.retain(|i| {
+        i.get("entity")
+            .and_then(|e| e.as_s().ok())
+            .is_some_and(|e| e == "timeline" || e == "message")
+    });
+    items.sort_by_key(order);
+    StreamEvent {
+        records: items
+            .into_iter()
+            .enumerate()
+            .map(|(n, item)| record("INSERT", n, item))
+            .collect(),
+    }
+}
+
+/// One table-stream record of `item`, the `n`th of its batch.
+pub fn record(name: &str, n: usize, item: HashMap<String, AttributeValue>) -> EventRecord {
+    let image = serde_json::to_value(serde_dynamo::Item::from(item)).expect("an image");
+    serde_json::from_value(json!({
+        "eventID": format!("e{n}"),
+        "eventName": name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1_764_000_000,
+            "Keys": {},
+            "NewImage": image,
+            "SequenceNumber": format!("{:021}", n + 1),
+            "SizeBytes": 100,
+            "StreamViewType": "NEW_IMAGE"
+        }
+    }))
+    .expect("a stream record")
 }
