@@ -198,3 +198,58 @@ async fn serve(
     hub.forget_if_unused(&ws);
     tracing::debug!(workspace = %ws, connection = id, "live connection closed");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typing(ws: &str) -> WorkspaceMessage {
+        WorkspaceMessage {
+            workspace_id: ws.into(),
+            message: LiveMessage::Resync,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_workspace_hears_its_own_and_closed_connections_are_forgotten() {
+        let hub = LiveHub::default();
+        let (_, mut a1) = hub.subscribe("acme").expect("a connection");
+        let (_, mut a2) = hub.subscribe("acme").expect("a connection");
+        let (_, mut b) = hub.subscribe("globex").expect("a connection");
+        assert_eq!(hub.connections(), 3);
+        hub.publish(&[typing("acme")]);
+        assert!(a1.try_recv().is_ok() && a2.try_recv().is_ok());
+        assert!(b.try_recv().is_err(), "never another workspace's");
+
+        // A closed connection leaves its channel; the last one takes the
+        // workspace's channel with it.
+        drop(a1);
+        hub.forget_if_unused("acme");
+        assert_eq!(hub.connections(), 2);
+        drop(a2);
+        hub.forget_if_unused("acme");
+        assert_eq!(hub.connections(), 1);
+        assert!(!hub.workspaces.lock().unwrap().contains_key("acme"));
+        // Publishing to a workspace nobody watches is nothing.
+        hub.publish(&[typing("acme")]);
+        assert!(!hub.workspaces.lock().unwrap().contains_key("acme"));
+        drop(b);
+        hub.publish(&[typing("globex")]);
+        assert_eq!(hub.connections(), 0);
+        assert!(
+            hub.workspaces.lock().unwrap().is_empty(),
+            "a send nobody hears puts the channel away"
+        );
+    }
+
+    #[tokio::test]
+    async fn typing_does_not_come_back_to_its_sender() {
+        let hub = LiveHub::default();
+        let (me, mut mine) = hub.subscribe("acme").expect("a connection");
+        let (_, mut theirs) = hub.subscribe("acme").expect("a connection");
+        hub.send("acme", &LiveMessage::Resync, Some(me));
+        let got = mine.try_recv().expect("the frame is on the channel");
+        assert_eq!(got.from, Some(me), "serve() skips frames from itself");
+        assert_eq!(theirs.try_recv().expect("theirs").from, Some(me));
+    }
+}
