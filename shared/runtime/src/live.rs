@@ -309,7 +309,8 @@ async fn connect<S: Store + LiveConnectionStore>(
 
 /// `$default`: a `typing` frame, relayed to the workspace's other open
 /// connections; anything else is answered on the sender's own connection
-/// with an `error` message.
+/// with an `error` message. A sender whose connection has ended is closed
+/// instead.
 pub async fn relay_typing<S, P>(
     store: &S,
     poster: &P,
@@ -324,6 +325,11 @@ where
 {
     let all = store.live_connections(&claims.workspace_id).await?;
     let own = all.iter().find(|c| c.connection_id == connection_id);
+    // A connection past its end is closed, whatever it sent.
+    if let Some(own) = own.filter(|c| c.has_expired(now)) {
+        close_ended(store, poster, own).await;
+        return Ok(200);
+    }
     let typist = own.map_or_else(
         || Typist {
             id: claims.sub.clone(),

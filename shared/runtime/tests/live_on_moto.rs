@@ -368,6 +368,20 @@ async fn the_socket_routes_record_relay_and_forget_connections() {
     );
     assert_eq!(s.connection_ids("acme").await, ["conn-bob", "conn-carol"]);
 
+    // A frame from a connection past its end closes it; nothing is relayed.
+    let late = at.plus_seconds(2 * 3600);
+    let frame = socket_event("default.json", "acme", "conn-bob", &typing);
+    assert_eq!(
+        handle_socket(&s.app, &s.poster, &frame, late)
+            .await
+            .status_code,
+        200
+    );
+    let calls = s.calls().await;
+    assert_eq!(calls.len(), 3, "{calls:#?}");
+    assert_eq!(calls[2].0, "DELETE /@connections/conn-bob");
+    assert_eq!(s.connection_ids("acme").await, ["conn-carol"]);
+
     // Disconnecting forgets the connection.
     let gone = socket_event("disconnect.json", "acme", "conn-bob", "");
     assert_eq!(
