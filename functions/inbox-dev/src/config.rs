@@ -61,6 +61,9 @@ pub struct ServeArgs {
     /// Folder of the embedded database (`inbox.sqlite3` inside it).
     #[arg(long, env = "INBOX_DEV_DATA_DIR", default_value = ".data")]
     pub data_dir: PathBuf,
+    /// The built web inbox served at `/` (`npm --prefix web run build` makes it).
+    #[arg(long, env = "INBOX_DEV_WEB_DIR", default_value = "web/dist")]
+    pub web_dir: PathBuf,
     /// Keep everything in memory: nothing is written to disk, everything is gone at exit.
     #[arg(long)]
     pub memory: bool,

@@ -354,16 +354,44 @@ pub async fn seed<S: Store>(
 
 /// A token for each demo identity, as `export NAME_TOKEN=…` lines.
 pub fn token_lines(secret: &[u8]) -> Result<Vec<String>, inbox_http::AuthError> {
+    Ok(identities(secret)?
+        .into_iter()
+        .map(|i| {
+            format!(
+                "export {}_TOKEN={}   # {} ({})",
+                i.id.to_uppercase(),
+                i.token,
+                i.name,
+                i.role
+            )
+        })
+        .collect())
+}
+
+/// A demo identity with a token of its own, as the web inbox's dev sign-in lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SignInIdentity {
+    /// `sub`.
+    pub id: &'static str,
+    /// Display name.
+    pub name: &'static str,
+    /// Role.
+    pub role: &'static str,
+    /// A dev token, valid [`TOKEN_TTL`].
+    pub token: String,
+}
+
+/// Every demo identity with a fresh token.
+pub fn identities(secret: &[u8]) -> Result<Vec<SignInIdentity>, inbox_http::AuthError> {
     USERS
         .iter()
         .map(|u| {
-            let t = mint_dev_token(secret, WORKSPACE, u.id, u.role, Some(u.name), TOKEN_TTL)?;
-            Ok(format!(
-                "export {}_TOKEN={t}   # {} ({})",
-                u.id.to_uppercase(),
-                u.name,
-                u.role
-            ))
+            Ok(SignInIdentity {
+                id: u.id,
+                name: u.name,
+                role: u.role,
+                token: mint_dev_token(secret, WORKSPACE, u.id, u.role, Some(u.name), TOKEN_TTL)?,
+            })
         })
         .collect()
 }

@@ -16,6 +16,7 @@ pub mod outgoing;
 pub mod sending;
 pub mod server;
 pub mod table_stream;
+pub mod web;
 pub mod workers;
 
 use config::{AwsChoice, Cli, Command, ServeArgs, StorageChoice, TokenArgs};
@@ -194,7 +195,16 @@ where
             ),
     );
     println!("inbox-dev: JWT secret for dev tokens (INBOX_DEV_JWT_SECRET): {secret}");
+    let mut page = web::WebPage {
+        dir: args.web_dir.clone(),
+        identities: Vec::new(),
+    };
     if args.demo {
+        // People sign in to the page; the AI agent and the integration use the API.
+        page.identities = demo::identities(secret.as_bytes())?
+            .into_iter()
+            .filter(|i| matches!(i.role, "owner" | "admin" | "agent" | "viewer"))
+            .collect();
         let seeded = demo::seed(&app).await?;
         println!(
             "inbox-dev: demo workspace \"{}\" {}; tokens (valid 7 days):",
@@ -215,6 +225,7 @@ where
     let wrote = Arc::new(Notify::new());
     let live = Arc::new(live::LiveHub::default());
     let shared = Arc::new(Shared {
+        web: Arc::new(page),
         live: Arc::clone(&live),
         exports,
         app: Arc::clone(&app),
@@ -271,6 +282,14 @@ where
         args.sweep_interval(),
         stop_rx,
     ));
+    if shared.web.dir.join("index.html").is_file() {
+        println!("inbox-dev: open the web inbox at http://{addr}/");
+    } else {
+        println!(
+            "inbox-dev: the web inbox is not built ({}): run scripts/dev.sh",
+            shared.web.dir.display()
+        );
+    }
     // Tests and scripts read this line to learn the port.
     println!("inbox-dev: listening on http://{addr}");
     tracing::info!(%addr, "listening");

@@ -1,8 +1,9 @@
 //! The HTTP side: axum only converts requests and responses. Every route of
 //! the contract (channel configuration and webhooks included) goes through
 //! `inbox_http::handle`, which dispatches from the same route table as the
-//! Lambda functions; the dev server adds only `GET /openapi.json` and the
-//! live updates' `GET /live` (an API Gateway WebSocket API in AWS).
+//! Lambda functions; the dev server adds only `GET /openapi.json`, the
+//! live updates' `GET /live` (an API Gateway WebSocket API in AWS), and the
+//! web inbox's page (a static site in AWS, see `web`).
 
 use crate::exports::LocalExportFiles;
 use axum::Router;
@@ -38,6 +39,8 @@ pub struct Shared<S> {
     pub exports: LocalExportFiles,
     /// The live connections (`GET /live`).
     pub live: Arc<crate::live::LiveHub>,
+    /// The web inbox's page and dev sign-in.
+    pub web: Arc<crate::web::WebPage>,
 }
 
 impl<S: Store> Shared<S> {
@@ -65,6 +68,7 @@ pub fn router<S: Store + 'static>(shared: Arc<Shared<S>>) -> Router {
             "/live",
             get(crate::live::live::<S>).fallback(live_method_not_allowed),
         )
+        .merge(crate::web::routes(Arc::clone(&shared.web)))
         .fallback(api::<S>)
         .layer(middleware::from_fn(log_request))
         .with_state(shared)
