@@ -2,8 +2,10 @@
 # The project's one test command. It makes a Python virtual environment with a
 # pinned moto server (the local stand-in for DynamoDB, SQS, EventBridge and
 # Cognito), cfn-lint and schemathesis, starts moto on a free loopback port,
-# runs every test of the workspace against it, stops it, and then fuzzes the
-# API with schemathesis against the dev server (scripts/fuzz-api.sh). Extra
+# runs every test of the workspace against it, builds the web inbox and runs
+# its browser tests (scripts/web-tests.sh: Node's npm, Debian's chromium),
+# stops moto, and then fuzzes the API with schemathesis against the dev
+# server (scripts/fuzz-api.sh). Extra
 # arguments go to `cargo test`; INBOX_SKIP_FUZZ=1 skips the fuzz run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,6 +70,8 @@ cargo build --workspace --all-targets --locked
 echo "test: target/ is $(du -sh "$root/target" | cut -f1), $(df -h --output=avail "$root" | tail -1 | tr -d ' ') free after the build"
 export INBOX_DEV_BIN="$root/target/debug/inbox-dev"
 cargo test --workspace --locked "$@"
+# The web inbox: built, then driven in headless Chromium on both stores.
+bash "$root/scripts/web-tests.sh"
 cleanup
 
 if [ "${INBOX_SKIP_FUZZ:-0}" != "1" ]; then

@@ -1,0 +1,199 @@
+// The inbox: the side panel's views, the list of the current view, and the
+// open conversation. The list refetches on every change it hears (and after
+// every reconnect), so nothing stale is shown.
+
+import { useCallback, useEffect, useRef, useState } from "react";
+import { ok, type Api, type Conversation } from "./api";
+import type { Session } from "./auth";
+import { ConversationPane } from "./Conversation";
+import type { LiveFeed } from "./live";
+import { initials } from "./SignIn";
+
+type View = "mine" | "unassigned" | "all" | "unresolved" | "resolved" | "pending_human" | "has_lead";
+
+const VIEWS: { view: View; label: string }[] = [
+  { view: "mine", label: "Your inbox" },
+  { view: "unassigned", label: "Unassigned" },
+  { view: "all", label: "All Conversations" },
+  { view: "unresolved", label: "Unresolved" },
+  { view: "resolved", label: "Resolved" },
+  { view: "pending_human", label: "Pending human reply" },
+  { view: "has_lead", label: "Has lead" },
+];
+
+export function Inbox({
+  api,
+  live,
+  session,
+  onSignOut,
+}: {
+  api: Api;
+  live: LiveFeed;
+  session: Session;
+  onSignOut: () => void;
+}) {
+  const [view, setView] = useState<View>("mine");
+  const [items, setItems] = useState<Conversation[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [openId, setOpenId] = useState<string | null>(() => idFromHash());
+  const [error, setError] = useState<string | null>(null);
+  const viewRef = useRef(view);
+  viewRef.current = view;
+
+  const load = useCallback(
+    async (more: string | null) => {
+      try {
+        const page = ok(
+          await api.GET("/conversations", {
+            params: { query: { view: viewRef.current, limit: 50, ...(more ? { cursor: more } : {}) } },
+          }),
+        );
+        setItems((old) => (more ? [...old, ...page.items] : page.items));
+        setCursor(page.next_cursor ?? null);
+        setError(null);
+      } catch (e) {
+        setError(e instanceof Error ? e.message : String(e));
+      }
+    },
+    [api],
+  );
+
+  useEffect(() => {
+    void load(null);
+  }, [view, load]);
+
+  // Live: every change may move a conversation in or out of the view.
+  useEffect(() => {
+    let timer: number | undefined;
+    const refetch = () => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => void load(null), 150);
+    };
+    const off = live.subscribe({
+      opened: refetch,
+      message: (m) => {
+        if (m.type === "conversation.changed") refetch();
+      },
+    });
+    return () => {
+      off();
+      window.clearTimeout(timer);
+    };
+  }, [live, load]);
+
+  useEffect(() => {
+    const onHash = () => setOpenId(idFromHash());
+    window.addEventListener("hashchange", onHash);
+    return () => window.removeEventListener("hashchange", onHash);
+  }, []);
+
+  // The current view as the API's CSV (every page), saved as a file.
+  const exportCsv = async () => {
+    try {
+      const r = await api.GET("/conversations/export.csv", {
+        params: { query: { view: viewRef.current } },
+        parseAs: "blob",
+      });
+      const blob = ok(r) as Blob;
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = `conversations-${viewRef.current}.csv`;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+
+  const open = (id: string | null) => {
+    window.location.hash = id ? `/conversations/${id}` : "";
+    setOpenId(id);
+  };
+
+  return (
+    <div className={`inbox ${openId ? "has-open" : ""}`}>
+      <nav className="side" aria-label="Views">
+        <div className="me">
+          <span className="avatar" aria-hidden="true">
+            {initials(session.claims.name ?? session.claims.sub)}
+          </span>
+          <span>{session.claims.name ?? session.claims.sub}</span>
+          <button type="button" className="link" onClick={onSignOut}>
+            Sign out
+          </button>
+        </div>
+        <ul>
+          {VIEWS.map((v) => (
+            <li key={v.view}>
+              <button
+                type="button"
+                aria-current={view === v.view ? "page" : undefined}
+                onClick={() => {
+                  setView(v.view);
+                  open(null);
+                }}
+              >
+                {v.label}
+              </button>
+            </li>
+          ))}
+        </ul>
+        <button type="button" className="export" onClick={() => void exportCsv()}>
+          Export as CSV
+        </button>
+      </nav>
+      <section className="list" aria-label="Conversations">
+        <h1>{VIEWS.find((v) => v.view === view)?.label}</h1>
+        {error && <p role="alert">{error}</p>}
+        {items.length === 0 && !error && <p className="muted">No conversations here.</p>}
+        <ul>
+          {items.map((c) => (
+            <li key={c.id}>
+              <button
+                type="button"
+                className={`row ${c.unread ? "unread" : ""}`}
+                aria-current={openId === c.id ? "true" : undefined}
+                onClick={() => open(c.id)}
+              >
+                <span className="name">
+                  {c.unread && <span className="dot" aria-label="Unread" />}
+                  {c.contact.name ?? "Unknown contact"}
+                </span>
+                <span className="status">{statusLabel(c.status)}</span>
+                {c.assignee && (
+                  <span className="avatar small" title={c.assignee.name ?? c.assignee.id} aria-label={`Assigned to ${c.assignee.name ?? c.assignee.id}`}>
+                    {initials(c.assignee.name ?? c.assignee.id)}
+                  </span>
+                )}
+              </button>
+            </li>
+          ))}
+        </ul>
+        {cursor && (
+          <button type="button" onClick={() => void load(cursor)}>
+            Load more
+          </button>
+        )}
+      </section>
+      {openId ? (
+        <ConversationPane key={openId} id={openId} api={api} live={live} session={session} onClose={() => open(null)} />
+      ) : (
+        <section className="conversation empty" aria-label="Conversation">
+          <p className="muted">Pick a conversation.</p>
+        </section>
+      )}
+    </div>
+  );
+}
+
+export function statusLabel(status: Conversation["status"]): string {
+  return status === "open" ? "Open" : status === "closed" ? "Closed" : "Unassigned";
+}
+
+function idFromHash(): string | null {
+  const m = /^#\/conversations\/([^/]+)$/.exec(window.location.hash);
+  return m?.[1] ? decodeURIComponent(m[1]) : null;
+}

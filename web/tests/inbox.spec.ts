@@ -1,0 +1,239 @@
+// The seeds' flows through the page, on a real dev server: assign to self
+// stops the AI; a second person sees it live and takes over; accessibility
+// and layout checks on the main screens, with screenshots for the docs.
+
+import { expect, test } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import {
+  call,
+  conversationWith,
+  identities,
+  mint,
+  openConversation,
+  overflowsHorizontally,
+  seriousViolations,
+  signedIn,
+  unique,
+  withSettings,
+} from "./support";
+
+const TAKEOVER_NOTICE = "You have taken over this conversation. AI will stop responding.";
+// Screenshots go to target/ unless asked for the docs (INBOX_WEB_SCREENSHOTS=../docs/screenshots).
+const SHOTS = process.env.INBOX_WEB_SCREENSHOTS ?? "../target/web-screenshots";
+
+test("assigning yourself stops the AI, and another person sees it live and takes over", async ({ browser, baseURL }) => {
+  const base = baseURL ?? "";
+  const who = await identities(base);
+  const contact = unique("Gus");
+  // The contact's conversation, handed to the AI agent (as the API would).
+  const conv = await conversationWith(base, who.bob.token, contact);
+  await call(base, who.bob.token, "POST", `/conversations/${conv}/agent`, { agent_id: "max" });
+
+  const bob = await signedIn(browser, base, who.bob);
+  const carol = await signedIn(browser, base, who.carol);
+  await openConversation(bob.page, contact);
+  await openConversation(carol.page, contact);
+  await expect(bob.page.getByRole("region", { name: "Agent session" })).toBeVisible();
+
+  // Bob assigns himself: the agent banner goes, the session's end is on the thread.
+  await bob.page.getByRole("button", { name: "Assignee: Unassigned" }).click();
+  const panel = bob.page.getByRole("dialog", { name: "Assign conversation to:" });
+  await expect(panel).toBeVisible();
+  await panel.getByRole("searchbox", { name: "Search members…" }).fill("Bob");
+  await panel.getByRole("button", { name: /Bob Ray/ }).click();
+  await expect(bob.page.getByRole("region", { name: "Agent session" })).toHaveCount(0);
+  await expect(bob.page.getByRole("list", { name: "Thread" })).toContainText("AI session ended (human_assigned)");
+  await expect(bob.page.getByRole("button", { name: "Assignee: Bob Ray" })).toBeVisible();
+
+  // Carol never reloads: the change reaches her screen, with the Takeover banner.
+  await expect(carol.page.getByRole("button", { name: "Assignee: Bob Ray" })).toBeVisible();
+  const banner = carol.page.getByRole("region", { name: "Takeover" });
+  await expect(banner).toContainText(
+    "Assigned to Bob Ray. Click Takeover to assign this conversation to yourself and send messages.",
+  );
+  await banner.getByRole("button", { name: "Takeover" }).click();
+  await expect(carol.page.getByText(TAKEOVER_NOTICE)).toBeVisible();
+  await expect(carol.page.getByRole("button", { name: "Assignee: Carol Diaz" })).toBeVisible();
+  // ... and Bob sees Carol took it over.
+  await expect(bob.page.getByRole("button", { name: "Assignee: Carol Diaz" })).toBeVisible();
+  await expect(bob.page.getByRole("list", { name: "Thread" })).toContainText("carol took over from bob");
+
+  await bob.context.close();
+  await carol.context.close();
+});
+
+test("the AI agent cannot be picked as an assignee", async ({ browser, baseURL }) => {
+  const base = baseURL ?? "";
+  const who = await identities(base);
+  const contact = unique("Ann");
+  await conversationWith(base, who.bob.token, contact);
+  const bob = await signedIn(browser, base, who.bob);
+  await openConversation(bob.page, contact);
+  await bob.page.getByRole("button", { name: "Assignee: Unassigned" }).click();
+  const panel = bob.page.getByRole("dialog", { name: "Assign conversation to:" });
+  await panel.getByRole("button", { name: /Max\s+Agent/ }).click();
+  await expect(panel.getByRole("alert")).toContainText(/team member/i);
+  await expect(bob.page.getByRole("button", { name: "Assignee: Unassigned" })).toBeVisible();
+  await bob.context.close();
+});
+
+test("the main screens are accessible and hold from 360 px to 1440 px", async ({ browser, baseURL }) => {
+  const base = baseURL ?? "";
+  const who = await identities(base);
+  const contact = "Pat Quinn";
+  const conv = await conversationWith(base, who.bob.token, contact);
+  await call(base, who.bob.token, "POST", `/conversations/${conv}/messages`, { body: "Hello Pat, how can I help?" });
+
+  const context = await browser.newContext({ baseURL: base });
+  const page = await context.newPage();
+  await page.goto("/");
+  await expect(page.getByRole("heading", { name: "Sign in to the inbox" })).toBeVisible();
+  expect(await seriousViolations(page), "sign-in").toEqual([]);
+  await page.screenshot({ path: `${SHOTS}/sign-in.png` });
+  await page.getByRole("button", { name: `${who.bob.name} ${who.bob.role}` }).click();
+  await expect(page.getByRole("navigation", { name: "Views" })).toBeVisible();
+  expect(await seriousViolations(page), "inbox").toEqual([]);
+  await openConversation(page, contact);
+  await expect(page.getByRole("list", { name: "Thread" }).first()).toContainText("Hello Pat");
+  expect(await seriousViolations(page), "conversation").toEqual([]);
+  await page.screenshot({ path: `${SHOTS}/conversation.png` });
+  expect(await overflowsHorizontally(page), "1440 px").toBe(false);
+
+  await page.setViewportSize({ width: 360, height: 740 });
+  expect(await overflowsHorizontally(page), "360 px, conversation").toBe(false);
+  await expect(page.getByRole("button", { name: "Send reply" })).toBeVisible();
+  await page.screenshot({ path: `${SHOTS}/conversation-360.png` });
+  await page.getByRole("button", { name: "Back to the list" }).click();
+  await expect(page.getByRole("region", { name: "Conversations" })).toBeVisible();
+  expect(await overflowsHorizontally(page), "360 px, list").toBe(false);
+  await context.close();
+});
+
+test("a handoff shows in Pending human reply, where Assign to me takes it", async ({ browser, baseURL }) => {
+  const base = baseURL ?? "";
+  const who = await identities(base);
+  const contact = unique("Hana");
+  const conv = await conversationWith(base, who.bob.token, contact);
+  await call(base, who.bob.token, "POST", `/conversations/${conv}/agent`, { agent_id: "max" });
+  // The AI agent hands over (as the model would, through the API).
+  await call(base, mint("max", "ai_agent", "Max"), "POST", `/conversations/${conv}/handoff`, { reason: "asked for a human" });
+
+  const carol = await signedIn(browser, base, who.carol);
+  await openConversation(carol.page, contact, "Pending human reply");
+  const banner = carol.page.getByRole("region", { name: "Pending human reply" });
+  await expect(banner).toContainText("Do you want to be assigned to this conversation?");
+  await banner.getByRole("button", { name: "Assign to me" }).click();
+  await expect(carol.page.getByRole("button", { name: "Assignee: Carol Diaz" })).toBeVisible();
+  await expect(banner).toHaveCount(0);
+  await carol.page.getByRole("navigation", { name: "Views" }).getByRole("button", { name: "Pending human reply" }).click();
+  await expect(carol.page.getByRole("region", { name: "Conversations" })).not.toContainText(contact);
+  await carol.context.close();
+});
+
+test("a required closing note: refused without a category, Summarize drafts it, then it closes", async ({ browser, baseURL }) => {
+  const base = baseURL ?? "";
+  const who = await identities(base);
+  const restore = await withSettings(base, who.olivia.token, (s) => {
+    s.closing_notes = { mode: "category_and_summary_required", categories: ["Delivery", "Refund"], auto_generate: false };
+  });
+  try {
+    const contact = unique("Ivo");
+    const conv = await conversationWith(base, who.bob.token, contact);
+    await call(base, who.bob.token, "POST", `/conversations/${conv}/messages`, { body: "Your parcel left the depot this morning." });
+    const bob = await signedIn(browser, base, who.bob);
+    await openConversation(bob.page, contact);
+    await bob.page.getByRole("group", { name: "Status" }).getByRole("button", { name: "Close", exact: true }).click();
+    const dialog = bob.page.getByRole("dialog", { name: "Closing Notes" });
+    await expect(dialog).toBeVisible();
+    await dialog.getByRole("button", { name: "Close conversation" }).click();
+    await expect(dialog.getByRole("alert")).toContainText(/category/i);
+    await expect(dialog).toBeVisible();
+    await dialog.getByRole("button", { name: "Summarize" }).click();
+    await expect(dialog.getByRole("textbox", { name: "Summary" })).not.toHaveValue("");
+    await dialog.getByRole("combobox", { name: "Category" }).selectOption("Delivery");
+    await dialog.getByRole("button", { name: "Close conversation" }).click();
+    await expect(dialog).toHaveCount(0);
+    await expect(bob.page.getByRole("group", { name: "Status" }).getByRole("button", { name: "Close", exact: true })).toHaveAttribute("aria-pressed", "true");
+    await expect(bob.page.getByRole("list", { name: "Thread" })).toContainText("Closing note: Delivery");
+    await bob.context.close();
+  } finally {
+    await restore();
+  }
+});
+
+test("replying to a closed conversation asks Open and reply here", async ({ browser, baseURL }) => {
+  const base = baseURL ?? "";
+  const who = await identities(base);
+  const contact = unique("Jo");
+  const conv = await conversationWith(base, who.bob.token, contact);
+  await call(base, who.bob.token, "POST", `/conversations/${conv}/status`, { status: "closed" });
+  const bob = await signedIn(browser, base, who.bob);
+  await openConversation(bob.page, contact);
+  await bob.page.getByRole("textbox", { name: "Reply" }).fill("One more thing about your order.");
+  await bob.page.getByRole("textbox", { name: "Reply" }).press("Enter");
+  const closed = bob.page.getByRole("region", { name: "Conversation closed" });
+  await expect(closed.getByRole("button", { name: "Start new conversation" })).toBeVisible();
+  await closed.getByRole("button", { name: "Open and reply here" }).click();
+  await expect(bob.page.getByRole("list", { name: "Thread" })).toContainText("One more thing about your order.");
+  await expect(bob.page.getByRole("group", { name: "Status" }).getByRole("button", { name: "Open", exact: true })).toHaveAttribute("aria-pressed", "true");
+  await bob.context.close();
+});
+
+test("a blocked contact's conversation has no Open or Close and no composer", async ({ browser, baseURL }) => {
+  const base = baseURL ?? "";
+  const who = await identities(base);
+  const contact = unique("Kit");
+  const made = await call(base, who.bob.token, "POST", "/contacts", { name: contact });
+  await call(base, who.bob.token, "POST", "/conversations", { contact_id: made["id"] });
+  await call(base, who.olivia.token, "POST", `/contacts/${String(made["id"])}/block`);
+  const bob = await signedIn(browser, base, who.bob);
+  await openConversation(bob.page, contact);
+  await expect(bob.page.getByText("This contact is blocked")).toBeVisible();
+  await expect(bob.page.getByRole("group", { name: "Status" })).toHaveCount(0);
+  await expect(bob.page.getByRole("textbox", { name: "Reply" })).toHaveCount(0);
+  await bob.context.close();
+});
+
+test("auto-close closes a conversation on screen without a reload", async ({ browser, baseURL }) => {
+  const base = baseURL ?? "";
+  const who = await identities(base);
+  const restore = await withSettings(base, who.olivia.token, (s) => {
+    s.auto_close = { enabled: true, after_seconds: 2 };
+  });
+  try {
+    const contact = unique("Lea");
+    await conversationWith(base, who.bob.token, contact);
+    const bob = await signedIn(browser, base, who.bob);
+    await openConversation(bob.page, contact);
+    await bob.page.getByRole("textbox", { name: "Reply" }).fill("Anything else I can do?");
+    await bob.page.getByRole("button", { name: "Send reply" }).click();
+    await expect(bob.page.getByText(/Closes automatically at/)).toBeVisible();
+    await expect(bob.page.getByRole("list", { name: "Thread" })).toContainText("Closed by auto-close", { timeout: 20_000 });
+    await expect(bob.page.getByRole("group", { name: "Status" }).getByRole("button", { name: "Close", exact: true })).toHaveAttribute("aria-pressed", "true");
+    await bob.context.close();
+  } finally {
+    await restore();
+  }
+});
+
+test("Export as CSV downloads the rows of the current view", async ({ browser, baseURL }) => {
+  const base = baseURL ?? "";
+  const who = await identities(base);
+  const contact = unique("Max Mustermann");
+  const conv = await conversationWith(base, who.bob.token, contact);
+  await call(base, who.bob.token, "POST", `/conversations/${conv}/assign`, { member_id: "bob" });
+  const bob = await signedIn(browser, base, who.bob);
+  await bob.page.getByRole("navigation", { name: "Views" }).getByRole("button", { name: "Your inbox" }).click();
+  const rows = bob.page.getByRole("region", { name: "Conversations" }).getByRole("listitem");
+  await expect(rows.filter({ hasText: contact })).toHaveCount(1);
+  const shown = await rows.count();
+  const [download] = await Promise.all([
+    bob.page.waitForEvent("download"),
+    bob.page.getByRole("button", { name: "Export as CSV" }).click(),
+  ]);
+  const csv = readFileSync(await download.path(), "utf8").trim().split(/\r?\n/);
+  expect(csv[0]?.startsWith("id,contact_name,")).toBe(true);
+  expect(csv.length - 1, "one row per conversation in the view").toBe(shown);
+  expect(csv.some((line) => line.includes(contact))).toBe(true);
+  await bob.context.close();
+});
