@@ -8,6 +8,7 @@ import { ApiProblem, ok, type Api, type Conversation, type Message, type Setting
 import type { Session } from "./auth";
 import { AssignControl } from "./AssignControl";
 import { ClosingNotesDialog } from "./ClosingNotes";
+import { ConversationTools } from "./ConversationTools";
 import { statusLabel } from "./Inbox";
 import type { LiveFeed } from "./live";
 
@@ -182,6 +183,7 @@ export function ConversationPane({
           Mark as unread
         </button>
       </header>
+      <ConversationTools api={api} conversation={c} act={act} />
       <p className="conv-meta muted">
         Status: {statusLabel(c.status)}
         {c.auto_close_at && ` · Closes automatically at ${new Date(c.auto_close_at).toLocaleString()}`}
@@ -239,6 +241,10 @@ export function ConversationPane({
         <Composer
           conversation={c}
           onTyping={() => live.typing(id)}
+          onNote={async (body) => {
+            ok(await api.POST("/conversations/{id}/notes", { ...path, body: { body } }));
+            await load();
+          }}
           onSend={async (body, onClosed) => {
             const r = await api.POST("/conversations/{id}/messages", {
               ...path,
@@ -290,6 +296,11 @@ function Thread({
       {items.map((i) =>
         i.message ? (
           <MessageItem key={i.key} m={i.message} onRetry={onRetry} />
+        ) : i.event?.type === "note_added" ? (
+          <li key={i.key} className="message note">
+            <p className="who">Internal note · {i.event.actor?.id ?? ""}</p>
+            <p className="body">{String((i.event.data as Record<string, unknown>)["body"] ?? "")}</p>
+          </li>
         ) : i.event ? (
           <li key={i.key} className="event">
             {describeEvent(i.event)}
@@ -369,13 +380,16 @@ function describeEvent(e: TimelineEvent): string {
 function Composer({
   conversation,
   onSend,
+  onNote,
   onTyping,
 }: {
   conversation: Conversation;
   onSend: (body: string, onClosed?: "reopen" | "new_conversation") => Promise<void>;
+  onNote: (body: string) => Promise<void>;
   onTyping: () => void;
 }) {
   const [body, setBody] = useState("");
+  const [note, setNote] = useState(false);
   const [askClosed, setAskClosed] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const lastTyping = useRef(0);
@@ -383,6 +397,16 @@ function Composer({
   const send = async (onClosed?: "reopen" | "new_conversation") => {
     const text = body.trim();
     if (!text) return;
+    if (note) {
+      try {
+        await onNote(text);
+        setBody("");
+        setError(null);
+      } catch (e) {
+        setError(e instanceof Error ? e.message : String(e));
+      }
+      return;
+    }
     if (conversation.status === "closed" && !onClosed) {
       setAskClosed(true);
       return;
@@ -433,9 +457,15 @@ function Composer({
         }}
         onKeyDown={onKey}
       />
-      <button type="button" onClick={() => void send()}>
-        Send reply
-      </button>
+      <div className="composer-actions">
+        <label className="check">
+          <input type="checkbox" checked={note} onChange={(e) => setNote(e.target.checked)} />
+          Internal note
+        </label>
+        <button type="button" onClick={() => void send()}>
+          {note ? "Add note" : "Send reply"}
+        </button>
+      </div>
       {error && <p role="alert">{error}</p>}
     </div>
   );

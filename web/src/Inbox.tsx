@@ -9,6 +9,15 @@ import { ConversationPane } from "./Conversation";
 import type { LiveFeed } from "./live";
 import { initials } from "./SignIn";
 
+/** The filters that combine with any view (the contract's query parameters). */
+interface Filters {
+  team?: string;
+  label?: string;
+  channel_id?: string;
+  agent_type?: "ai" | "human";
+  responded_by?: string;
+}
+
 type View = "mine" | "unassigned" | "all" | "unresolved" | "resolved" | "pending_human" | "has_lead";
 
 const VIEWS: { view: View; label: string }[] = [
@@ -37,15 +46,37 @@ export function Inbox({
   const [cursor, setCursor] = useState<string | null>(null);
   const [openId, setOpenId] = useState<string | null>(() => idFromHash());
   const [error, setError] = useState<string | null>(null);
+  const [filters, setFilters] = useState<Filters>({});
+  const [teams, setTeams] = useState<{ id: string; name: string }[]>([]);
+  const [channels, setChannels] = useState<{ id: string; name: string }[]>([]);
+  const [responders, setResponders] = useState<{ id: string; name: string }[]>([]);
   const viewRef = useRef(view);
   viewRef.current = view;
+  const filtersRef = useRef(filters);
+  filtersRef.current = filters;
+  const sentinel = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    void (async () => {
+      const [t, ch, m] = await Promise.all([
+        api.GET("/teams", { params: { query: { limit: 200 } } }),
+        api.GET("/channels"),
+        api.GET("/members", { params: { query: { limit: 200 } } }),
+      ]);
+      if (t.data) setTeams(t.data.items);
+      if (ch.data) setChannels(ch.data.items);
+      if (m.data) setResponders([...m.data.items, ...(m.data.agents ?? [])]);
+    })();
+  }, [api]);
 
   const load = useCallback(
     async (more: string | null) => {
       try {
         const page = ok(
           await api.GET("/conversations", {
-            params: { query: { view: viewRef.current, limit: 50, ...(more ? { cursor: more } : {}) } },
+            params: {
+              query: { view: viewRef.current, ...filtersRef.current, limit: 50, ...(more ? { cursor: more } : {}) },
+            },
           }),
         );
         setItems((old) => (more ? [...old, ...page.items] : page.items));
@@ -60,7 +91,26 @@ export function Inbox({
 
   useEffect(() => {
     void load(null);
-  }, [view, load]);
+  }, [view, filters, load]);
+
+  // Infinite scroll: the next page when the end of the list comes into view.
+  useEffect(() => {
+    const end = sentinel.current;
+    if (!end || !cursor) return;
+    const watch = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) void load(cursor);
+    });
+    watch.observe(end);
+    return () => watch.disconnect();
+  }, [cursor, load]);
+
+  const filter = (key: keyof Filters, value: string) =>
+    setFilters((f) => {
+      const next = { ...f };
+      if (value) (next as Record<string, string>)[key] = value;
+      else delete next[key];
+      return next;
+    });
 
   // Live: every change may move a conversation in or out of the view.
   useEffect(() => {
@@ -91,7 +141,7 @@ export function Inbox({
   const exportCsv = async () => {
     try {
       const r = await api.GET("/conversations/export.csv", {
-        params: { query: { view: viewRef.current } },
+        params: { query: { view: viewRef.current, ...filtersRef.current } },
         parseAs: "blob",
       });
       const blob = ok(r) as Blob;
@@ -141,6 +191,54 @@ export function Inbox({
             </li>
           ))}
         </ul>
+        <fieldset className="filters">
+          <legend>Filters</legend>
+          <label>
+            Team
+            <select value={filters.team ?? ""} onChange={(e) => filter("team", e.target.value)}>
+              <option value="">Any team</option>
+              {teams.map((t) => (
+                <option key={t.id} value={t.id}>
+                  {t.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Label
+            <input value={filters.label ?? ""} onChange={(e) => filter("label", e.target.value.trim())} />
+          </label>
+          <label>
+            Channel
+            <select value={filters.channel_id ?? ""} onChange={(e) => filter("channel_id", e.target.value)}>
+              <option value="">Any channel</option>
+              {channels.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Agent Type
+            <select value={filters.agent_type ?? ""} onChange={(e) => filter("agent_type", e.target.value)}>
+              <option value="">Any</option>
+              <option value="ai">AI</option>
+              <option value="human">Human</option>
+            </select>
+          </label>
+          <label>
+            Responded By
+            <select value={filters.responded_by ?? ""} onChange={(e) => filter("responded_by", e.target.value)}>
+              <option value="">Anyone</option>
+              {responders.map((r) => (
+                <option key={r.id} value={r.id}>
+                  {r.name || r.id}
+                </option>
+              ))}
+            </select>
+          </label>
+        </fieldset>
         <button type="button" className="export" onClick={() => void exportCsv()}>
           Export as CSV
         </button>
@@ -172,6 +270,7 @@ export function Inbox({
             </li>
           ))}
         </ul>
+        <div ref={sentinel} />
         {cursor && (
           <button type="button" onClick={() => void load(cursor)}>
             Load more

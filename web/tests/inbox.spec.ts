@@ -237,3 +237,73 @@ test("Export as CSV downloads the rows of the current view", async ({ browser, b
   expect(csv.some((line) => line.includes(contact))).toBe(true);
   await bob.context.close();
 });
+
+test("the conversation's tools: agent, labels, favorite, internal note", async ({ browser, baseURL }) => {
+  const base = baseURL ?? "";
+  const who = await identities(base);
+  const contact = unique("Nia");
+  await conversationWith(base, who.bob.token, contact);
+  const bob = await signedIn(browser, base, who.bob);
+  const page = bob.page;
+  await openConversation(page, contact);
+  const tools = page.getByRole("toolbar", { name: "Conversation tools" });
+
+  // Assign agent, with "Send initial message": the agent's banner shows.
+  await tools.getByRole("button", { name: "Assign agent" }).click();
+  const hand = page.getByRole("dialog", { name: "Assign agent" });
+  await hand.getByRole("checkbox", { name: "Send initial message" }).check();
+  await hand.getByRole("button", { name: "Hand to the agent" }).click();
+  await expect(page.getByRole("region", { name: "Agent session" })).toBeVisible();
+  // "Unassign agent" warns that the session ends, then removes it.
+  await tools.getByRole("button", { name: "Unassign agent" }).click();
+  const unassign = page.getByRole("dialog", { name: "Unassign agent" });
+  await expect(unassign).toContainText("its session ends");
+  await unassign.getByRole("button", { name: "Unassign agent" }).click();
+  await expect(page.getByRole("region", { name: "Agent session" })).toHaveCount(0);
+  await expect(page.getByRole("list", { name: "Thread" })).toContainText("AI session ended (agent_unassigned)");
+
+  // Labels, favorite.
+  await tools.getByRole("textbox", { name: "Add label" }).fill("billing");
+  await tools.getByRole("textbox", { name: "Add label" }).press("Enter");
+  await expect(tools.getByRole("list", { name: "Labels" })).toContainText("billing");
+  await tools.getByRole("button", { name: "Remove label billing" }).click();
+  await expect(tools.getByRole("list", { name: "Labels" })).not.toContainText("billing");
+  await tools.getByRole("button", { name: /Favorite/ }).click();
+  await expect(tools.getByRole("button", { name: /Favorite/ })).toHaveAttribute("aria-pressed", "true");
+
+  // An internal note is on the thread, visibly internal.
+  await page.getByRole("checkbox", { name: "Internal note" }).check();
+  await page.getByRole("textbox", { name: "Reply" }).fill("Customer is a reseller.");
+  await page.getByRole("button", { name: "Add note" }).click();
+  const note = page.getByRole("list", { name: "Thread" }).getByRole("listitem").filter({ hasText: "Customer is a reseller." });
+  await expect(note).toContainText("Internal note");
+  await bob.context.close();
+});
+
+test("a filter narrows the view, and the export follows it", async ({ browser, baseURL }) => {
+  const base = baseURL ?? "";
+  const who = await identities(base);
+  const byAi = unique("Oda");
+  const byHuman = unique("Per");
+  const ai = await conversationWith(base, who.bob.token, byAi);
+  await call(base, who.bob.token, "POST", `/conversations/${ai}/agent`, { agent_id: "max" });
+  await call(base, mint("max", "ai_agent", "Max"), "POST", `/conversations/${ai}/messages`, { body: "Max here." });
+  const human = await conversationWith(base, who.bob.token, byHuman);
+  await call(base, who.bob.token, "POST", `/conversations/${human}/messages`, { body: "Bob here." });
+
+  const bob = await signedIn(browser, base, who.bob);
+  const page = bob.page;
+  await page.getByRole("navigation", { name: "Views" }).getByRole("button", { name: "All Conversations" }).click();
+  await page.getByRole("combobox", { name: "Agent Type" }).selectOption("ai");
+  const list = page.getByRole("region", { name: "Conversations" });
+  await expect(list).toContainText(byAi);
+  await expect(list).not.toContainText(byHuman);
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: "Export as CSV" }).click(),
+  ]);
+  const csv = readFileSync(await download.path(), "utf8");
+  expect(csv).toContain(byAi);
+  expect(csv).not.toContain(byHuman);
+  await bob.context.close();
+});
