@@ -1046,7 +1046,12 @@ fn identity_and_outputs() {
     assert!(referenced_ids(&env["INBOX_JWT_AUDIENCES"]).contains(&"UserPoolClient".to_string()));
     let cors =
         &resources_of_type(&t, "AWS::Serverless::HttpApi")[0].1["Properties"]["CorsConfiguration"];
-    assert_eq!(cors["AllowOrigins"], json!({"Ref": "CorsAllowedOrigins"}));
+    // The stack's own web inbox's origin, and those of the parameter.
+    assert_eq!(
+        cors["AllowOrigins"],
+        json!({"Fn::Split": [",", {"Fn::Sub": ["https://${WebDistribution.DomainName},${Extra}",
+                                               {"Extra": {"Ref": "CorsAllowedOrigins"}}]}]})
+    );
 
     let outputs = t["Outputs"].as_object().expect("outputs");
     for name in [
@@ -1500,5 +1505,107 @@ fn live_updates_have_a_websocket_api_of_their_own() {
         deployed[LIVE_FUNCTION].1["Properties"]
             .get("Events")
             .is_none()
+    );
+}
+
+#[test]
+fn the_web_inbox_is_a_private_bucket_behind_its_distribution() {
+    let t = template();
+    let bucket = props(&t, "WebBucket");
+    for block in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(
+            bucket["PublicAccessBlockConfiguration"][block], true,
+            "{block}"
+        );
+    }
+    let dist = &props(&t, "WebDistribution")["DistributionConfig"];
+    let origin = &dist["Origins"][0];
+    assert_eq!(
+        origin["OriginAccessControlId"],
+        json!({"Fn::GetAtt": ["WebOriginAccessControl", "Id"]}),
+        "the bucket is read through origin access control"
+    );
+    assert_eq!(origin["S3OriginConfig"]["OriginAccessIdentity"], "");
+    assert_eq!(dist["DefaultRootObject"], "index.html");
+    assert_eq!(
+        dist["DefaultCacheBehavior"]["ViewerProtocolPolicy"],
+        "redirect-to-https"
+    );
+    let oac = &props(&t, "WebOriginAccessControl")["OriginAccessControlConfig"];
+    assert_eq!(oac["SigningBehavior"], "always");
+    assert_eq!(oac["OriginAccessControlOriginType"], "s3");
+    // Only this distribution may read the bucket.
+    let policy = &props(&t, "WebBucketPolicy")["PolicyDocument"]["Statement"];
+    assert_eq!(policy.as_array().map(Vec::len), Some(1));
+    let s = &policy[0];
+    assert_eq!(
+        s["Principal"],
+        json!({"Service": "cloudfront.amazonaws.com"})
+    );
+    assert_eq!(s["Action"], "s3:GetObject");
+    assert!(
+        referenced_ids(&s["Condition"]["StringEquals"]["AWS:SourceArn"])
+            .contains(&"WebDistribution".to_string())
+    );
+
+    // The page signs in through the hosted UI, back to itself, with PKCE (no secret).
+    let client = props(&t, "UserPoolClient");
+    assert_eq!(client["GenerateSecret"], false);
+    assert_eq!(client["AllowedOAuthFlows"], json!(["code"]));
+    assert_eq!(client["AllowedOAuthFlowsUserPoolClient"], true);
+    assert!(referenced_ids(&client["CallbackURLs"][0]).contains(&"WebDistribution".to_string()));
+    assert_eq!(
+        props(&t, "UserPoolDomain")["UserPoolId"],
+        json!({"Ref": "UserPool"})
+    );
+
+    // The deploy command's config.json is made from these outputs.
+    let outputs = t["Outputs"].as_object().expect("outputs");
+    for key in [
+        "ApiUrl",
+        "LiveUrl",
+        "WebUrl",
+        "WebBucketName",
+        "WebDistributionId",
+        "UserPoolClientId",
+        "JwtIssuerUrl",
+        "AuthDomain",
+    ] {
+        assert!(outputs.contains_key(key), "no {key} output");
+    }
+    let described = json!({"Stacks": [{"Outputs": [
+        {"OutputKey": "ApiUrl", "OutputValue": "https://api.example/"},
+        {"OutputKey": "LiveUrl", "OutputValue": "wss://live.example/live"},
+        {"OutputKey": "WebUrl", "OutputValue": "https://d1.example/"},
+        {"OutputKey": "UserPoolClientId", "OutputValue": "client-1"},
+        {"OutputKey": "JwtIssuerUrl", "OutputValue": "https://cognito-idp.example/pool"}
+    ]}]});
+    let python = std::env::var("INBOX_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut child = std::process::Command::new(python)
+        .arg(workspace_root().join("scripts/web_config.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(described.to_string().as_bytes())
+        .expect("written");
+    let out = child.wait_with_output().expect("it ends");
+    assert!(out.status.success());
+    let config: Value = serde_json::from_slice(&out.stdout).expect("config.json");
+    assert_eq!(
+        config,
+        json!({"api_url": "https://api.example", "live_url": "wss://live.example/live",
+               "auth": {"kind": "oidc", "authority": "https://cognito-idp.example/pool", "client_id": "client-1",
+                        "redirect_uri": "https://d1.example/", "scope": "openid email profile"}})
     );
 }
