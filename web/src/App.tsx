@@ -61,5 +61,5 @@ function SignedIn({ config, session, onSignOut }: { config: Config; session: Ses
     live.start();
     return () => live.stop();
   }, [live]);
-  return <Inbox api={api} live={live} session={session} onSignOut={onSignOut} />;
+  return <Inbox api={api} apiBase={config.api_url} live={live} session={session} onSignOut={onSignOut} />;
 }

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { ok, type Api, type Conversation } from "./api";
 import type { Session } from "./auth";
 import { ConversationPane } from "./Conversation";
+import { SettingsScreen } from "./Settings";
 import type { LiveFeed } from "./live";
 import { initials } from "./SignIn";
 
@@ -32,16 +33,20 @@ const VIEWS: { view: View; label: string }[] = [
 
 export function Inbox({
   api,
+  apiBase,
   live,
   session,
   onSignOut,
 }: {
   api: Api;
+  apiBase: string;
   live: LiveFeed;
   session: Session;
   onSignOut: () => void;
 }) {
   const [view, setView] = useState<View>("mine");
+  const [settingsOpen, setSettingsOpen] = useState(() => window.location.hash === "#/settings");
+  const isAdmin = session.claims.role === "admin" || session.claims.role === "owner";
   const [items, setItems] = useState<Conversation[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [openId, setOpenId] = useState<string | null>(() => idFromHash());
@@ -180,8 +185,9 @@ export function Inbox({
             <li key={v.view}>
               <button
                 type="button"
-                aria-current={view === v.view ? "page" : undefined}
+                aria-current={view === v.view && !settingsOpen ? "page" : undefined}
                 onClick={() => {
+                  setSettingsOpen(false);
                   setView(v.view);
                   open(null);
                 }}
@@ -242,7 +248,26 @@ export function Inbox({
         <button type="button" className="export" onClick={() => void exportCsv()}>
           Export as CSV
         </button>
+        {isAdmin && (
+          <button
+            type="button"
+            className="export"
+            aria-current={settingsOpen ? "page" : undefined}
+            onClick={() => {
+              window.location.hash = "/settings";
+              setSettingsOpen(true);
+            }}
+          >
+            Settings
+          </button>
+        )}
       </nav>
+      {settingsOpen && isAdmin ? (
+        <main className="settings-pane">
+          <SettingsScreen api={api} apiBase={apiBase} />
+        </main>
+      ) : (
+        <>
       <section className="list" aria-label="Conversations">
         <h1>{VIEWS.find((v) => v.view === view)?.label}</h1>
         {error && <p role="alert">{error}</p>}
@@ -283,6 +308,8 @@ export function Inbox({
         <section className="conversation empty" aria-label="Conversation">
           <p className="muted">Pick a conversation.</p>
         </section>
+      )}
+        </>
       )}
     </div>
   );

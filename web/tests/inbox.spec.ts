@@ -307,3 +307,47 @@ test("a filter narrows the view, and the export follows it", async ({ browser, b
   expect(csv).not.toContain(byHuman);
   await bob.context.close();
 });
+
+test("an admin's settings: rules saved, a key's secret shown once, channels' webhook URLs", async ({ browser, baseURL }) => {
+  const base = baseURL ?? "";
+  const who = await identities(base);
+  const before = await call(base, who.olivia.token, "GET", "/settings");
+  try {
+    // An agent has no settings.
+    const bob = await signedIn(browser, base, who.bob);
+    await expect(bob.page.getByRole("button", { name: "Settings" })).toHaveCount(0);
+    await bob.context.close();
+
+    const adam = await signedIn(browser, base, who.adam);
+    const page = adam.page;
+    await page.getByRole("button", { name: "Settings" }).click();
+    await expect(page.getByRole("heading", { name: "Settings", level: 1 })).toBeVisible();
+    expect(await seriousViolations(page), "settings").toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/settings.png`, fullPage: true });
+
+    const rules = page.getByRole("region", { name: "Workspace rules" });
+    await rules.getByRole("combobox", { name: "Closing notes" }).selectOption("category_required");
+    await rules.getByRole("textbox", { name: /Closing note categories/ }).fill("Delivery, Refund");
+    await rules.getByRole("button", { name: "Save rules" }).click();
+    await expect(rules.getByRole("status")).toHaveText("Saved.");
+    const saved = await call(base, who.olivia.token, "GET", "/settings");
+    expect(saved["closing_notes"]).toMatchObject({ mode: "category_required", categories: ["Delivery", "Refund"] });
+
+    const keys = page.getByRole("region", { name: "API keys" });
+    const keyName = unique("Zap key");
+    await keys.getByRole("textbox", { name: "Key name" }).fill(keyName);
+    await keys.getByRole("textbox", { name: /Subject/ }).fill("zapier");
+    await keys.getByRole("button", { name: "Create key" }).click();
+    await expect(keys.getByRole("status")).toContainText("shown this once: ibx_");
+    await expect(keys).toContainText(keyName);
+    await page.reload();
+    await expect(page.getByRole("region", { name: "API keys" })).toContainText(keyName);
+    await expect(page.getByRole("region", { name: "API keys" }).getByRole("status")).toHaveCount(0);
+
+    const channels = page.getByRole("region", { name: "Channels" });
+    await expect(channels).toContainText(`${base}/webhooks/`);
+    await adam.context.close();
+  } finally {
+    await call(base, who.olivia.token, "PUT", "/settings", before);
+  }
+});
