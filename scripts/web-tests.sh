@@ -42,7 +42,7 @@ trap cleanup EXIT INT TERM
 start() {
   local name=$1; shift
   local port; port=$(free_port)
-  "$dev" --addr "127.0.0.1:$port" --demo --web-dir "$root/web/dist" --sweep-interval-ms 200 \
+  "$dev" --addr "127.0.0.1:$port" --demo --fake-providers --web-dir "$root/web/dist" --sweep-interval-ms 200 \
     --jwt-secret "$INBOX_WEB_JWT_SECRET" \
     "$@" >"$root/target/web-$name.log" 2>&1 &
   pids+=($!)

@@ -169,7 +169,7 @@ export function ConversationPane({
                     : act(async () => ok(await api.POST("/conversations/{id}/status", { ...path, body: { status: s } })))
                 }
               >
-                {s === "closed" ? "Close" : statusLabel(s)}
+                {statusLabel(s)}
               </button>
             ))}
             {mode === "optional" && (
@@ -391,6 +391,7 @@ function Composer({
   const [body, setBody] = useState("");
   const [note, setNote] = useState(false);
   const [askClosed, setAskClosed] = useState(false);
+  const [needsName, setNeedsName] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const lastTyping = useRef(0);
 
@@ -418,6 +419,7 @@ function Composer({
       setError(null);
     } catch (e) {
       if (e instanceof ApiProblem && e.code === "conversation_closed") setAskClosed(true);
+      else if (e instanceof ApiProblem && e.code === "profile_incomplete") setNeedsName(true);
       else setError(e instanceof Error ? e.message : String(e));
     }
   };
@@ -429,6 +431,14 @@ function Composer({
   };
   return (
     <div className="composer">
+      {needsName && (
+        <div className="banner" role="region" aria-label="Display name needed">
+          <p>
+            Set a display name before replying: contacts see who answers. An admin sets it in Settings, under Members;
+            your reply is kept here until then.
+          </p>
+        </div>
+      )}
       {askClosed && (
         <div className="banner" role="region" aria-label="Conversation closed">
           <p>This conversation is closed.</p>

@@ -79,6 +79,7 @@ export function ConversationTools({
       <label className="inline">
         <span>Assign team</span>
         <select
+          aria-label="Assign team"
           value={c.team?.id ?? ""}
           onChange={(e) =>
             act(async () =>
@@ -109,6 +110,7 @@ export function ConversationTools({
         <label className="inline">
           <span>Transfer channel</span>
           <select
+            aria-label="Transfer channel"
             value={c.channel_id ?? ""}
             onChange={(e) =>
               e.target.value &&

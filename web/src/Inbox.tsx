@@ -201,7 +201,7 @@ export function Inbox({
           <legend>Filters</legend>
           <label>
             Team
-            <select value={filters.team ?? ""} onChange={(e) => filter("team", e.target.value)}>
+            <select aria-label="Team" value={filters.team ?? ""} onChange={(e) => filter("team", e.target.value)}>
               <option value="">Any team</option>
               {teams.map((t) => (
                 <option key={t.id} value={t.id}>
@@ -212,11 +212,11 @@ export function Inbox({
           </label>
           <label>
             Label
-            <input value={filters.label ?? ""} onChange={(e) => filter("label", e.target.value.trim())} />
+            <input aria-label="Label" value={filters.label ?? ""} onChange={(e) => filter("label", e.target.value.trim())} />
           </label>
           <label>
             Channel
-            <select value={filters.channel_id ?? ""} onChange={(e) => filter("channel_id", e.target.value)}>
+            <select aria-label="Channel" value={filters.channel_id ?? ""} onChange={(e) => filter("channel_id", e.target.value)}>
               <option value="">Any channel</option>
               {channels.map((c) => (
                 <option key={c.id} value={c.id}>
@@ -227,7 +227,7 @@ export function Inbox({
           </label>
           <label>
             Agent Type
-            <select value={filters.agent_type ?? ""} onChange={(e) => filter("agent_type", e.target.value)}>
+            <select aria-label="Agent Type" value={filters.agent_type ?? ""} onChange={(e) => filter("agent_type", e.target.value)}>
               <option value="">Any</option>
               <option value="ai">AI</option>
               <option value="human">Human</option>
@@ -235,7 +235,7 @@ export function Inbox({
           </label>
           <label>
             Responded By
-            <select value={filters.responded_by ?? ""} onChange={(e) => filter("responded_by", e.target.value)}>
+            <select aria-label="Responded By" value={filters.responded_by ?? ""} onChange={(e) => filter("responded_by", e.target.value)}>
               <option value="">Anyone</option>
               {responders.map((r) => (
                 <option key={r.id} value={r.id}>

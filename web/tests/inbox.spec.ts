@@ -142,7 +142,7 @@ test("a required closing note: refused without a category, Summarize drafts it, 
     await call(base, who.bob.token, "POST", `/conversations/${conv}/messages`, { body: "Your parcel left the depot this morning." });
     const bob = await signedIn(browser, base, who.bob);
     await openConversation(bob.page, contact);
-    await bob.page.getByRole("group", { name: "Status" }).getByRole("button", { name: "Close", exact: true }).click();
+    await bob.page.getByRole("group", { name: "Status" }).getByRole("button", { name: "Closed", exact: true }).click();
     const dialog = bob.page.getByRole("dialog", { name: "Closing Notes" });
     await expect(dialog).toBeVisible();
     await dialog.getByRole("button", { name: "Close conversation" }).click();
@@ -153,7 +153,7 @@ test("a required closing note: refused without a category, Summarize drafts it, 
     await dialog.getByRole("combobox", { name: "Category" }).selectOption("Delivery");
     await dialog.getByRole("button", { name: "Close conversation" }).click();
     await expect(dialog).toHaveCount(0);
-    await expect(bob.page.getByRole("group", { name: "Status" }).getByRole("button", { name: "Close", exact: true })).toHaveAttribute("aria-pressed", "true");
+    await expect(bob.page.getByRole("group", { name: "Status" }).getByRole("button", { name: "Closed", exact: true })).toHaveAttribute("aria-pressed", "true");
     await expect(bob.page.getByRole("list", { name: "Thread" })).toContainText("Closing note: Delivery");
     await bob.context.close();
   } finally {
@@ -209,7 +209,7 @@ test("auto-close closes a conversation on screen without a reload", async ({ bro
     await bob.page.getByRole("button", { name: "Send reply" }).click();
     await expect(bob.page.getByText(/Closes automatically at/)).toBeVisible();
     await expect(bob.page.getByRole("list", { name: "Thread" })).toContainText("Closed by auto-close", { timeout: 20_000 });
-    await expect(bob.page.getByRole("group", { name: "Status" }).getByRole("button", { name: "Close", exact: true })).toHaveAttribute("aria-pressed", "true");
+    await expect(bob.page.getByRole("group", { name: "Status" }).getByRole("button", { name: "Closed", exact: true })).toHaveAttribute("aria-pressed", "true");
     await bob.context.close();
   } finally {
     await restore();
@@ -350,4 +350,93 @@ test("an admin's settings: rules saved, a key's secret shown once, channels' web
   } finally {
     await call(base, who.olivia.token, "PUT", "/settings", before);
   }
+});
+
+test("someone typing elsewhere shows, and replies show their delivery state", async ({ browser, baseURL }) => {
+  const base = baseURL ?? "";
+  const who = await identities(base);
+  const contact = unique("Quin");
+  // On the demo's website channel, whose replies go to the fake receiver.
+  const made = await call(base, who.bob.token, "POST", "/contacts", { name: contact, phone: "+15550109999" });
+  await call(base, who.bob.token, "POST", "/conversations", { contact_id: made["id"], channel_id: "web" });
+  const bob = await signedIn(browser, base, who.bob);
+  const carol = await signedIn(browser, base, who.carol);
+  await openConversation(bob.page, contact);
+  await openConversation(carol.page, contact);
+
+  await carol.page.getByRole("textbox", { name: "Reply" }).fill("Let me check");
+  await expect(bob.page.getByText("Carol Diaz is typing…")).toBeVisible();
+
+  await bob.page.getByRole("textbox", { name: "Reply" }).fill("Your order ships today.");
+  await bob.page.getByRole("button", { name: "Send reply" }).click();
+  const mine = bob.page.getByRole("list", { name: "Thread" }).getByRole("listitem").filter({ hasText: "Your order ships today." });
+  await expect(mine.locator(".delivery")).toHaveText("sent");
+  // Carol's screen hears the delivery too.
+  const theirs = carol.page.getByRole("list", { name: "Thread" }).getByRole("listitem").filter({ hasText: "Your order ships today." });
+  await expect(theirs.locator(".delivery")).toHaveText("sent");
+  await bob.context.close();
+  await carol.context.close();
+});
+
+test("a pasted token signs in, and a member without a display name is asked for one", async ({ browser, baseURL }) => {
+  const base = baseURL ?? "";
+  const who = await identities(base);
+  const contact = unique("Rae");
+  await conversationWith(base, who.bob.token, contact);
+  await call(base, who.adam.token, "PUT", "/members/nameless", { name: "", role: "agent" });
+  const context = await browser.newContext({ baseURL: base });
+  const page = await context.newPage();
+  await page.goto("/");
+  await page.getByRole("textbox", { name: "Token" }).fill(mint("nameless", "agent", ""));
+  await page.getByRole("button", { name: "Sign in with token" }).click();
+  await openConversation(page, contact);
+  await page.getByRole("textbox", { name: "Reply" }).fill("Hello!");
+  await page.getByRole("button", { name: "Send reply" }).click();
+  await expect(page.getByRole("region", { name: "Display name needed" })).toContainText("Set a display name before replying");
+  await expect(page.getByRole("textbox", { name: "Reply" })).toHaveValue("Hello!");
+  await context.close();
+});
+
+test("every control the spec names is found by its accessible name", async ({ browser, baseURL }) => {
+  const base = baseURL ?? "";
+  const who = await identities(base);
+  const withAi = unique("Sia");
+  const ai = await conversationWith(base, who.bob.token, withAi);
+  await call(base, who.bob.token, "POST", `/conversations/${ai}/agent`, { agent_id: "max" });
+  const carols = unique("Tom");
+  const assigned = await conversationWith(base, who.bob.token, carols);
+  await call(base, who.bob.token, "POST", `/conversations/${assigned}/assign`, { member_id: "carol" });
+  const bob = await signedIn(browser, base, who.bob);
+  const page = bob.page;
+  const views = page.getByRole("navigation", { name: "Views" });
+  for (const name of ["Your inbox", "Unassigned", "All Conversations", "Unresolved", "Resolved", "Pending human reply", "Has lead", "Export as CSV"]) {
+    await expect(views.getByRole("button", { name, exact: true }), name).toBeVisible();
+  }
+  for (const name of ["Team", "Label", "Channel", "Agent Type", "Responded By"]) {
+    await expect(views.getByLabel(name, { exact: true }), name).toBeVisible();
+  }
+
+  await openConversation(page, withAi);
+  const status = page.getByRole("group", { name: "Status" });
+  for (const name of ["Open", "Closed", "Unassigned", "Close with a closing note"]) {
+    await expect(status.getByRole("button", { name, exact: true }), name).toBeVisible();
+  }
+  for (const name of ["Mark as unread", "Export conversation", "Unassign agent", "End agent session", "Send reply"]) {
+    await expect(page.getByRole("button", { name, exact: true }), name).toBeVisible();
+  }
+  await expect(page.getByRole("button", { name: /Favorite/ })).toBeVisible();
+  await expect(page.getByLabel("Assign team")).toBeVisible();
+  // The demo has two channels (website chat, and SMS with the fakes): one to move to.
+  await expect(page.getByLabel("Transfer channel")).toBeVisible();
+
+  await openConversation(page, carols);
+  await expect(page.getByRole("button", { name: "Takeover", exact: true })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Assign agent", exact: true })).toBeVisible();
+  await page.getByRole("button", { name: "Assignee: Carol Diaz" }).click();
+  const panel = page.getByRole("dialog", { name: "Assign conversation to:" });
+  await expect(panel.getByRole("searchbox", { name: "Search members…" })).toBeVisible();
+  await expect(panel.getByRole("button", { name: "Unassign", exact: true })).toBeVisible();
+  await expect(panel.getByText("Agent", { exact: true }).first()).toBeVisible();
+  await expect(panel.getByLabel("Current assignee")).toBeVisible();
+  await bob.context.close();
 });
