@@ -397,13 +397,33 @@ function ApiKeys({ api }: { api: Api }) {
   );
 }
 
+/** The sending fields each kind takes (all or none: none means the channel only receives). */
+const CHANNEL_FIELDS: Record<Channel["kind"], { key: string; label: string }[]> = {
+  twilio: [
+    { key: "account_sid", label: "Account SID" },
+    { key: "from", label: "From number" },
+    { key: "messaging_service_sid", label: "Messaging service SID (instead of From)" },
+  ],
+  whatsapp: [
+    { key: "phone_number_id", label: "Phone number id" },
+    { key: "access_token", label: "Access token" },
+    { key: "verify_token", label: "Verify token" },
+  ],
+  telegram: [{ key: "bot_token", label: "Bot token" }],
+  generic: [{ key: "outbound_url", label: "Outbound URL" }],
+};
+
 function Channels({ api, apiBase }: { api: Api; apiBase: string }) {
   const [channels, setChannels] = useState<Channel[]>([]);
+  const [form, setForm] = useState<Record<string, string>>({ id: "", kind: "generic", name: "", secret: "" });
   const reload = useCallback(async () => {
     setChannels(ok(await api.GET("/channels")).items);
   }, [api]);
+  const { error, run } = useRunner(reload);
   useEffect(() => void reload(), [reload]);
   const origin = apiBase || window.location.origin;
+  const kind = (form.kind ?? "generic") as Channel["kind"];
+  const set = (key: string, value: string) => setForm({ ...form, [key]: value });
   return (
     <Section title="Channels">
       <table>
@@ -428,6 +448,59 @@ function Channels({ api, apiBase }: { api: Api; apiBase: string }) {
           ))}
         </tbody>
       </table>
+      <form
+        className="row-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const body: Record<string, string | null> = { kind, name: form.name ?? "", secret: form.secret ?? "" };
+          for (const f of CHANNEL_FIELDS[kind]) {
+            const v = (form[f.key] ?? "").trim();
+            if (v) body[f.key] = v;
+          }
+          void run(async () => {
+            ok(
+              await api.PUT("/channels/{id}", {
+                params: { path: { id: (form.id ?? "").trim() } },
+                body: body as components["schemas"]["ChannelInput"],
+              }),
+            );
+            setForm({ id: "", kind, name: "", secret: "" });
+          });
+        }}
+      >
+        <label>
+          Channel id
+          <input value={form.id ?? ""} onChange={(e) => set("id", e.target.value)} />
+        </label>
+        <label>
+          Kind
+          <select value={kind} onChange={(e) => setForm({ id: form.id ?? "", name: form.name ?? "", secret: form.secret ?? "", kind: e.target.value })}>
+            <option value="generic">generic</option>
+            <option value="twilio">twilio</option>
+            <option value="whatsapp">whatsapp</option>
+            <option value="telegram">telegram</option>
+          </select>
+        </label>
+        <label>
+          Channel name
+          <input value={form.name ?? ""} onChange={(e) => set("name", e.target.value)} />
+        </label>
+        <label>
+          Signing secret
+          <input type="password" autoComplete="off" value={form.secret ?? ""} onChange={(e) => set("secret", e.target.value)} />
+        </label>
+        {CHANNEL_FIELDS[kind].map((f) => (
+          <label key={f.key}>
+            {f.label}
+            <input value={form[f.key] ?? ""} onChange={(e) => set(f.key, e.target.value)} />
+          </label>
+        ))}
+        <button type="submit">Save channel</button>
+      </form>
+      <p className="muted">
+        Secrets and sending credentials are kept by the server and never shown again; saving a channel replaces them.
+      </p>
+      {error && <p role="alert">{error}</p>}
     </Section>
   );
 }

@@ -346,6 +346,16 @@ test("an admin's settings: rules saved, a key's secret shown once, channels' web
 
     const channels = page.getByRole("region", { name: "Channels" });
     await expect(channels).toContainText(`${base}/webhooks/`);
+    const id = `widget-${Date.now().toString(36)}`;
+    await channels.getByRole("textbox", { name: "Channel id" }).fill(id);
+    await channels.getByRole("textbox", { name: "Channel name" }).fill("Second widget");
+    await channels.getByLabel("Signing secret").fill("a-long-signing-secret");
+    await channels.getByRole("textbox", { name: "Outbound URL" }).fill("https://receiver.example/hook");
+    await channels.getByRole("button", { name: "Save channel" }).click();
+    const row = channels.getByRole("row").filter({ hasText: "Second widget" });
+    await expect(row).toContainText(`${base}/webhooks/generic/demo/${id}`);
+    await expect(row).toContainText("yes");
+    await expect(channels).not.toContainText("a-long-signing-secret");
     await adam.context.close();
   } finally {
     await call(base, who.olivia.token, "PUT", "/settings", before);
