@@ -6,6 +6,7 @@
 
 import { useEffect, useState, type FormEvent } from "react";
 import { ok, type Api, type Conversation } from "./api";
+import { saveFile } from "./download";
 
 type Named = { id: string; name: string };
 
@@ -48,14 +49,7 @@ export function ConversationTools({
   const download = async () => {
     const r = await api.GET("/conversations/{id}/transcript", { ...path, parseAs: "text" });
     const text = ok(r) as string;
-    const url = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = `conversation-${c.id}.txt`;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    saveFile(new Blob([text], { type: "text/plain" }), `conversation-${c.id}.txt`);
   };
 
   return (

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { ok, type Api, type Conversation } from "./api";
 import type { Session } from "./auth";
 import { ConversationPane } from "./Conversation";
+import { saveFile } from "./download";
 import { SettingsScreen } from "./Settings";
 import type { LiveFeed } from "./live";
 import { initials } from "./SignIn";
@@ -149,15 +150,7 @@ export function Inbox({
         params: { query: { view: viewRef.current, ...filtersRef.current } },
         parseAs: "blob",
       });
-      const blob = ok(r) as Blob;
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement("a");
-      a.href = url;
-      a.download = `conversations-${viewRef.current}.csv`;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveFile(ok(r) as Blob, `conversations-${viewRef.current}.csv`);
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }

@@ -20,8 +20,7 @@ mod support;
 
 use clap::Parser;
 use futures::StreamExt;
-use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use support::{Bench, Error};
@@ -87,26 +86,7 @@ fn process_usage(pid: u32) -> Option<(f64, u64)> {
 async fn main() -> Result<(), Error> {
     let args = Args::parse();
     let bench = Bench::start("live", WS, SECRET, args.sqlite, 32).await?;
-    let mut convs = Vec::new();
-    for i in 0..args.conversations.max(1) {
-        let c = bench
-            .call(
-                Method::POST,
-                "/contacts",
-                &bench.bob,
-                Some(json!({"name": format!("Contact {i}")})),
-            )
-            .await?;
-        let conv = bench
-            .call(
-                Method::POST,
-                "/conversations",
-                &bench.bob,
-                Some(json!({"contact_id": c["id"]})),
-            )
-            .await?;
-        convs.push(conv["id"].as_str().ok_or("no conversation id")?.to_string());
-    }
+    let convs = bench.conversations(args.conversations.max(1)).await?;
     let total = (args.rate * args.seconds) as usize;
     let url = format!(
         "{}/live?token={}",

@@ -104,26 +104,7 @@ async fn main() -> Result<(), Error> {
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let bench = Bench::start("hooks", WS, SECRET, args.sqlite, args.connections).await?;
-    let mut convs = Vec::new();
-    for i in 0..args.conversations.max(1) {
-        let c = bench
-            .call(
-                Method::POST,
-                "/contacts",
-                &bench.bob,
-                Some(json!({"name": format!("Contact {i}")})),
-            )
-            .await?;
-        let conv = bench
-            .call(
-                Method::POST,
-                "/conversations",
-                &bench.bob,
-                Some(json!({"contact_id": c["id"]})),
-            )
-            .await?;
-        convs.push(conv["id"].as_str().ok_or("no conversation id")?.to_string());
-    }
+    let convs = bench.conversations(args.conversations.max(1)).await?;
     // Subscribed after the set-up: only the measured messages are delivered.
     bench
         .call(

@@ -337,10 +337,7 @@ async fn run_live_authorizer() -> Result<(), Error> {
     use aws_lambda_events::apigw::ApiGatewayCustomAuthorizerRequestTypeRequest;
     use lambda_runtime::LambdaEvent;
     let (cfg, _, store) = start().await?;
-    let tokens = oidc_tokens(&cfg)?;
-    if let Err(e) = tokens.refresh().await {
-        tracing::warn!(error = %e, "signing keys not fetched at cold start");
-    }
+    let tokens = oidc_tokens(&cfg).await?;
     let (store, tokens) = (&store, &tokens);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |ev: LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>| async move {
@@ -389,10 +386,7 @@ async fn run_authorizer() -> Result<(), Error> {
     use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
     use lambda_runtime::LambdaEvent;
     let (cfg, _, store) = start().await?;
-    let tokens = oidc_tokens(&cfg)?;
-    if let Err(e) = tokens.refresh().await {
-        tracing::warn!(error = %e, "signing keys not fetched at cold start");
-    }
+    let tokens = oidc_tokens(&cfg).await?;
     let (store, tokens) = (&store, &tokens);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |ev: LambdaEvent<ApiGatewayV2CustomAuthorizerV2Request>| async move {
@@ -408,19 +402,24 @@ async fn run_authorizer() -> Result<(), Error> {
     .await
 }
 
-/// The identity provider's token verifier both authorizers use.
-fn oidc_tokens(
+/// The identity provider's token verifier both authorizers use, its keys
+/// fetched at cold start (a failure is logged; the first token fetches them).
+async fn oidc_tokens(
     cfg: &Config,
 ) -> Result<inbox_http::verify::OidcTokens<authorizer::HttpsJwks>, Error> {
     use inbox_http::verify::{IssuerPolicy, OidcTokens};
     let issuer = cfg.require_jwt_issuer()?;
-    Ok(OidcTokens::new(
+    let tokens = OidcTokens::new(
         IssuerPolicy {
             issuer: issuer.to_string(),
             audiences: cfg.jwt_audiences.clone(),
         },
         authorizer::HttpsJwks::new(issuer, cfg.jwks_url.clone())?,
-    ))
+    );
+    if let Err(e) = tokens.refresh().await {
+        tracing::warn!(error = %e, "signing keys not fetched at cold start");
+    }
+    Ok(tokens)
 }
 
 /// Runs the auto-close worker (SQS): fires each timer, reporting partial batch failures.

@@ -177,6 +177,31 @@ impl Bench {
         .await
     }
 
+    /// `n` contacts, each with a conversation Bob started; the conversations' ids.
+    pub async fn conversations(&self, n: usize) -> Result<Vec<String>, Error> {
+        let mut convs = Vec::with_capacity(n);
+        for i in 0..n {
+            let c = self
+                .call(
+                    Method::POST,
+                    "/contacts",
+                    &self.bob,
+                    Some(serde_json::json!({"name": format!("Contact {i}")})),
+                )
+                .await?;
+            let conv = self
+                .call(
+                    Method::POST,
+                    "/conversations",
+                    &self.bob,
+                    Some(serde_json::json!({"contact_id": c["id"]})),
+                )
+                .await?;
+            convs.push(conv["id"].as_str().ok_or("no conversation id")?.to_string());
+        }
+        Ok(convs)
+    }
+
     /// Bob posts `total` messages round-robin over `convs`, `connections`
     /// at a time, at most `rate` a second when it is not 0.
     pub async fn post_messages(

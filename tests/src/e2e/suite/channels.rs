@@ -5,7 +5,7 @@ use super::*;
 pub(super) const CHANNEL_SECRET: &str = "e2e-channel-secret";
 
 /// Settings with auto-close after `after_seconds` and the given reopen rule.
-async fn auto_close_settings(ws: &Ws, after_seconds: u64, reopen: bool) {
+pub(super) async fn auto_close_settings(ws: &Ws, after_seconds: u64, reopen: bool) {
     ws.put(
         ADA,
         "/settings",

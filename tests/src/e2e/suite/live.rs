@@ -2,7 +2,7 @@
 //! reaches each of its connections within a second, in commit order, and
 //! never another workspace's; typing is relayed to the others only.
 
-use super::channels::{CHANNEL_SECRET, deliver};
+use super::channels::{CHANNEL_SECRET, auto_close_settings, deliver};
 use super::*;
 use crate::e2e::live::{LiveClient, Received, live_url};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -177,18 +177,7 @@ pub async fn live_updates_reach_the_workspace(base: &str) {
 
     // Carol's reply goes out through the fake receiver (a delivery status)
     // and arms a one-second auto-close, which the sweep fires.
-    ws.put(
-        ADA,
-        "/settings",
-        json!({
-            "auto_close": {"enabled": true, "after_seconds": 1},
-            "closing_notes": {"mode": "optional", "categories": [], "auto_generate": false},
-            "ai": {"end_session_on_human_assignment": true, "stop_on_human_reply": true},
-            "reopen_on_contact_message": true
-        }),
-    )
-    .await
-    .expect(200);
+    auto_close_settings(&ws, 1, true).await;
     let posted = ws
         .act(
             CAROL,
