@@ -9,30 +9,14 @@ mod common;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_eventbridge::types::Target;
-use common::{receive, who};
-use http::{HeaderValue, Method};
-use inbox_http::{ApiRequest, App, Identity, handle};
+use common::{ok as call, receive, who};
+use http::Method;
+use inbox_http::App;
 use inbox_runtime::sender::{SqsSendQueue, send_worker};
 use inbox_store::dynamo::DynamoStore;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-
-async fn call(
-    app: &App<DynamoStore>,
-    by: &Identity,
-    method: Method,
-    path: &str,
-    body: Value,
-) -> Value {
-    let mut req = ApiRequest::new(method, path, by.clone());
-    req.headers
-        .insert("content-type", HeaderValue::from_static("application/json"));
-    req.body = body.to_string().into();
-    let resp = handle(app, req).await;
-    assert!(resp.status.is_success(), "{path}: {:?}", resp.json_body());
-    resp.json_body()
-}
 
 /// The sender's handler on `event`, which must retry nothing, then the
 /// records deleted as the Lambda service does after such an answer.
