@@ -43,6 +43,8 @@ struct State {
     acked: BTreeMap<String, String>,
     /// Whether the stream's shards have been listed.
     listed: bool,
+    /// Closed shards read to their end: never listed again.
+    finished: std::collections::HashSet<String>,
 }
 
 /// The change feed of one table's stream.
@@ -107,7 +109,7 @@ impl TableStream {
             };
             for shard in description.shards.unwrap_or_default() {
                 let Some(id) = shard.shard_id else { continue };
-                if !state.shards.iter().any(|s| s.id == id) {
+                if !state.finished.contains(&id) && !state.shards.iter().any(|s| s.id == id) {
                     state.shards.push_back(Shard {
                         last_read: state.acked.get(&id).cloned(),
                         id,
@@ -154,9 +156,7 @@ impl TableStream {
         }
         let Some(iterator) = shard.iterator.clone() else {
             // A closed shard read to its end: its children are next.
-            state.shards.pop_front();
-            self.list_shards(state).await?;
-            return Ok(!state.shards.is_empty());
+            return self.finish_first_shard(state).await;
         };
         let out = match self
             .client
@@ -200,11 +200,19 @@ impl TableStream {
         }
         shard.iterator = out.next_shard_iterator;
         if shard.iterator.is_none() {
-            state.shards.pop_front();
-            self.list_shards(state).await?;
-            return Ok(!state.shards.is_empty());
+            return self.finish_first_shard(state).await;
         }
         Ok(got)
+    }
+
+    /// The first shard was read to its end (it closed): it is put away for
+    /// good, and the stream listed again for its children.
+    async fn finish_first_shard(&self, state: &mut State) -> Result<bool, StoreError> {
+        if let Some(done) = state.shards.pop_front() {
+            state.finished.insert(done.id);
+        }
+        self.list_shards(state).await?;
+        Ok(!state.shards.is_empty())
     }
 
     fn save(&self, acked: &BTreeMap<String, String>) -> Result<(), StoreError> {
