@@ -22,10 +22,12 @@ const RECORDS_PER_READ: i32 = 1000;
 /// The most digits a stream sequence number has (21 to 40 in practice).
 const SEQUENCE_DIGITS: usize = 40;
 
-/// A shard being read, in the order shards are read (parents first).
+/// A shard being read, in the order the stream lists them.
 #[derive(Debug)]
 struct Shard {
     id: String,
+    /// The shard it split from: it is read only once that one is done.
+    parent: Option<String>,
     /// Where the next `GetRecords` reads from (fetched when absent).
     iterator: Option<String>,
     /// The last record read from it (handled or buffered).
@@ -112,6 +114,7 @@ impl TableStream {
                 if !state.finished.contains(&id) && !state.shards.iter().any(|s| s.id == id) {
                     state.shards.push_back(Shard {
                         last_read: state.acked.get(&id).cloned(),
+                        parent: shard.parent_shard_id,
                         id,
                         iterator: None,
                     });
@@ -146,17 +149,43 @@ impl TableStream {
         Ok(out.shard_iterator)
     }
 
-    /// Reads the first shard once; whether anything more may be read now.
-    async fn read_once(&self, state: &mut State) -> Result<bool, StoreError> {
-        let Some(shard) = state.shards.front_mut() else {
-            return Ok(false);
-        };
-        if shard.iterator.is_none() {
-            shard.iterator = self.iterator(shard).await?;
+    /// Reads each shard whose parent is done once, in the stream's order (a
+    /// conversation's records are all in one shard, so its order holds);
+    /// whether anything more may be read now.
+    async fn read_pass(&self, state: &mut State) -> Result<bool, StoreError> {
+        let mut more = false;
+        let mut closed = Vec::new();
+        for i in 0..state.shards.len() {
+            let ready = state.shards[i].parent.as_ref().is_none_or(|p| {
+                state.finished.contains(p) || !state.shards.iter().any(|s| &s.id == p)
+            });
+            if !ready {
+                continue;
+            }
+            match self.read_shard(state, i).await? {
+                Read::Records => more = true,
+                Read::Nothing => {}
+                Read::Closed => closed.push(state.shards[i].id.clone()),
+            }
         }
-        let Some(iterator) = shard.iterator.clone() else {
-            // A closed shard read to its end: its children are next.
-            return self.finish_first_shard(state).await;
+        if !closed.is_empty() {
+            // Their children are next: list the stream again.
+            state.shards.retain(|s| !closed.contains(&s.id));
+            state.finished.extend(closed);
+            self.list_shards(state).await?;
+            more = true;
+        }
+        Ok(more)
+    }
+
+    /// One `GetRecords` on shard `i`, its changes buffered.
+    async fn read_shard(&self, state: &mut State, i: usize) -> Result<Read, StoreError> {
+        if state.shards[i].iterator.is_none() {
+            let it = self.iterator(&state.shards[i]).await?;
+            state.shards[i].iterator = it;
+        }
+        let Some(iterator) = state.shards[i].iterator.clone() else {
+            return Ok(Read::Closed);
         };
         let out = match self
             .client
@@ -172,8 +201,8 @@ impl TableStream {
                     .is_some_and(|s| s.is_expired_iterator_exception()) =>
             {
                 // Iterators last minutes: open a new one after what was read.
-                shard.iterator = None;
-                return Ok(true);
+                state.shards[i].iterator = None;
+                return Ok(Read::Records);
             }
             Err(e) => return Err(unavailable("reading the table stream", &e)),
         };
@@ -187,32 +216,24 @@ impl TableStream {
             else {
                 continue;
             };
-            shard.last_read = Some(seq.clone());
+            let id = state.shards[i].id.clone();
+            state.shards[i].last_read = Some(seq.clone());
             match change_of(record) {
                 Some(Ok(change)) => state
                     .buffer
-                    .push_back((format!("{}/{seq:0>SEQUENCE_DIGITS$}", shard.id), change)),
+                    .push_back((format!("{id}/{seq:0>SEQUENCE_DIGITS$}"), change)),
                 Some(Err(e)) => {
                     tracing::error!(sequence = %seq, error = %e, "a table stream record is not a readable change; skipped");
                 }
                 None => {}
             }
         }
-        shard.iterator = out.next_shard_iterator;
-        if shard.iterator.is_none() {
-            return self.finish_first_shard(state).await;
-        }
-        Ok(got)
-    }
-
-    /// The first shard was read to its end (it closed): it is put away for
-    /// good, and the stream listed again for its children.
-    async fn finish_first_shard(&self, state: &mut State) -> Result<bool, StoreError> {
-        if let Some(done) = state.shards.pop_front() {
-            state.finished.insert(done.id);
-        }
-        self.list_shards(state).await?;
-        Ok(!state.shards.is_empty())
+        state.shards[i].iterator = out.next_shard_iterator;
+        Ok(match (state.shards[i].iterator.is_none(), got) {
+            (true, _) => Read::Closed,
+            (false, true) => Read::Records,
+            (false, false) => Read::Nothing,
+        })
     }
 
     fn save(&self, acked: &BTreeMap<String, String>) -> Result<(), StoreError> {
@@ -232,6 +253,16 @@ impl TableStream {
             StoreError::Unavailable(format!("saving the table stream checkpoint: {e}"))
         })
     }
+}
+
+/// What one read of a shard found.
+enum Read {
+    /// Records (more may follow at once).
+    Records,
+    /// None for now.
+    Nothing,
+    /// The shard closed and was read to its end.
+    Closed,
 }
 
 /// The change a stream record reports, if it is one.
@@ -255,7 +286,7 @@ impl ChangeFeed for TableStream {
         if !state.listed {
             self.list_shards(&mut state).await?;
         }
-        while state.buffer.len() < limit && self.read_once(&mut state).await? {}
+        while state.buffer.len() < limit && self.read_pass(&mut state).await? {}
         Ok(state.buffer.iter().take(limit).cloned().collect())
     }
 
