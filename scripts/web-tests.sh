@@ -48,15 +48,17 @@ start() {
   pids+=($!)
   wait_for_url "http://127.0.0.1:$port/config.json" "$!" "$root/target/web-$name.log" "web: inbox-dev ($name)"
   base="http://127.0.0.1:$port"
+  # Where its fake providers listen (printed before it listens): the flows that make a send fail use them.
+  fakes=$(grep -o 'fake providers on http://[0-9.:]*' "$root/target/web-$name.log" | head -1 | cut -d' ' -f4)
 }
 
 start embedded --memory
-export INBOX_WEB_BASE_EMBEDDED=$base
+export INBOX_WEB_BASE_EMBEDDED=$base INBOX_WEB_FAKES_EMBEDDED=$fakes
 if [ -n "${INBOX_TEST_AWS_ENDPOINT:-}" ]; then
   export AWS_ENDPOINT_URL="$INBOX_TEST_AWS_ENDPOINT" INBOX_TABLE_NAME="web-$(date +%s)-$$"
   start dynamodb --create-table --data-dir "$root/target/web-dynamodb-data"
   unset AWS_ENDPOINT_URL INBOX_TABLE_NAME
-  export INBOX_WEB_BASE_DYNAMODB=$base
+  export INBOX_WEB_BASE_DYNAMODB=$base INBOX_WEB_FAKES_DYNAMODB=$fakes
 fi
 echo "web: browser tests against $INBOX_WEB_BASE_EMBEDDED${INBOX_WEB_BASE_DYNAMODB:+ and $INBOX_WEB_BASE_DYNAMODB}"
 (cd web && npx playwright test)

@@ -450,3 +450,30 @@ test("every control the spec names is found by its accessible name", async ({ br
   await expect(panel.getByLabel("Current assignee")).toBeVisible();
   await bob.context.close();
 });
+
+test("a failed delivery shows its reason, and Retry sends it", async ({ browser, baseURL }, info) => {
+  const base = baseURL ?? "";
+  const fakes = process.env[`INBOX_WEB_FAKES_${info.project.name.toUpperCase()}`];
+  test.skip(!fakes, "the dev server's fake providers' address is not known (run through scripts/web-tests.sh)");
+  const who = await identities(base);
+  const contact = unique("Uma");
+  const made = await call(base, who.bob.token, "POST", "/contacts", { name: contact, phone: "+15550107777" });
+  await call(base, who.bob.token, "POST", "/conversations", { contact_id: made["id"], channel_id: "web" });
+  // The next send to the website chat's receiver is refused for good (a 400).
+  const failed = await fetch(`${fakes}/_fake/fail`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ provider: "receiver", status: 400, times: 1 }),
+  });
+  expect(failed.ok).toBe(true);
+
+  const bob = await signedIn(browser, base, who.bob);
+  await openConversation(bob.page, contact);
+  await bob.page.getByRole("textbox", { name: "Reply" }).fill("Here is your tracking number.");
+  await bob.page.getByRole("button", { name: "Send reply" }).click();
+  const message = bob.page.getByRole("list", { name: "Thread" }).getByRole("listitem").filter({ hasText: "Here is your tracking number." });
+  await expect(message.locator(".delivery")).toContainText("failed: the provider answered 400");
+  await message.getByRole("button", { name: "Retry" }).click();
+  await expect(message.locator(".delivery")).toHaveText("sent");
+  await bob.context.close();
+});
