@@ -170,6 +170,9 @@ pub async fn drain_changes<S: Store + 'static>(
         if whole == 0 {
             return Ok(queued);
         }
+        // Reports first: a failure leaves the page unacknowledged, and
+        // folding it again later counts nothing twice.
+        app.aggregate_reports(&changes[..whole]).await?;
         let done = app.dispatch_webhooks(&changes[..whole], lanes).await;
         queued += done.queued;
         live.publish(&live_messages(&changes[..done.handled]));

@@ -106,7 +106,7 @@ fn export_cells(c: &Conversation, email: Option<&str>, phone: Option<&str>) -> [
     ]
 }
 
-fn csv_error(e: impl std::fmt::Display) -> AppError {
+pub(crate) fn csv_error(e: impl std::fmt::Display) -> AppError {
     AppError::Store(StoreError::Corrupt(format!("csv: {e}")))
 }
 

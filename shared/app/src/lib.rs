@@ -24,6 +24,7 @@ mod jobs;
 mod live;
 mod members;
 mod precondition;
+mod reports;
 mod retry;
 mod sending;
 mod webhook_endpoints;
@@ -43,6 +44,7 @@ pub use jobs::{
     FanOut, FanOutFigures, JobMessage, JobQueue, STEP_CHANGES, StepOutcome, StepReport,
 };
 pub use precondition::IfMatch;
+pub use reports::{REPORT_CSV_HEADER, report_csv};
 pub use retry::RetryPolicy;
 pub use sending::{ChannelSender, Outgoing};
 pub use webhook_endpoints::{MAX_DELIVERIES_LISTED, PutEndpoint};

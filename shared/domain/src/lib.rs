@@ -16,6 +16,7 @@ pub mod model;
 pub mod notes;
 pub mod permissions;
 pub mod render;
+pub mod reports;
 pub mod routing;
 pub mod settings;
 pub mod time;

@@ -218,6 +218,10 @@ actions! {
     ChannelPut => PUT "/channels/{id}" "channel-put" ManageWorkspace;
     /// `GET /channels`: every channel, without secrets.
     ChannelsList => GET "/channels" "channels-list" Read;
+    /// `GET /reports/conversations`: closed conversations by closing source, category, assignee, channel or day, with first response and resolution times.
+    ReportConversations => GET "/reports/conversations" "report-conversations" Read;
+    /// `GET /reports/conversations.csv`: the same report's rows as CSV.
+    ReportConversationsCsv => GET "/reports/conversations.csv" "report-conversations-csv" Read;
     /// `POST /webhooks/twilio/{workspace_id}/{channel_id}`: Twilio SMS, MMS and WhatsApp deliveries and statuses.
     WebhookTwilio => POST "/webhooks/twilio/{workspace_id}/{channel_id}" "webhook-twilio" Signature Twilio;
     /// `GET /webhooks/whatsapp/{workspace_id}/{channel_id}`: WhatsApp Cloud's subscription handshake.
@@ -355,6 +359,7 @@ impl Action {
             ConversationsList => &CONVERSATION_LIST,
             // Every page, always: no paging parameters.
             ConversationsExport => export_fields(),
+            ReportConversations | ReportConversationsCsv => &["from", "to", "group_by"],
             WebhookWhatsappHandshake => &["hub.mode", "hub.verify_token", "hub.challenge"],
             _ => &[],
         }

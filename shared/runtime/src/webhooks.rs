@@ -121,8 +121,9 @@ pub fn changes_of(event: &StreamEvent) -> Vec<(String, StoredChange)> {
     out
 }
 
-/// `webhook-dispatch`, the change feed's consumer: queues the webhook tasks
-/// of a stream batch's changes, then sends what was handled to the live
+/// `webhook-dispatch`, the change feed's consumer: folds a stream batch's
+/// changes into the report aggregates, queues their webhook tasks, then
+/// sends what was handled to the live
 /// connections (when the stack has its WebSocket API: `live`); when a run
 /// cannot be queued, reports its first record, so the stream hands it and
 /// everything after it over again, in order (and live once, then).
@@ -134,6 +135,18 @@ pub async fn dispatch_stream_batch<S: Store + LiveConnectionStore>(
 ) -> DynamoDbEventResponse {
     let changes = changes_of(event);
     let (seqs, changes): (Vec<String>, Vec<StoredChange>) = changes.into_iter().unzip();
+    let mut response = DynamoDbEventResponse {
+        batch_item_failures: Vec::new(),
+    };
+    // Reports first: if they cannot be saved the stream hands the whole
+    // batch over again, and folding it again counts nothing twice.
+    if let Err(e) = app.aggregate_reports(&changes).await {
+        tracing::warn!(error = %e, "report aggregation failed; the stream retries");
+        response.batch_item_failures.push(DynamoDbBatchItemFailure {
+            item_identifier: seqs.first().cloned(),
+        });
+        return response;
+    }
     let done = app.dispatch_webhooks(&changes, queue).await;
     tracing::info!(
         changes = changes.len(),
@@ -146,9 +159,6 @@ pub async fn dispatch_stream_batch<S: Store + LiveConnectionStore>(
         let report = fan_out(app.store(), poster, &messages, now).await;
         tracing::info!(?report, "live fan-out");
     }
-    let mut response = DynamoDbEventResponse {
-        batch_item_failures: Vec::new(),
-    };
     if let Some(e) = done.error {
         tracing::warn!(error = %e, handled = done.handled, "webhook dispatch stopped; the stream retries");
         response.batch_item_failures.push(DynamoDbBatchItemFailure {

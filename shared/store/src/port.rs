@@ -18,9 +18,10 @@ use inbox_domain::model::{
     AiAgent, Channel, Contact, ContactNote, Conversation, Delivery, DeliveryError, DeliveryStatus,
     DomainEvent, Member, MemberFlags, Message, MessageAt, Team, TimelineEvent,
 };
+use inbox_domain::reports::{Day, DayCounters, ReportFacts};
 use inbox_domain::webhooks::{StoredChange, WebhookDelivery, WebhookEndpoint};
 use inbox_domain::{ApiKey, Job, ListQuery, Settings, Timestamp, Write};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A provider's report on a message the inbox sent (a status callback).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -738,6 +739,66 @@ pub trait ContactStore: Send + Sync {
     ) -> Result<Page<ContactNote>, StoreError>;
 }
 
+/// Report aggregates: per conversation the facts the aggregator has folded
+/// in, per workspace and UTC day the counters reports read.
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// The facts kept of a conversation, if any change of it was folded in.
+    async fn report_facts(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<ReportFacts>, StoreError>;
+    /// Stores `facts` and adds `counters` to their days' items in one
+    /// atomic write, if the stored facts are still the ones `facts` was
+    /// folded from (stored `rev` is `facts.rev - 1`; none stored when
+    /// `facts.rev` is 1): otherwise `Conflict` and nothing is written.
+    async fn save_report(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        facts: &ReportFacts,
+        counters: &BTreeMap<Day, BTreeMap<String, i64>>,
+    ) -> Result<(), StoreError>;
+    /// The day items of `[from, to]`, oldest first: one `Query` per page.
+    async fn report_days(
+        &self,
+        workspace_id: &str,
+        from: Day,
+        to: Day,
+    ) -> Result<Vec<DayCounters>, StoreError>;
+}
+
+#[async_trait]
+impl<T: ReportStore + ?Sized> ReportStore for &T {
+    async fn report_facts(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<ReportFacts>, StoreError> {
+        (**self).report_facts(workspace_id, conversation_id).await
+    }
+    async fn save_report(
+        &self,
+        workspace_id: &str,
+        conversation_id: &str,
+        facts: &ReportFacts,
+        counters: &BTreeMap<Day, BTreeMap<String, i64>>,
+    ) -> Result<(), StoreError> {
+        (**self)
+            .save_report(workspace_id, conversation_id, facts, counters)
+            .await
+    }
+    async fn report_days(
+        &self,
+        workspace_id: &str,
+        from: Day,
+        to: Day,
+    ) -> Result<Vec<DayCounters>, StoreError> {
+        (**self).report_days(workspace_id, from, to).await
+    }
+}
+
 /// The outbox: outgoing events written by `commit`, drained by a publisher.
 /// (DynamoDB publishes from its stream; the embedded store drains this.)
 #[async_trait]
@@ -1053,10 +1114,11 @@ impl<T: Outbox + ?Sized> Outbox for &T {
 
 /// The whole store.
 pub trait Store:
-    ConversationStore + DirectoryStore + ContactStore + ApiKeyStore + WebhookStore
+    ConversationStore + DirectoryStore + ContactStore + ApiKeyStore + WebhookStore + ReportStore
 {
 }
-impl<T: ConversationStore + DirectoryStore + ContactStore + ApiKeyStore + WebhookStore> Store
-    for T
+impl<
+    T: ConversationStore + DirectoryStore + ContactStore + ApiKeyStore + WebhookStore + ReportStore,
+> Store for T
 {
 }

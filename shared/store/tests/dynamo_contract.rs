@@ -46,4 +46,5 @@ contract!(
     check_due_timers,
     check_outbox,
     check_live_connections,
+    check_report_store,
 );

@@ -7,6 +7,7 @@ mod contacts;
 mod conversations;
 mod directory;
 mod outgoing_webhooks;
+mod reports;
 pub(crate) mod webhooks;
 
 use crate::app::{App, Request};
@@ -85,6 +86,8 @@ pub(crate) async fn dispatch<S: Store>(app: &App<S>, cx: Request) -> Result<ApiR
         }
         ChannelPut => channels::put(app, cx).await,
         ChannelsList => channels::list(app, cx).await,
+        ReportConversations => reports::conversations(app, cx).await,
+        ReportConversationsCsv => reports::conversations_csv(app, cx).await,
         // Served before identity is looked at (see `handle_action`).
         WebhookTwilio
         | WebhookWhatsappHandshake

@@ -16,6 +16,7 @@ mod items;
 mod live;
 pub mod metrics;
 mod outbox;
+mod reports;
 pub mod stream;
 pub mod table;
 pub mod testing;

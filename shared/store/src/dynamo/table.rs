@@ -176,6 +176,10 @@ pub mod keys {
     pub const LIVE_PREFIX: &str = "LIVE#";
     /// A live connection's sort key prefix.
     pub const CONNECTION_PREFIX: &str = "CONN#";
+    /// Sort key of the report aggregator's facts of a conversation (in its partition).
+    pub const REPORT_FACTS_SK: &str = "REPORT";
+    /// Sort key prefix of a workspace's report day items.
+    pub const REPORT_DAY_PREFIX: &str = "DAY#";
 
     /// `WS#<ws>#HOOK#<endpoint>`: an endpoint's deliveries.
     pub fn webhook_deliveries_pk(ws: &str, endpoint: &str) -> String {
@@ -214,6 +218,11 @@ pub mod keys {
     /// own prefix, so that IAM can confine a function to these items.
     pub fn live_pk(ws: &str) -> String {
         format!("{LIVE_PREFIX}{ws}")
+    }
+    /// `WS#<ws>#REPORT`: the workspace's report counters, a `DAY#<yyyy-mm-dd>`
+    /// item per day, so a report is one `Query` of a sort key range.
+    pub fn report_pk(ws: &str) -> String {
+        format!("WS#{ws}#REPORT")
     }
     /// `WS#<ws>#DIR`: settings, members, AI agents, teams, channels.
     pub fn directory_pk(ws: &str) -> String {

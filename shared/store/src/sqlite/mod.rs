@@ -11,6 +11,7 @@ mod conversations;
 mod cursor;
 mod directory;
 mod queues;
+mod reports;
 mod schema;
 mod webhooks;
 

@@ -180,6 +180,23 @@ CREATE TABLE IF NOT EXISTS contact_notes (
 );
 CREATE INDEX IF NOT EXISTS notes_of_contact ON contact_notes (workspace_id, contact_id, seq);
 
+-- Reports: what the aggregator folded in of each conversation, and each
+-- workspace's per-day counters (one row per counter name).
+CREATE TABLE IF NOT EXISTS report_facts (
+    workspace_id    TEXT    NOT NULL,
+    conversation_id TEXT    NOT NULL,
+    rev             INTEGER NOT NULL,
+    doc             TEXT    NOT NULL,
+    PRIMARY KEY (workspace_id, conversation_id)
+);
+CREATE TABLE IF NOT EXISTS report_counters (
+    workspace_id TEXT    NOT NULL,
+    day          TEXT    NOT NULL,
+    name         TEXT    NOT NULL,
+    value        INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, day, name)
+);
+
 -- The change feed, as DynamoDB's table stream is for the AWS stack: a row
 -- for every stored timeline event and message and every rewrite of a
 -- message, in commit order, written in the writing transaction by these

@@ -34,6 +34,7 @@ mod jobs;
 mod live;
 mod ordering;
 mod outbox;
+mod reports;
 mod views;
 mod webhooks;
 
@@ -53,6 +54,7 @@ pub use jobs::check_jobs;
 pub use live::check_live_connections;
 pub use ordering::check_timeline_and_messages;
 pub use outbox::check_outbox;
+pub use reports::check_report_store;
 pub use views::{check_cursors, check_due_timers, check_member_flags, check_views};
 pub use webhooks::check_webhooks;
 
@@ -116,6 +118,7 @@ pub async fn run_all<S: Store>(store: &S, cfg: &SuiteConfig) {
     check_views(store, cfg).await;
     check_cursors(store, cfg).await;
     check_due_timers(store, cfg).await;
+    check_report_store(store, cfg).await;
 }
 
 /// Runs every check, the outbox's included.
