@@ -51,6 +51,7 @@ macro_rules! e2e_suite {
             delivery_retries_and_refusals,
             every_reply_kind_is_delivered,
             api_keys_act_as_agents_and_integrations,
+            reports_count_each_conversation_once,
         );
     };
     (@flows $start:path; $($flow:ident),* $(,)?) => {

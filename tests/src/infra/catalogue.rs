@@ -482,10 +482,10 @@ pub fn functions() -> Vec<FunctionSpec> {
             Function::WebhookDispatch => FunctionSpec {
                 name: f.name().to_string(),
                 description:
-                    "Queue outgoing webhook tasks and send live updates from the table's stream"
+                    "Fold report counters, queue outgoing webhook tasks and send live updates from the table's stream"
                         .to_string(),
                 trigger: Trigger::ChangeFeed,
-                // Endpoints read, delivery records made: never a delete.
+                // Endpoints read, delivery records and report aggregates made: never a delete.
                 table: TableAccess::ReadUpdate,
                 sends_autoclose: false,
                 publishes_events: false,

@@ -32,6 +32,7 @@ mod directory;
 mod failures;
 mod live;
 mod outgoing;
+mod reports;
 mod roles;
 mod status;
 
@@ -44,5 +45,6 @@ pub use directory::*;
 pub use failures::*;
 pub use live::*;
 pub use outgoing::*;
+pub use reports::*;
 pub use roles::*;
 pub use status::*;
