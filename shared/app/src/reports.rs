@@ -6,18 +6,18 @@ use crate::app::App;
 use crate::error::AppError;
 use crate::export::{csv_error, neutralise_cell};
 use inbox_domain::reports::{
-    GroupBy, Report, ReportQuery, ReportRow, may_move_reports, merge_deltas, report,
+    Counter, Day, GroupBy, Report, ReportQuery, ReportRow, may_move_reports, merge_deltas, report,
 };
 use inbox_domain::webhooks::StoredChange;
 use inbox_store::{Store, StoreError};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-/// The most day items one save adds to: a DynamoDB transaction holds 100
-/// items, and one is the facts.
-const DAYS_PER_SAVE: usize = 32;
-/// The most counters one save adds to a day item (an update expression
-/// stays well under DynamoDB's 4 KB).
-const COUNTERS_PER_DAY: usize = 160;
+/// The most counter groups (a day, a dimension, a key: an item on
+/// DynamoDB) one save adds to: a transaction holds 100 items, one is the facts.
+const GROUPS_PER_SAVE: usize = 48;
+/// The most counters one save adds to a group (an update expression stays
+/// well under DynamoDB's 4 KB).
+const COUNTERS_PER_GROUP: usize = 160;
 
 /// The header of a report's CSV.
 pub const REPORT_CSV_HEADER: [&str; 6] = [
@@ -74,10 +74,7 @@ impl<S: Store> App<S> {
                 while next < records.len() {
                     deltas.extend(facts.fold(records[next]));
                     next += 1;
-                    let merged = merge_deltas(deltas.iter().cloned());
-                    if merged.len() >= DAYS_PER_SAVE
-                        || merged.values().any(|c| c.len() >= COUNTERS_PER_DAY)
-                    {
+                    if fills_a_save(&merge_deltas(deltas.iter().cloned())) {
                         break;
                     }
                 }
@@ -112,10 +109,28 @@ impl<S: Store> App<S> {
     ) -> Result<Report, AppError> {
         let days = self
             .store()
-            .report_days(workspace_id, query.from, query.to)
+            .report_days(workspace_id, query.from, query.to, query.group_by)
             .await?;
         Ok(report(query, &days))
     }
+}
+
+/// Whether counters this many, in this many groups, are as much as one save takes.
+fn fills_a_save(merged: &BTreeMap<Day, BTreeMap<String, i64>>) -> bool {
+    let mut groups: HashMap<(Day, &str, &str), usize> = HashMap::new();
+    let parsed: Vec<(Day, Counter)> = merged
+        .iter()
+        .flat_map(|(day, c)| {
+            c.keys()
+                .filter_map(|n| Counter::parse(n).map(|c| (*day, c)))
+        })
+        .collect();
+    for (day, c) in &parsed {
+        *groups
+            .entry((*day, c.dimension_code(), c.key()))
+            .or_insert(0) += 1;
+    }
+    groups.len() >= GROUPS_PER_SAVE || groups.values().any(|n| *n >= COUNTERS_PER_GROUP)
 }
 
 /// A report's rows as CSV (the JSON's `items`, in order; cells that a

@@ -206,6 +206,12 @@ impl GroupBy {
         GroupBy::ALL.into_iter().find(|g| g.as_str() == s)
     }
 
+    /// The code of the counters this grouping reads (in every counter's
+    /// name): what a store keeps apart so a report reads only its own.
+    pub fn dimension_code(self) -> &'static str {
+        self.dimension().code()
+    }
+
     /// The counted dimension this grouping reads (`day` reads the closing
     /// source's counters, which every close has exactly one of).
     fn dimension(self) -> Dimension {
@@ -616,6 +622,16 @@ impl Counter {
         out.push('|');
         out.push_str(&self.key.replace('%', "%25").replace('|', "%7C"));
         out
+    }
+
+    /// The code of its dimension (`src`, `cat`, `asg`, `chn`).
+    pub fn dimension_code(&self) -> &'static str {
+        self.dimension.code()
+    }
+
+    /// The row key it counts for (`manual`, a category, a member id, …).
+    pub fn key(&self) -> &str {
+        &self.key
     }
 
     /// Reads a stored name back; `None` for a name this code never writes.

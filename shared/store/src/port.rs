@@ -18,7 +18,7 @@ use inbox_domain::model::{
     AiAgent, Channel, Contact, ContactNote, Conversation, Delivery, DeliveryError, DeliveryStatus,
     DomainEvent, Member, MemberFlags, Message, MessageAt, Team, TimelineEvent,
 };
-use inbox_domain::reports::{Day, DayCounters, ReportFacts};
+use inbox_domain::reports::{Day, DayCounters, GroupBy, ReportFacts};
 use inbox_domain::webhooks::{StoredChange, WebhookDelivery, WebhookEndpoint};
 use inbox_domain::{ApiKey, Job, ListQuery, Settings, Timestamp, Write};
 use std::collections::{BTreeMap, HashMap};
@@ -760,12 +760,15 @@ pub trait ReportStore: Send + Sync {
         facts: &ReportFacts,
         counters: &BTreeMap<Day, BTreeMap<String, i64>>,
     ) -> Result<(), StoreError>;
-    /// The day items of `[from, to]`, oldest first: one `Query` per page.
+    /// The counters of `[from, to]` that a report grouped by `group_by`
+    /// reads (those of its dimension), per day, oldest first: one `Query`
+    /// per page.
     async fn report_days(
         &self,
         workspace_id: &str,
         from: Day,
         to: Day,
+        group_by: GroupBy,
     ) -> Result<Vec<DayCounters>, StoreError>;
 }
 
@@ -794,8 +797,9 @@ impl<T: ReportStore + ?Sized> ReportStore for &T {
         workspace_id: &str,
         from: Day,
         to: Day,
+        group_by: GroupBy,
     ) -> Result<Vec<DayCounters>, StoreError> {
-        (**self).report_days(workspace_id, from, to).await
+        (**self).report_days(workspace_id, from, to, group_by).await
     }
 }
 

@@ -1,9 +1,14 @@
 //! Report aggregates: the facts of a conversation in its own partition
 //! (`REPORT`, guarded by `rev`), and a workspace's counters in one item per
-//! day (`WS#<ws>#REPORT`, `DAY#<yyyy-mm-dd>`, a numeric attribute per
-//! counter, `c:<name>`), so that a report of any range is one `Query` per
-//! page and the aggregator's save is one transaction of the facts and the
-//! days it adds to (`ADD`, so concurrent closes on a day both count).
+//! dimension, day and key (`WS#<ws>#REPORT`,
+//! `DAY#<dimension>#<yyyy-mm-dd>#<key>`, a numeric attribute per counter,
+//! `c:<name>`). A report of any range is one `Query` per page of its
+//! dimension's sort key range, reading nothing of the other dimensions;
+//! items stay small (a key's counters of one day), and DynamoDB bills a
+//! write by the size of the item written, so a close costs a few small
+//! updates, not rewrites of a whole day. The aggregator's save is one
+//! transaction of the facts and the items it adds to (`ADD`, so concurrent
+//! closes on one item both count).
 
 use super::error::corrupt;
 use super::items::{Item, check_item_size, from_item, key, s, to_item};
@@ -13,7 +18,7 @@ use super::{DynamoStore, QuerySpec};
 use crate::port::{ReportStore, StoreError};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
-use inbox_domain::reports::{Day, DayCounters, ReportFacts};
+use inbox_domain::reports::{Counter, Day, DayCounters, GroupBy, ReportFacts};
 use std::collections::{BTreeMap, HashMap};
 
 /// The attribute name prefix of a day item's counters.
@@ -21,15 +26,40 @@ const COUNTER_PREFIX: &str = "c:";
 /// The facts' guard attribute.
 const REV: &str = "rev";
 
-fn day_sk(day: Day) -> String {
-    format!("{}{day}", keys::REPORT_DAY_PREFIX)
+fn counter_sk(dimension: &str, day: Day, key: &str) -> String {
+    format!("{}{dimension}#{day}#{key}", keys::REPORT_DAY_PREFIX)
 }
 
-fn day_update(
+/// The day a counter item's sort key names.
+fn day_of_sk(sk: &str) -> Option<Day> {
+    let rest = sk.strip_prefix(keys::REPORT_DAY_PREFIX)?;
+    let (_, rest) = rest.split_once('#')?;
+    Day::parse(rest.get(..10)?)
+}
+
+/// The counters to add, by the item (dimension, day, key) each lives in.
+fn by_item(
+    counters: &BTreeMap<Day, BTreeMap<String, i64>>,
+) -> Result<BTreeMap<String, BTreeMap<&str, i64>>, StoreError> {
+    let mut out: BTreeMap<String, BTreeMap<&str, i64>> = BTreeMap::new();
+    for (day, c) in counters {
+        for (name, value) in c {
+            let counter = Counter::parse(name).ok_or_else(|| {
+                corrupt("saving report counters", format!("not a counter: {name}"))
+            })?;
+            out.entry(counter_sk(counter.dimension_code(), *day, counter.key()))
+                .or_default()
+                .insert(name.as_str(), *value);
+        }
+    }
+    Ok(out)
+}
+
+fn counter_update(
     table: &str,
     ws: &str,
-    day: Day,
-    counters: &BTreeMap<String, i64>,
+    sk: &str,
+    counters: &BTreeMap<&str, i64>,
 ) -> Result<(Update, usize), StoreError> {
     let mut names = HashMap::from([("#e".to_string(), ENTITY_ATTRIBUTE.to_string())]);
     let mut values = HashMap::from([(":e".to_string(), s("report_day"))]);
@@ -43,12 +73,12 @@ fn day_update(
     }
     let update = Update::builder()
         .table_name(table)
-        .set_key(Some(key(keys::report_pk(ws), &day_sk(day))))
+        .set_key(Some(key(keys::report_pk(ws), sk)))
         .update_expression(format!("SET #e = :e ADD {}", adds.join(", ")))
         .set_expression_attribute_names(Some(names))
         .set_expression_attribute_values(Some(values))
         .build()
-        .map_err(|e| corrupt("building a report day update", e))?;
+        .map_err(|e| corrupt("building a report counters update", e))?;
     Ok((update, size))
 }
 
@@ -57,10 +87,8 @@ fn day_counters(item: Item) -> Result<DayCounters, StoreError> {
         Some(AttributeValue::S(sk)) => sk.as_str(),
         _ => "",
     };
-    let day = sk
-        .strip_prefix(keys::REPORT_DAY_PREFIX)
-        .and_then(Day::parse)
-        .ok_or_else(|| corrupt("reading a report day", format!("sort key {sk}")))?;
+    let day =
+        day_of_sk(sk).ok_or_else(|| corrupt("reading a report day", format!("sort key {sk}")))?;
     let mut counters = BTreeMap::new();
     for (name, value) in &item {
         let Some(counter) = name.strip_prefix(COUNTER_PREFIX) else {
@@ -125,8 +153,8 @@ impl ReportStore for DynamoStore {
         .build()
         .map_err(|e| corrupt("building the report facts put", e))?;
         tx.push(TransactWriteItem::builder().put(put).build(), size)?;
-        for (day, c) in counters {
-            let (update, size) = day_update(&self.table, workspace_id, *day, c)?;
+        for (sk, c) in by_item(counters)? {
+            let (update, size) = counter_update(&self.table, workspace_id, &sk, &c)?;
             tx.push(TransactWriteItem::builder().update(update).build(), size)?;
         }
         self.send(tx).await
@@ -137,15 +165,21 @@ impl ReportStore for DynamoStore {
         workspace_id: &str,
         from: Day,
         to: Day,
+        group_by: GroupBy,
     ) -> Result<Vec<DayCounters>, StoreError> {
+        let dimension = group_by.dimension_code();
         let names = HashMap::from([
             ("#pk".to_string(), PK.to_string()),
             ("#sk".to_string(), SK.to_string()),
         ]);
         let values = HashMap::from([
             (":pk".to_string(), s(keys::report_pk(workspace_id))),
-            (":from".to_string(), s(day_sk(from))),
-            (":to".to_string(), s(day_sk(to))),
+            // Every key of every day in range: `$` sorts right after `#`.
+            (":from".to_string(), s(counter_sk(dimension, from, ""))),
+            (
+                ":to".to_string(),
+                s(format!("{}{dimension}#{to}$", keys::REPORT_DAY_PREFIX)),
+            ),
         ]);
         let mut out = Vec::new();
         let mut start = None;
@@ -161,7 +195,13 @@ impl ReportStore for DynamoStore {
                 })
                 .await?;
             for item in items {
-                out.push(day_counters(item)?);
+                let item = day_counters(item)?;
+                match out.last_mut() {
+                    Some(DayCounters { day, counters }) if *day == item.day => {
+                        counters.extend(item.counters);
+                    }
+                    _ => out.push(item),
+                }
             }
             match last {
                 Some(k) => start = Some(k),

@@ -178,7 +178,8 @@ pub mod keys {
     pub const CONNECTION_PREFIX: &str = "CONN#";
     /// Sort key of the report aggregator's facts of a conversation (in its partition).
     pub const REPORT_FACTS_SK: &str = "REPORT";
-    /// Sort key prefix of a workspace's report day items.
+    /// Sort key prefix of a workspace's report counter items
+    /// (`DAY#<dimension>#<yyyy-mm-dd>#<key>`).
     pub const REPORT_DAY_PREFIX: &str = "DAY#";
 
     /// `WS#<ws>#HOOK#<endpoint>`: an endpoint's deliveries.
@@ -219,8 +220,8 @@ pub mod keys {
     pub fn live_pk(ws: &str) -> String {
         format!("{LIVE_PREFIX}{ws}")
     }
-    /// `WS#<ws>#REPORT`: the workspace's report counters, a `DAY#<yyyy-mm-dd>`
-    /// item per day, so a report is one `Query` of a sort key range.
+    /// `WS#<ws>#REPORT`: the workspace's report counters, an item per
+    /// dimension, day and key, so a report is one `Query` of a sort key range.
     pub fn report_pk(ws: &str) -> String {
         format!("WS#{ws}#REPORT")
     }

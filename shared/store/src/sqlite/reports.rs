@@ -4,7 +4,7 @@
 use super::{SqliteStore, db, from_doc, to_doc, to_i64};
 use crate::port::{ReportStore, StoreError};
 use async_trait::async_trait;
-use inbox_domain::reports::{Day, DayCounters, ReportFacts};
+use inbox_domain::reports::{Counter, Day, DayCounters, GroupBy, ReportFacts};
 use rusqlite::{OptionalExtension, params};
 use std::collections::BTreeMap;
 
@@ -89,8 +89,10 @@ impl ReportStore for SqliteStore {
         workspace_id: &str,
         from: Day,
         to: Day,
+        group_by: GroupBy,
     ) -> Result<Vec<DayCounters>, StoreError> {
         let (ws, from, to) = (workspace_id.to_string(), from.to_string(), to.to_string());
+        let dimension = group_by.dimension_code();
         self.run(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
@@ -110,6 +112,9 @@ impl ReportStore for SqliteStore {
             let mut days: Vec<DayCounters> = Vec::new();
             for row in rows {
                 let (day, name, value) = row.map_err(db)?;
+                if Counter::parse(&name).is_none_or(|c| c.dimension_code() != dimension) {
+                    continue;
+                }
                 let day = Day::parse(&day)
                     .ok_or_else(|| StoreError::Corrupt(format!("report day {day}")))?;
                 match days.last_mut() {

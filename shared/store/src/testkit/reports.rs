@@ -5,7 +5,7 @@
 use super::SuiteConfig;
 use super::fixtures::run_tag;
 use crate::port::{ReportStore, StoreError};
-use inbox_domain::reports::{Day, DayCounters, ReportFacts};
+use inbox_domain::reports::{Day, DayCounters, GroupBy, ReportFacts};
 use std::collections::BTreeMap;
 
 fn day(s: &str) -> Day {
@@ -34,13 +34,14 @@ fn facts(rev: u64, version: u64) -> ReportFacts {
 /// neither the facts nor the counters. Counters add up across saves and
 /// conversations (negative amounts take back), names with any characters
 /// read back, and a range lists its workspace's days oldest first, both
-/// ends included.
+/// ends included, with the counters of the grouping's dimension only.
 pub async fn check_report_store<S: ReportStore + ?Sized>(store: &S, _cfg: &SuiteConfig) {
     let tag = run_tag();
     let (a, b) = (format!("rep-a-{tag}"), format!("rep-b-{tag}"));
     assert_eq!(store.report_facts(&a, "c1").await.expect("read"), None);
 
-    let odd = "n|cat|a%7Cb é";
+    // A key with the characters a category may hold (`#` included).
+    let odd = "n|cat|a%7Cb é#1";
     let first = counters(&[
         ("2026-03-01", &[("n|src|manual", 1), (odd, 1)]),
         ("2026-03-03", &[("n|src|manual", 2)]),
@@ -127,7 +128,12 @@ pub async fn check_report_store<S: ReportStore + ?Sized>(store: &S, _cfg: &Suite
     let read = |from: &str, to: &str| {
         let (from, to) = (day(from), day(to));
         let a = a.clone();
-        async move { store.report_days(&a, from, to).await.expect("days") }
+        async move {
+            store
+                .report_days(&a, from, to, GroupBy::ClosingSource)
+                .await
+                .expect("days")
+        }
     };
     let all = read("2026-02-01", "2026-04-01").await;
     let expected = vec![
@@ -135,7 +141,6 @@ pub async fn check_report_store<S: ReportStore + ?Sized>(store: &S, _cfg: &Suite
             day: day("2026-03-01"),
             counters: [
                 ("n|src|manual".to_string(), 0),
-                (odd.to_string(), 1),
                 ("n|src|auto_close".to_string(), 1),
             ]
             .into_iter()
@@ -154,7 +159,19 @@ pub async fn check_report_store<S: ReportStore + ?Sized>(store: &S, _cfg: &Suite
     ];
     assert_eq!(
         all, expected,
-        "every day of the range, oldest first, counters added up"
+        "every day of the range, oldest first, counters added up, only the closing source's"
+    );
+    let by_category = store
+        .report_days(&a, day("2026-02-01"), day("2026-04-01"), GroupBy::Category)
+        .await
+        .expect("days");
+    assert_eq!(
+        by_category,
+        vec![DayCounters {
+            day: day("2026-03-01"),
+            counters: [(odd.to_string(), 1)].into_iter().collect(),
+        }],
+        "a grouping reads its own dimension's counters"
     );
     assert_eq!(
         read("2026-03-02", "2026-03-03").await,
@@ -167,7 +184,12 @@ pub async fn check_report_store<S: ReportStore + ?Sized>(store: &S, _cfg: &Suite
         "no days after"
     );
     let other = store
-        .report_days(&b, day("2026-01-01"), day("2026-12-31"))
+        .report_days(
+            &b,
+            day("2026-01-01"),
+            day("2026-12-31"),
+            GroupBy::ClosingSource,
+        )
         .await
         .expect("other workspace");
     assert_eq!(other.len(), 1, "a workspace reads only its own days");
