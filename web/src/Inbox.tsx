@@ -7,6 +7,7 @@ import { ok, type Api, type Conversation } from "./api";
 import type { Session } from "./auth";
 import { ConversationPane } from "./Conversation";
 import { saveFile } from "./download";
+import { ReportsScreen } from "./Reports";
 import { SettingsScreen } from "./Settings";
 import type { LiveFeed } from "./live";
 import { initials } from "./SignIn";
@@ -46,7 +47,11 @@ export function Inbox({
   onSignOut: () => void;
 }) {
   const [view, setView] = useState<View>("mine");
-  const [settingsOpen, setSettingsOpen] = useState(() => window.location.hash === "#/settings");
+  // Which screen the main area shows: the inbox, Settings (admins) or Reports.
+  const [pane, setPane] = useState<"inbox" | "settings" | "reports">(() =>
+    window.location.hash === "#/settings" ? "settings" : window.location.hash === "#/reports" ? "reports" : "inbox",
+  );
+  const settingsOpen = pane === "settings";
   const isAdmin = session.claims.role === "admin" || session.claims.role === "owner";
   const [items, setItems] = useState<Conversation[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -178,9 +183,9 @@ export function Inbox({
             <li key={v.view}>
               <button
                 type="button"
-                aria-current={view === v.view && !settingsOpen ? "page" : undefined}
+                aria-current={view === v.view && pane === "inbox" ? "page" : undefined}
                 onClick={() => {
-                  setSettingsOpen(false);
+                  setPane("inbox");
                   setView(v.view);
                   open(null);
                 }}
@@ -241,6 +246,17 @@ export function Inbox({
         <button type="button" className="export" onClick={() => void exportCsv()}>
           Export as CSV
         </button>
+        <button
+          type="button"
+          className="export"
+          aria-current={pane === "reports" ? "page" : undefined}
+          onClick={() => {
+            window.location.hash = "/reports";
+            setPane("reports");
+          }}
+        >
+          Reports
+        </button>
         {isAdmin && (
           <button
             type="button"
@@ -248,7 +264,7 @@ export function Inbox({
             aria-current={settingsOpen ? "page" : undefined}
             onClick={() => {
               window.location.hash = "/settings";
-              setSettingsOpen(true);
+              setPane("settings");
             }}
           >
             Settings
@@ -258,6 +274,13 @@ export function Inbox({
       {settingsOpen && isAdmin ? (
         <main className="settings-pane">
           <SettingsScreen api={api} apiBase={apiBase} />
+        </main>
+      ) : pane === "reports" ? (
+        <main className="settings-pane">
+          <ReportsScreen
+            api={api}
+            names={Object.fromEntries([...responders, ...channels].map((n) => [n.id, n.name || n.id]))}
+          />
         </main>
       ) : (
         <>

@@ -477,3 +477,47 @@ test("a failed delivery shows its reason, and Retry sends it", async ({ browser,
   await expect(message.locator(".delivery")).toHaveText("sent");
   await bob.context.close();
 });
+
+test("Reports count a closed conversation by its category, in the chart, the table and the CSV", async ({ browser, baseURL }) => {
+  const base = baseURL ?? "";
+  const who = await identities(base);
+  const category = unique("Refund");
+  const restore = await withSettings(base, who.olivia.token, (s) => {
+    s.closing_notes.categories = [...s.closing_notes.categories, category];
+  });
+  try {
+    const conv = await conversationWith(base, who.bob.token, unique("Rhea"));
+    await call(base, who.bob.token, "POST", `/conversations/${conv}/status`, { status: "closed", closing_note: { category } });
+    // A viewer may read reports.
+    const vera = await signedIn(browser, base, who.vera);
+    const page = vera.page;
+    await page.getByRole("button", { name: "Reports" }).click();
+    await expect(page.getByRole("heading", { name: "Reports", level: 1 })).toBeVisible();
+    const groupBy = page.getByRole("combobox", { name: "Group by" });
+    const table = page.getByRole("table", { name: /Conversations closed from/ });
+    const row = table.getByRole("row").filter({ has: page.getByRole("rowheader", { name: category, exact: true }) });
+    // The counters follow the change feed: ask again until the close shows.
+    await expect(async () => {
+      await groupBy.selectOption("channel");
+      await groupBy.selectOption("category");
+      await expect(row.getByRole("cell").first()).toHaveText("1", { timeout: 1000 });
+    }).toPass({ timeout: 15_000 });
+    const bars = page.getByRole("list", { name: "Closed conversations by category" });
+    await expect(bars.getByRole("listitem").filter({ hasText: category })).toContainText("1");
+    await expect(table.getByRole("row", { name: /^Total/ })).toBeVisible();
+    expect(await seriousViolations(page), "reports").toEqual([]);
+    await page.screenshot({ path: `${SHOTS}/reports.png`, fullPage: true });
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Download CSV" }).click(),
+    ]);
+    const csv = readFileSync(await download.path(), "utf8").trim().split(/\r?\n/);
+    expect(csv[0]).toBe(
+      "category,closed,first_response_p50_seconds,first_response_p90_seconds,resolution_p50_seconds,resolution_p90_seconds",
+    );
+    expect(csv.some((line) => line.startsWith(`${category},1,`))).toBe(true);
+    await vera.context.close();
+  } finally {
+    await restore();
+  }
+});
