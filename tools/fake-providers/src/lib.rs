@@ -1,19 +1,22 @@
 //! Loopback stand-ins for the services the inbox sends through: the Twilio
 //! Messages API, the WhatsApp Cloud API, the Telegram Bot API, and webhook
 //! receivers (a generic channel's `outbound_url`), and API Gateway's
-//! WebSocket management API (`@connections`). Each speaks its
+//! WebSocket management API (`@connections`), and an OpenAI-compatible
+//! Chat Completions endpoint (`POST /v1/chat/completions`, see `model`). Each speaks its
 //! provider's wire format, answers as the provider does (ids, error bodies,
 //! `429` with a retry-after), records every request it got, can be told to
 //! fail, and can send the provider's signed status callbacks back.
 //!
 //! Control routes, under `/_fake`:
-//! - `GET /_fake/requests[?provider=twilio|whatsapp|telegram|receiver|connections]`: what arrived, oldest first.
+//! - `GET /_fake/requests[?provider=twilio|whatsapp|telegram|receiver|connections|model]`: what arrived, oldest first.
 //! - `POST /_fake/connections/{id}`: a WebSocket client connected; posts to
 //!   any other connection id answer 410 `GoneException`.
 //! - `POST /_fake/fail` `{"provider", "status", "times"?, "retry_after"?, "code"?, "message"?}`:
 //!   the next `times` sends (all, without `times`) answer `status` with the
 //!   provider's error body.
-//! - `POST /_fake/reset`: forget requests and failures.
+//! - `POST /_fake/delay` `{"provider", "ms", "times"?}`: the next `times`
+//!   answers (all, without `times`) wait `ms` first (the model's slowness).
+//! - `POST /_fake/reset`: forget requests, failures and delays.
 //! - `POST /_fake/callbacks/twilio` `{"sid", "status", "error_code"?}`: a
 //!   `MessageStatus` callback to the message's `StatusCallback`, signed with
 //!   the auth token it was sent with.
@@ -28,6 +31,7 @@
 
 mod callbacks;
 mod connections;
+mod model;
 mod providers;
 mod state;
 
@@ -37,7 +41,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-pub use state::{Failure, Provider, Recorded, State};
+pub use state::{Delay, Failure, Provider, Recorded, State};
 
 /// Shared between the routes.
 pub type Shared = Arc<State>;
@@ -63,9 +67,11 @@ pub fn router(state: Shared) -> Router {
             "/{stage}/@connections/{id}",
             post(connections::post_to_connection).delete(connections::delete_connection),
         )
+        .route("/v1/chat/completions", post(model::chat_completions))
         .route("/_fake/connections/{id}", post(connections::open))
         .route("/_fake/requests", get(state::list_requests))
         .route("/_fake/fail", post(state::set_failure))
+        .route("/_fake/delay", post(state::set_delay))
         .route("/_fake/reset", post(state::reset))
         .route("/_fake/callbacks/twilio", post(callbacks::twilio))
         .route("/_fake/callbacks/whatsapp", post(callbacks::whatsapp))

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A JSON answer, with `Retry-After` when the failure names one.
-fn answer(status: u16, body: Value, retry_after: Option<u64>) -> Response {
+pub(crate) fn answer(status: u16, body: Value, retry_after: Option<u64>) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = (status, axum::Json(body)).into_response();
     if let Some(v) = retry_after.and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok()) {
@@ -22,7 +22,7 @@ fn answer(status: u16, body: Value, retry_after: Option<u64>) -> Response {
     resp
 }
 
-fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -30,17 +30,22 @@ fn unix_now() -> u64 {
 }
 
 /// One request to a fake, kept with what it was answered.
-struct Call<'a> {
-    state: &'a Shared,
-    provider: Provider,
-    path: String,
-    headers: &'a HeaderMap,
-    body: &'a Bytes,
+pub(crate) struct Call<'a> {
+    pub(crate) state: &'a Shared,
+    pub(crate) provider: Provider,
+    pub(crate) path: String,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) body: &'a Bytes,
 }
 
 impl Call<'_> {
     /// Keeps the request with the status answered and the id given, and answers.
-    fn done(&self, status: u16, provider_id: Option<String>, resp: Response) -> Response {
+    pub(crate) fn done(
+        &self,
+        status: u16,
+        provider_id: Option<String>,
+        resp: Response,
+    ) -> Response {
         self.state.record(Recorded {
             provider: self.provider,
             path: self.path.clone(),

@@ -24,6 +24,8 @@ pub enum Provider {
     Receiver,
     /// API Gateway's WebSocket management API (`@connections`).
     Connections,
+    /// An OpenAI-compatible Chat Completions endpoint.
+    Model,
 }
 
 /// One request as it arrived.
@@ -80,6 +82,18 @@ impl Failure {
     }
 }
 
+/// A delay the next answers of one provider wait before answering.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Delay {
+    /// Which fake is slow.
+    pub provider: Provider,
+    /// How long each answer waits.
+    pub ms: u64,
+    /// How many answers wait; `None`: every one until reset.
+    #[serde(default)]
+    pub times: Option<u32>,
+}
+
 /// Everything the fakes remember.
 #[derive(Debug, Default)]
 pub struct State {
@@ -87,6 +101,7 @@ pub struct State {
     failures: Mutex<HashMap<Provider, Failure>>,
     next_id: AtomicU64,
     open_connections: Mutex<HashSet<String>>,
+    delays: Mutex<HashMap<Provider, Delay>>,
 }
 
 impl State {
@@ -122,6 +137,21 @@ impl State {
             None => {}
         }
         Some(given)
+    }
+
+    /// How long this answer of `provider` waits, if it was told to (counting it).
+    pub fn take_delay(&self, provider: Provider) -> Option<u64> {
+        let mut delays = self.delays.lock().ok()?;
+        let delay = delays.get_mut(&provider)?;
+        let ms = delay.ms;
+        match &mut delay.times {
+            Some(0) | Some(1) => {
+                delays.remove(&provider);
+            }
+            Some(n) => *n -= 1,
+            None => {}
+        }
+        Some(ms)
     }
 
     /// A WebSocket connection opened (API Gateway's `$connect`).
@@ -197,6 +227,20 @@ pub(crate) async fn set_failure(
     StatusCode::NO_CONTENT
 }
 
+/// `POST /_fake/delay`.
+pub(crate) async fn set_delay(
+    Extract(state): Extract<Shared>,
+    Json(delay): Json<Delay>,
+) -> StatusCode {
+    if delay.times == Some(0) {
+        return StatusCode::NO_CONTENT;
+    }
+    if let Ok(mut delays) = state.delays.lock() {
+        delays.insert(delay.provider, delay);
+    }
+    StatusCode::NO_CONTENT
+}
+
 /// `POST /_fake/reset`.
 pub(crate) async fn reset(Extract(state): Extract<Shared>) -> StatusCode {
     if let Ok(mut r) = state.requests.lock() {
@@ -204,6 +248,9 @@ pub(crate) async fn reset(Extract(state): Extract<Shared>) -> StatusCode {
     }
     if let Ok(mut f) = state.failures.lock() {
         f.clear();
+    }
+    if let Ok(mut d) = state.delays.lock() {
+        d.clear();
     }
     StatusCode::NO_CONTENT
 }

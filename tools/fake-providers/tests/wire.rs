@@ -326,3 +326,157 @@ async fn receivers_record_signed_events() {
     assert_eq!(seen[0]["headers"]["x-inbox-signature"], "sha256=abc");
     assert_eq!(seen[0]["body"], "{\"type\":\"message.outbound\"}");
 }
+
+async fn complete(base: &str, key: Option<&str>, body: Value) -> (u16, Value, Option<String>) {
+    let mut req = client()
+        .post(format!("{base}/v1/chat/completions"))
+        .json(&body);
+    if let Some(k) = key {
+        req = req.bearer_auth(k);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
+    let json = resp.json().await.unwrap_or(Value::Null);
+    (status, json, retry_after)
+}
+
+fn chat(last: &str, with_handoff: bool) -> Value {
+    let mut body = json!({
+        "model": "gpt-4o-mini",
+        "messages": [
+            {"role": "system", "content": "You are Max."},
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Hello!"},
+            {"role": "user", "content": last}
+        ]
+    });
+    if with_handoff {
+        body["tools"] = json!([{"type": "function", "function": {
+            "name": "handoff", "description": "Hand the conversation to a person.",
+            "parameters": {"type": "object", "properties": {"reason": {"type": "string"}}, "required": ["reason"]}
+        }}]);
+    }
+    body
+}
+
+#[tokio::test]
+async fn the_model_answers_a_chat_completion_from_the_last_user_message() {
+    let base = fake_providers::start().await.unwrap();
+    let (status, body, _) =
+        complete(&base, Some("sk-test"), chat("Where is my order?", true)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["object"], "chat.completion");
+    assert_eq!(body["model"], "gpt-4o-mini");
+    let choice = &body["choices"][0];
+    assert_eq!(choice["finish_reason"], "stop");
+    assert_eq!(choice["message"]["role"], "assistant");
+    assert_eq!(
+        choice["message"]["content"],
+        "Max here. You said: Where is my order?"
+    );
+    assert!(body["usage"]["total_tokens"].as_u64().unwrap() > 0);
+    let seen = requests(&base, "model").await;
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0]["headers"]["authorization"], "Bearer sk-test");
+    let sent: Value = serde_json::from_str(seen[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(sent["messages"][0]["content"], "You are Max.");
+}
+
+#[tokio::test]
+async fn asked_for_a_human_the_model_calls_the_handoff_tool_if_it_has_one() {
+    let base = fake_providers::start().await.unwrap();
+    let (_, body, _) = complete(
+        &base,
+        Some("sk-test"),
+        chat("I want to talk to a human", true),
+    )
+    .await;
+    let choice = &body["choices"][0];
+    assert_eq!(choice["finish_reason"], "tool_calls");
+    assert_eq!(choice["message"]["content"], Value::Null);
+    let call = &choice["message"]["tool_calls"][0];
+    assert_eq!(
+        (call["type"].as_str(), call["function"]["name"].as_str()),
+        (Some("function"), Some("handoff"))
+    );
+    let args: Value =
+        serde_json::from_str(call["function"]["arguments"].as_str().unwrap()).unwrap();
+    assert_eq!(args["reason"], "The contact asked for a human.");
+    // Without the tool on offer, it can only talk.
+    let (_, body, _) = complete(
+        &base,
+        Some("sk-test"),
+        chat("I want to talk to a human", false),
+    )
+    .await;
+    assert_eq!(body["choices"][0]["finish_reason"], "stop");
+}
+
+#[tokio::test]
+async fn the_model_refuses_without_a_key_fails_and_is_slow_on_demand() {
+    let base = fake_providers::start().await.unwrap();
+    let (status, body, _) = complete(&base, None, chat("Hi", false)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("invalid_api_key"))
+    );
+    let (status, body, _) = complete(&base, Some("k"), json!({"messages": "no"})).await;
+    assert_eq!(
+        (status, body["error"]["type"].as_str()),
+        (400, Some("invalid_request_error"))
+    );
+
+    fail(
+        &base,
+        json!({"provider": "model", "status": 503, "times": 1}),
+    )
+    .await;
+    let (status, body, _) = complete(&base, Some("k"), chat("Hi", false)).await;
+    assert_eq!(
+        (status, body["error"]["type"].as_str()),
+        (503, Some("server_error"))
+    );
+    fail(
+        &base,
+        json!({"provider": "model", "status": 429, "times": 1, "retry_after": 7}),
+    )
+    .await;
+    let (status, _, retry_after) = complete(&base, Some("k"), chat("Hi", false)).await;
+    assert_eq!((status, retry_after.as_deref()), (429, Some("7")));
+    fail(
+        &base,
+        json!({"provider": "model", "status": 200, "times": 1, "code": "malformed"}),
+    )
+    .await;
+    let (status, body, _) = complete(&base, Some("k"), chat("Hi", false)).await;
+    assert_eq!(
+        (status, body["choices"].as_array().map(Vec::len)),
+        (200, Some(0))
+    );
+    let (status, _, _) = complete(&base, Some("k"), chat("Hi", false)).await;
+    assert_eq!(status, 200, "the failures were used up");
+
+    client()
+        .post(format!("{base}/_fake/delay"))
+        .json(&json!({"provider": "model", "ms": 300, "times": 1}))
+        .send()
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (status, _, _) = complete(&base, Some("k"), chat("Hi", false)).await;
+    assert_eq!(status, 200);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(300),
+        "held back"
+    );
+    let started = std::time::Instant::now();
+    complete(&base, Some("k"), chat("Hi", false)).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(300),
+        "once only"
+    );
+}
