@@ -23,6 +23,7 @@ mod invitations;
 mod jobs;
 mod live;
 mod members;
+mod models;
 mod precondition;
 mod reports;
 mod retry;
@@ -43,6 +44,7 @@ pub use invitations::{Invitation, Invitations, InviteError, NoInvitations};
 pub use jobs::{
     FanOut, FanOutFigures, JobMessage, JobQueue, STEP_CHANGES, StepOutcome, StepReport,
 };
+pub use models::ChatModel;
 pub use precondition::IfMatch;
 pub use reports::{REPORT_CSV_HEADER, report_csv};
 pub use retry::RetryPolicy;

@@ -1,6 +1,7 @@
 //! The provider clients behind [`inbox_app::ChannelSender`]: each speaks one
 //! provider's send API (the contract's "Outbound delivery" table) and turns
-//! its answer into a [`SendOutcome`]. One HTTP client, built once, with
+//! its answer into a [`SendOutcome`]; and the Chat Completions client behind
+//! [`inbox_app::ChatModel`] ([`model`]). One HTTP client, built once, with
 //! timeouts; a channel's `api_base_url` points it at a proxy or the fakes.
 
 #![cfg_attr(
@@ -10,6 +11,7 @@
 #![warn(missing_docs)]
 
 mod answer;
+pub mod model;
 pub mod webhooks;
 
 use answer::{Answer, ErrorShape};

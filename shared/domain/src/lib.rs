@@ -12,6 +12,7 @@ pub mod error;
 pub mod ids;
 pub mod jobs;
 pub mod live;
+pub mod llm;
 pub mod model;
 pub mod notes;
 pub mod permissions;
