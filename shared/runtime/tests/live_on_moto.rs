@@ -8,11 +8,9 @@
 
 mod common;
 
-use async_trait::async_trait;
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
-use common::{ok, stream_of, who};
+use common::{NothingQueued, ok, stream_of, who};
 use http::Method;
-use inbox_app::{AppError, WebhookQueue, WebhookTask};
 use inbox_domain::Timestamp;
 use inbox_domain::live::{LiveConnection, Typist};
 use inbox_http::App;
@@ -21,17 +19,6 @@ use inbox_runtime::webhooks::dispatch_stream_batch;
 use inbox_store::LiveConnectionStore;
 use inbox_store::dynamo::{DynamoStore, OperationCounter};
 use serde_json::{Value, json};
-
-/// No endpoint is subscribed here: nothing may be queued.
-struct NothingQueued;
-
-#[async_trait]
-impl WebhookQueue for NothingQueued {
-    async fn enqueue(&self, tasks: &[WebhookTask]) -> Result<(), AppError> {
-        assert!(tasks.is_empty(), "no endpoint, no task: {tasks:?}");
-        Ok(())
-    }
-}
 
 struct Setup {
     app: App<DynamoStore>,

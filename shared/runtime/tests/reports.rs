@@ -10,10 +10,8 @@
 
 mod common;
 
-use async_trait::async_trait;
-use common::{stream_of, who};
+use common::{NothingQueued, call, call_text, ok, stream_of, who};
 use http::{HeaderValue, Method};
-use inbox_app::{AppError, WebhookQueue, WebhookTask};
 use inbox_autoclose::{InProcessQueue, LocalTickLimits, run_local_tick};
 use inbox_domain::Timestamp;
 use inbox_domain::reports::{Day, percentile_of_durations};
@@ -31,51 +29,6 @@ const DAY: i64 = 86_400;
 const T0: i64 = 1_790_812_800;
 const CONVERSATIONS: usize = 200;
 const CATEGORIES: [&str; 3] = ["billing", "refund", "bug"];
-
-struct NothingQueued;
-
-#[async_trait]
-impl WebhookQueue for NothingQueued {
-    async fn enqueue(&self, tasks: &[WebhookTask]) -> Result<(), AppError> {
-        assert!(tasks.is_empty(), "no endpoint, no task: {tasks:?}");
-        Ok(())
-    }
-}
-
-/// One request through the contract's handler: status and JSON body (or text).
-async fn call<S: Store>(
-    app: &App<S>,
-    by: &Identity,
-    method: Method,
-    path: &str,
-    body: Value,
-) -> (u16, Value, String) {
-    let mut req = ApiRequest::new(method, path, by.clone());
-    if !body.is_null() {
-        req.headers
-            .insert("content-type", HeaderValue::from_static("application/json"));
-        req.body = body.to_string().into();
-    }
-    let resp = handle(app, req).await;
-    let text = String::from_utf8_lossy(resp.body.as_bytes()).into_owned();
-    (
-        resp.status.as_u16(),
-        serde_json::from_str(&text).unwrap_or(Value::Null),
-        text,
-    )
-}
-
-async fn ok<S: Store>(
-    app: &App<S>,
-    by: &Identity,
-    method: Method,
-    path: &str,
-    body: Value,
-) -> Value {
-    let (status, json, text) = call(app, by, method, path, body).await;
-    assert!((200..300).contains(&status), "{path}: {status} {text}");
-    json
-}
 
 fn at(seconds: i64) -> Timestamp {
     Timestamp::from_unix_seconds(seconds)
@@ -488,7 +441,7 @@ fn sanity(closes: &[Vec<Close>]) {
 }
 
 async fn the_csv_is_the_rows<S: Store>(app: &App<S>) {
-    let (status, _, text) = call(
+    let (status, text) = call_text(
         app,
         &who("vic", "viewer"),
         Method::GET,
@@ -622,15 +575,14 @@ async fn a_report_asks_for_a_range_and_a_grouping_and_a_viewer_may_read_it() {
         "/reports/conversations?from=2026-10-01&to=2026-10-31&group_by=day&limit=5",
         "/reports/conversations.csv?from=2026-10-01&group_by=day",
     ] {
-        let (status, body, _) =
-            call(&app, &who("vic", "viewer"), Method::GET, bad, Value::Null).await;
+        let (status, body) = call(&app, &who("vic", "viewer"), Method::GET, bad, Value::Null).await;
         assert_eq!(
             (status, body["code"].as_str()),
             (400, Some("bad_request")),
             "{bad}: {body}"
         );
     }
-    let (status, body, _) = call(
+    let (status, body) = call(
         &app,
         &Identity::Unauthenticated,
         Method::GET,

@@ -9,6 +9,7 @@ use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_dynamodb::types::AttributeValue;
 use http::{HeaderValue, Method};
 use inbox_http::{ApiRequest, App, Identity, handle};
+use inbox_store::Store;
 use inbox_store::dynamo::DynamoStore;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -22,6 +23,17 @@ pub fn who(sub: &str, role: &str) -> Identity {
         role: role.to_string(),
         name: None,
     })
+}
+
+/// A webhook queue where nothing may be queued: no endpoint is subscribed.
+pub struct NothingQueued;
+
+#[async_trait::async_trait]
+impl inbox_app::WebhookQueue for NothingQueued {
+    async fn enqueue(&self, tasks: &[inbox_app::WebhookTask]) -> Result<(), inbox_app::AppError> {
+        assert!(tasks.is_empty(), "no endpoint, no task: {tasks:?}");
+        Ok(())
+    }
 }
 
 /// What the queue holds now (waiting up to `patience` for the first record).
@@ -63,14 +75,14 @@ pub async fn receive(sqs: &aws_sdk_sqs::Client, url: &str, patience: Duration) -
     }
 }
 
-/// One request through the contract's handler as `by`: status and JSON body.
-pub async fn call(
-    app: &App<DynamoStore>,
+/// One request through the contract's handler as `by`: status and body text.
+pub async fn call_text<S: Store>(
+    app: &App<S>,
     by: &Identity,
     method: Method,
     path: &str,
     body: Value,
-) -> (u16, Value) {
+) -> (u16, String) {
     let mut req = ApiRequest::new(method, path, by.clone());
     if !body.is_null() {
         req.headers
@@ -78,12 +90,25 @@ pub async fn call(
         req.body = body.to_string().into();
     }
     let resp = handle(app, req).await;
-    (resp.status.as_u16(), resp.json_body())
+    let text = String::from_utf8_lossy(resp.body.as_bytes()).into_owned();
+    (resp.status.as_u16(), text)
+}
+
+/// One request through the contract's handler as `by`: status and JSON body.
+pub async fn call<S: Store>(
+    app: &App<S>,
+    by: &Identity,
+    method: Method,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    let (status, text) = call_text(app, by, method, path, body).await;
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 /// [`call`], asserting a 2xx; the body.
-pub async fn ok(
-    app: &App<DynamoStore>,
+pub async fn ok<S: Store>(
+    app: &App<S>,
     by: &Identity,
     method: Method,
     path: &str,
