@@ -507,6 +507,11 @@ test("Reports count a closed conversation by its category, in the chart, the tab
     await expect(table.getByRole("row", { name: /^Total/ })).toBeVisible();
     expect(await seriousViolations(page), "reports").toEqual([]);
     await page.screenshot({ path: `${SHOTS}/reports.png`, fullPage: true });
+    expect(await overflowsHorizontally(page), "1440 px, reports").toBe(false);
+    await page.setViewportSize({ width: 360, height: 740 });
+    expect(await overflowsHorizontally(page), "360 px, reports").toBe(false);
+    await expect(table).toBeVisible();
+    await page.setViewportSize({ width: 1440, height: 900 });
     const [download] = await Promise.all([
       page.waitForEvent("download"),
       page.getByRole("button", { name: "Download CSV" }).click(),
