@@ -33,7 +33,8 @@ impl<S: Store> App<S> {
     /// Folds stored changes (in commit order per conversation) into the
     /// report aggregates. Idempotent: a change folded before, by this or
     /// another aggregator, counts once. Returns the conversations whose
-    /// facts were saved.
+    /// facts were saved; fails only when the store may recover (the caller
+    /// then hands the same changes over again).
     pub async fn aggregate_reports(&self, changes: &[StoredChange]) -> Result<usize, AppError> {
         let mut by_conversation: BTreeMap<(&str, &str), Vec<&StoredChange>> = BTreeMap::new();
         for c in changes.iter().filter(|c| may_move_reports(c)) {
@@ -44,8 +45,21 @@ impl<S: Store> App<S> {
         }
         let mut saved = 0;
         for ((ws, conv), records) in by_conversation {
-            if self.fold_into_reports(ws, conv, &records).await? {
-                saved += 1;
+            match self.fold_into_reports(ws, conv, &records).await {
+                Ok(true) => saved += 1,
+                Ok(false) => {}
+                // The store is down or busy: the caller hands the batch over again.
+                Err(e) if e.is_transient() => return Err(e),
+                // Never going to pass (unreadable facts, a write over a
+                // limit): reports are derived, so this conversation's
+                // changes are left out rather than holding up the feed's
+                // webhooks and live updates for good.
+                Err(e) => tracing::error!(
+                    workspace_id = ws,
+                    conversation_id = conv,
+                    error = %e,
+                    "report aggregation skipped a conversation's changes"
+                ),
             }
         }
         Ok(saved)

@@ -193,7 +193,7 @@ impl DynamoStore {
             .set_limit(q.limit.map(|l| i32::try_from(l).unwrap_or(i32::MAX)))
             .set_exclusive_start_key(q.start)
             // Indexes only read eventually consistent.
-            .set_consistent_read(q.index.is_none().then_some(true))
+            .set_consistent_read((q.index.is_none() && !q.eventually_consistent).then_some(true))
             .send()
             .await
             .map_err(error::unavailable)?;
@@ -213,6 +213,9 @@ struct QuerySpec {
     forward: bool,
     limit: Option<usize>,
     start: Option<Item>,
+    /// Read the table eventually consistent (half the price) where a
+    /// fraction of a second's lag does not matter.
+    eventually_consistent: bool,
 }
 
 impl QuerySpec {

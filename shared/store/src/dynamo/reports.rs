@@ -191,6 +191,8 @@ impl ReportStore for DynamoStore {
                     values: values.clone(),
                     forward: true,
                     start,
+                    // Reports follow the stream by a second anyway.
+                    eventually_consistent: true,
                     ..QuerySpec::default()
                 })
                 .await?;

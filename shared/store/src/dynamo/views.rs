@@ -55,6 +55,7 @@ impl DynamoStore {
                     forward: spec.forward,
                     limit: spec.limit,
                     start: spec.start.take(),
+                    eventually_consistent: spec.eventually_consistent,
                 })
                 .await?;
             found.extend(items);
