@@ -162,9 +162,10 @@ pub const AUTHORIZER: Sizing = Sizing {
     memory: 256,
     timeout: 10,
 };
-/// Dispatch reads a stream batch (up to 100 records), the endpoints once
-/// per run of one workspace's records, writes a delivery record per task,
-/// and queues tasks 10 a call.
+/// Dispatch reads a stream batch (up to 100 records): it folds the report
+/// counters (a facts read per conversation, a transaction per close), reads
+/// the endpoints once per run of one workspace's records, writes a delivery
+/// record per task, and queues tasks 10 a call.
 pub const DISPATCH: Sizing = Sizing {
     profile: "dispatch",
     memory: 256,
