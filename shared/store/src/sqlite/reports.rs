@@ -43,10 +43,15 @@ impl ReportStore for SqliteStore {
             to_doc(facts)?,
         );
         let rev = to_i64(facts.rev);
-        let rows: Vec<(String, String, i64)> = counters
-            .iter()
-            .flat_map(|(day, c)| c.iter().map(move |(n, v)| (day.to_string(), n.clone(), *v)))
-            .collect();
+        let mut rows: Vec<(&'static str, String, String, i64)> = Vec::new();
+        for (day, c) in counters {
+            for (name, v) in c {
+                let dimension = Counter::parse(name)
+                    .ok_or_else(|| StoreError::Corrupt(format!("not a report counter: {name}")))?
+                    .dimension_code();
+                rows.push((dimension, day.to_string(), name.clone(), *v));
+            }
+        }
         self.run(move |conn| {
             let tx = conn.transaction().map_err(db)?;
             let stored: Option<i64> = tx
@@ -70,13 +75,15 @@ impl ReportStore for SqliteStore {
             {
                 let mut add = tx
                     .prepare_cached(
-                        "INSERT INTO report_counters (workspace_id, day, name, value)
-                         VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT (workspace_id, day, name) DO UPDATE SET value = value + ?4",
+                        "INSERT INTO report_counters (workspace_id, dimension, day, name, value)
+                         VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (workspace_id, dimension, day, name)
+                         DO UPDATE SET value = value + ?5",
                     )
                     .map_err(db)?;
-                for (day, name, value) in &rows {
-                    add.execute(params![ws, day, name, value]).map_err(db)?;
+                for (dimension, day, name, value) in &rows {
+                    add.execute(params![ws, dimension, day, name, value])
+                        .map_err(db)?;
                 }
             }
             tx.commit().map_err(db)
@@ -97,11 +104,12 @@ impl ReportStore for SqliteStore {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT day, name, value FROM report_counters
-                     WHERE workspace_id = ?1 AND day BETWEEN ?2 AND ?3 ORDER BY day",
+                     WHERE workspace_id = ?1 AND dimension = ?2 AND day BETWEEN ?3 AND ?4
+                     ORDER BY day",
                 )
                 .map_err(db)?;
             let rows = stmt
-                .query_map(params![ws, from, to], |r| {
+                .query_map(params![ws, dimension, from, to], |r| {
                     Ok((
                         r.get::<_, String>(0)?,
                         r.get::<_, String>(1)?,
@@ -112,9 +120,6 @@ impl ReportStore for SqliteStore {
             let mut days: Vec<DayCounters> = Vec::new();
             for row in rows {
                 let (day, name, value) = row.map_err(db)?;
-                if Counter::parse(&name).is_none_or(|c| c.dimension_code() != dimension) {
-                    continue;
-                }
                 let day = Day::parse(&day)
                     .ok_or_else(|| StoreError::Corrupt(format!("report day {day}")))?;
                 match days.last_mut() {

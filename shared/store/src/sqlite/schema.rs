@@ -189,13 +189,16 @@ CREATE TABLE IF NOT EXISTS report_facts (
     doc             TEXT    NOT NULL,
     PRIMARY KEY (workspace_id, conversation_id)
 );
+-- Keyed by dimension first, as DynamoDB's items are: a report reads one
+-- dimension's rows of its range and nothing else.
 CREATE TABLE IF NOT EXISTS report_counters (
     workspace_id TEXT    NOT NULL,
+    dimension    TEXT    NOT NULL,
     day          TEXT    NOT NULL,
     name         TEXT    NOT NULL,
     value        INTEGER NOT NULL,
-    PRIMARY KEY (workspace_id, day, name)
-);
+    PRIMARY KEY (workspace_id, dimension, day, name)
+) WITHOUT ROWID;
 
 -- The change feed, as DynamoDB's table stream is for the AWS stack: a row
 -- for every stored timeline event and message and every rewrite of a
