@@ -80,8 +80,12 @@ export function Inbox({
     })();
   }, [api]);
 
+  // Each load's number: an answer to a superseded load (another view, a
+  // refetch) arrives late and is dropped, so the list is the latest asked for.
+  const loads = useRef(0);
   const load = useCallback(
     async (more: string | null) => {
+      const n = ++loads.current;
       try {
         const page = ok(
           await api.GET("/conversations", {
@@ -90,10 +94,12 @@ export function Inbox({
             },
           }),
         );
+        if (n !== loads.current) return;
         setItems((old) => (more ? [...old, ...page.items] : page.items));
         setCursor(page.next_cursor ?? null);
         setError(null);
       } catch (e) {
+        if (n !== loads.current) return;
         setError(e instanceof Error ? e.message : String(e));
       }
     },
