@@ -9,9 +9,9 @@ use inbox_store::dynamo::table::{
     keys::{API_KEY_PREFIX, LIVE_PREFIX, OUTBOX_PREFIX},
 };
 use inbox_tests::infra::catalogue::{
-    AUTHORIZER_FUNCTION, DISPATCH_FUNCTION, JOB_WORKER_FUNCTION, LIVE_AUTHORIZER_FUNCTION,
-    LIVE_FUNCTION, PUBLISHER_FUNCTION, READ_ONLY_POSTS, REPLAY_FUNCTION, SENDER_FUNCTION,
-    SWEEP_FUNCTION, WEBHOOK_SENDER_FUNCTION, WORKER_FUNCTION, all_routes,
+    AI_AGENT_FUNCTION, AUTHORIZER_FUNCTION, DISPATCH_FUNCTION, JOB_WORKER_FUNCTION,
+    LIVE_AUTHORIZER_FUNCTION, LIVE_FUNCTION, PUBLISHER_FUNCTION, READ_ONLY_POSTS, REPLAY_FUNCTION,
+    SENDER_FUNCTION, SWEEP_FUNCTION, WEBHOOK_SENDER_FUNCTION, WORKER_FUNCTION, all_routes,
 };
 
 /// The HTTP functions whose work on many conversations continues as a job
@@ -507,6 +507,9 @@ fn allowed_resource_ids(binary: &str, log_group: &str) -> BTreeSet<String> {
         SENDER_FUNCTION => {
             ids.extend(["Table".to_string(), "SendQueue".to_string()]);
         }
+        AI_AGENT_FUNCTION => {
+            ids.extend(["Table".to_string(), "AgentQueue".to_string()]);
+        }
         DISPATCH_FUNCTION => {
             ids.extend([
                 "Table".to_string(),
@@ -786,6 +789,26 @@ fn queues_and_the_bus_are_used_only_by_their_functions() {
             .collect::<BTreeSet<_>>(),
         TABLE_UPDATE_ACTIONS.map(String::from).into()
     );
+    // ai-agent only consumes reply requests (the rule feeds its queue).
+    assert_eq!(
+        who("sqs:", "AgentQueue"),
+        [AI_AGENT_FUNCTION.to_string()].into()
+    );
+    assert_eq!(
+        actions_of(AI_AGENT_FUNCTION, "sqs:"),
+        [
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ReceiveMessage"
+        ]
+        .map(String::from)
+        .into()
+    );
+    assert_eq!(
+        who("sqs:", "AgentDeadLetterQueue"),
+        BTreeSet::new(),
+        "nobody reads the agents' DLQ but people"
+    );
     assert_eq!(
         who("events:", "EventBus"),
         [PUBLISHER_FUNCTION.to_string(), REPLAY_FUNCTION.to_string()].into()
@@ -805,6 +828,7 @@ fn queues_and_the_bus_are_used_only_by_their_functions() {
         PUBLISHER_FUNCTION,
         REPLAY_FUNCTION,
         SENDER_FUNCTION,
+        AI_AGENT_FUNCTION,
         DISPATCH_FUNCTION,
         WEBHOOK_SENDER_FUNCTION,
     ]

@@ -6,6 +6,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod answering;
 pub mod config;
 pub mod demo;
 pub mod exports;
@@ -192,7 +193,10 @@ where
             .with_webhooks(
                 Arc::new(HttpWebhooks::new(UrlPolicy::AllowLoopback)?),
                 RetrySchedule::sped_up(args.webhook_retry_speedup),
-            ),
+            )
+            .with_chat_model(Arc::new(inbox_delivery::model::OpenAiChat::new(
+                UrlPolicy::AllowLoopback,
+            )?)),
     );
     println!("inbox-dev: JWT secret for dev tokens (INBOX_DEV_JWT_SECRET): {secret}");
     let mut page = web::WebPage {
@@ -247,7 +251,16 @@ where
         Arc::clone(&wrote),
         stop_rx.clone(),
     ));
-    let bus = Arc::new(sending::SendingBus::new(workers.bus, send_queue));
+    let (answer_queue, answer_requests) = tokio::sync::mpsc::unbounded_channel();
+    let answerer = tokio::spawn(answering::run_answers(
+        Arc::clone(&app),
+        answer_requests,
+        Arc::clone(&wrote),
+        stop_rx.clone(),
+    ));
+    let bus: Arc<dyn inbox_events::EventBus> =
+        Arc::new(sending::SendingBus::new(workers.bus, send_queue));
+    let bus = Arc::new(answering::AnsweringBus::new(bus, answer_queue));
     let published = Arc::new(Notify::new());
     let dispatcher = match workers.changes {
         Some(changes) => Some(tokio::spawn(workers::dispatch_feed(
@@ -298,7 +311,7 @@ where
         .await?;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
-    let _ = tokio::join!(publisher, sweeper, job_runner, sender);
+    let _ = tokio::join!(publisher, sweeper, job_runner, sender, answerer);
     if let Some(d) = dispatcher {
         let _ = d.await;
     }

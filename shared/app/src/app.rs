@@ -7,6 +7,7 @@ use crate::execute::Token;
 use crate::export::ExportFiles;
 use crate::invitations::{Invitations, NoInvitations};
 use crate::jobs::JobQueue;
+use crate::models::ChatModel;
 use crate::retry::RetryPolicy;
 use crate::sending::ChannelSender;
 use crate::webhooks::WebhookTransport;
@@ -34,6 +35,7 @@ pub struct App<S> {
     export_files: Option<Arc<dyn ExportFiles>>,
     sender: Option<(Arc<dyn ChannelSender>, Arc<dyn SendQueue>)>,
     webhooks: Option<(Arc<dyn WebhookTransport>, RetrySchedule)>,
+    model: Option<Arc<dyn ChatModel>>,
 }
 
 impl<S> App<S> {
@@ -52,6 +54,7 @@ impl<S> App<S> {
             export_files: None,
             sender: None,
             webhooks: None,
+            model: None,
         }
     }
 
@@ -141,6 +144,17 @@ impl<S> App<S> {
         self.webhooks
             .as_ref()
             .map_or(UrlPolicy::PublicOnly, |(t, _)| t.policy())
+    }
+
+    /// Calls LLM agents' models through `model`.
+    pub fn with_chat_model(mut self, model: Arc<dyn ChatModel>) -> Self {
+        self.model = Some(model);
+        self
+    }
+
+    /// The model client, if this process answers for LLM agents.
+    pub(crate) fn chat_model(&self) -> Option<&dyn ChatModel> {
+        self.model.as_deref()
     }
 
     pub(crate) fn set_sender(&mut self, sender: Arc<dyn ChannelSender>, queue: Arc<dyn SendQueue>) {

@@ -11,6 +11,8 @@
 )]
 #![warn(missing_docs)]
 
+mod agents;
+mod answer;
 mod api_keys;
 mod app;
 mod contact;
@@ -31,6 +33,8 @@ mod sending;
 mod webhook_endpoints;
 mod webhooks;
 
+pub use agents::PutAgent;
+pub use answer::Answered;
 pub use api_keys::{CreatedApiKey, KeyRefused, authenticate_api_key};
 pub use app::{App, IdFactory};
 pub use contact::ContactChange;
@@ -51,7 +55,8 @@ pub use retry::RetryPolicy;
 pub use sending::{ChannelSender, Outgoing};
 pub use webhook_endpoints::{MAX_DELIVERIES_LISTED, PutEndpoint};
 pub use webhooks::{
-    Dispatched, WebhookAttempted, WebhookPost, WebhookQueue, WebhookTask, WebhookTransport,
+    CallAnswer, Dispatched, MAX_ANSWER_BYTES, WebhookAttempted, WebhookPost, WebhookQueue,
+    WebhookTask, WebhookTransport,
 };
 
 /// How many of the latest messages feed summaries and generated notes.

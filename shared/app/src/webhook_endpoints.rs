@@ -19,7 +19,7 @@ const SECRET_RANDOM_BYTES: usize = 32;
 pub const MAX_DELIVERIES_LISTED: usize = 200;
 
 /// A new `whsec_…` secret: the prefix and the base64 of random bytes.
-fn new_secret() -> String {
+pub(crate) fn new_secret() -> String {
     let mut random = [0u8; SECRET_RANDOM_BYTES];
     rand::rngs::OsRng.fill_bytes(&mut random);
     format!("{SECRET_PREFIX}{}", STANDARD.encode(random))

@@ -27,6 +27,23 @@ pub struct WebhookPost<'a> {
     pub unix_now: i64,
 }
 
+/// What a signed POST that waits for its answer got back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallAnswer {
+    /// An HTTP answer: its status and (the start of) its body.
+    Answered {
+        /// The status.
+        status: u16,
+        /// The body as text, cut at [`MAX_ANSWER_BYTES`].
+        body: String,
+    },
+    /// No answer in time, or no connection.
+    NoAnswer,
+}
+
+/// The most of an answer's body a call reads.
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
 /// Posts events to endpoints.
 #[async_trait]
 pub trait WebhookTransport: Send + Sync {
@@ -34,6 +51,9 @@ pub trait WebhookTransport: Send + Sync {
     fn policy(&self) -> UrlPolicy;
     /// Makes one attempt; every answer, and no answer, is an outcome.
     async fn post(&self, post: &WebhookPost<'_>) -> AttemptOutcome;
+    /// Makes one attempt and reads the answer's body (a webhook AI agent
+    /// may answer in it), signed and guarded as [`Self::post`] is.
+    async fn call(&self, post: &WebhookPost<'_>) -> CallAnswer;
 }
 
 /// One attempt at one event for one endpoint: a queue message. The body is

@@ -38,6 +38,17 @@ impl WebhookTransport for Scripted {
             s.remove(0)
         }
     }
+    async fn call(&self, post: &WebhookPost<'_>) -> inbox_app::CallAnswer {
+        match self.post(post).await {
+            AttemptOutcome::Accepted(status) | AttemptOutcome::Refused(status) => {
+                inbox_app::CallAnswer::Answered {
+                    status,
+                    body: String::new(),
+                }
+            }
+            AttemptOutcome::NoAnswer => inbox_app::CallAnswer::NoAnswer,
+        }
+    }
 }
 
 const T0: i64 = 1_800_000_000;

@@ -117,6 +117,7 @@ async fn a_contact_message_between_the_workers_read_and_write_wins() {
             Command::ContactMessage {
                 body: "still there?".into(),
                 channel_message_id: None,
+                first_agent: None,
             },
         )
         .await;

@@ -4,11 +4,13 @@
 //! format OpenAI, Azure OpenAI, Amazon Bedrock's OpenAI-compatible
 //! endpoint, vLLM, Ollama and llama.cpp servers all speak.
 
+use crate::webhooks::GuardedResolver;
 use async_trait::async_trait;
 use inbox_app::ChatModel;
 use inbox_domain::llm::{
     HANDOFF_TOOL, ModelAnswer, ModelEndpoint, ModelFailure, Turn, read_answer,
 };
+use inbox_domain::webhooks::{UrlPolicy, WebhookUrl};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -22,15 +24,27 @@ const MESSAGE_LIMIT: usize = 300;
 #[derive(Debug, Clone)]
 pub struct OpenAiChat {
     client: reqwest::Client,
+    policy: UrlPolicy,
 }
 
 impl OpenAiChat {
-    /// A client with its connect timeout (each request has the agent's own timeout).
-    pub fn new() -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
+    /// A client with its connect timeout (each request has the agent's own
+    /// timeout). Under [`UrlPolicy::PublicOnly`] (AWS) names resolve only to
+    /// public addresses and redirects are not followed, as for outgoing
+    /// webhooks: a model's answer is posted to the contact, so a base URL
+    /// must never reach into the VPC.
+    pub fn new(policy: UrlPolicy) -> Result<Self, reqwest::Error> {
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
-            .build()?;
-        Ok(OpenAiChat { client })
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("inbox-ai-agents/1");
+        if policy == UrlPolicy::PublicOnly {
+            builder = builder.dns_resolver(std::sync::Arc::new(GuardedResolver));
+        }
+        Ok(OpenAiChat {
+            client: builder.build()?,
+            policy,
+        })
     }
 }
 
@@ -105,6 +119,14 @@ impl ChatModel for OpenAiChat {
             "{}/chat/completions",
             endpoint.base_url.trim_end_matches('/')
         );
+        // Checked when the agent was saved; again here (a literal address, a stricter policy).
+        if WebhookUrl::parse(&url, self.policy).is_err() {
+            return Err(ModelFailure::Status {
+                status: 400,
+                message: "the model's URL is not allowed here".into(),
+                retry_after: None,
+            });
+        }
         let sent = self
             .client
             .post(url)

@@ -7,7 +7,7 @@
 //! between a check and the connect).
 
 use async_trait::async_trait;
-use inbox_app::{WebhookPost, WebhookTransport};
+use inbox_app::{CallAnswer, MAX_ANSWER_BYTES, WebhookPost, WebhookTransport};
 use inbox_domain::webhooks::{
     AttemptOutcome, RESPONSE_TIMEOUT_SECONDS, UrlPolicy, WebhookUrl, is_forbidden_address,
 };
@@ -52,7 +52,7 @@ pub fn sign(
 
 /// Resolves names with the system resolver and keeps only the addresses
 /// the policy allows; a name with none left fails to resolve.
-struct GuardedResolver;
+pub(crate) struct GuardedResolver;
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
@@ -108,17 +108,59 @@ impl WebhookTransport for HttpWebhooks {
     }
 
     async fn post(&self, post: &WebhookPost<'_>) -> AttemptOutcome {
+        match self.send(post).await {
+            Some(resp) if resp.status().is_success() => {
+                AttemptOutcome::Accepted(resp.status().as_u16())
+            }
+            Some(resp) => AttemptOutcome::Refused(resp.status().as_u16()),
+            None => AttemptOutcome::NoAnswer,
+        }
+    }
+
+    async fn call(&self, post: &WebhookPost<'_>) -> CallAnswer {
+        let Some(mut resp) = self.send(post).await else {
+            return CallAnswer::NoAnswer;
+        };
+        let status = resp.status().as_u16();
+        let mut body: Vec<u8> = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = MAX_ANSWER_BYTES.saturating_sub(body.len());
+                    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    if body.len() >= MAX_ANSWER_BYTES {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    // The answer was cut off (a timeout mid-body): no answer.
+                    tracing::info!(error = %e, "webhook answer not read");
+                    return CallAnswer::NoAnswer;
+                }
+            }
+        }
+        CallAnswer::Answered {
+            status,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+}
+
+impl HttpWebhooks {
+    /// One signed POST; `None` when it got no answer.
+    async fn send(&self, post: &WebhookPost<'_>) -> Option<reqwest::Response> {
         // The URL was checked when it was saved; check it again (a policy
         // stricter than the one it was saved under, a literal address).
         if WebhookUrl::parse(post.url, self.policy).is_err() {
             tracing::warn!(url = post.url, "webhook URL refused by the address guard");
-            return AttemptOutcome::NoAnswer;
+            return None;
         }
         let headers = match sign(post.secret, post.event_id, post.unix_now, post.body) {
             Ok(h) => h,
             Err(e) => {
                 tracing::error!(error = %e, "webhook not signed");
-                return AttemptOutcome::NoAnswer;
+                return None;
             }
         };
         let sent = self
@@ -132,13 +174,10 @@ impl WebhookTransport for HttpWebhooks {
             .send()
             .await;
         match sent {
-            Ok(resp) if resp.status().is_success() => {
-                AttemptOutcome::Accepted(resp.status().as_u16())
-            }
-            Ok(resp) => AttemptOutcome::Refused(resp.status().as_u16()),
+            Ok(resp) => Some(resp),
             Err(e) => {
                 tracing::info!(error = %e, "webhook attempt got no answer");
-                AttemptOutcome::NoAnswer
+                None
             }
         }
     }

@@ -7,6 +7,7 @@
 use inbox_app::ChatModel;
 use inbox_delivery::model::OpenAiChat;
 use inbox_domain::llm::{ModelAnswer, ModelEndpoint, ModelFailure, Role, Turn};
+use inbox_domain::webhooks::UrlPolicy;
 use serde_json::{Value, json};
 
 fn endpoint(base: &str, timeout_seconds: u64) -> ModelEndpoint {
@@ -49,7 +50,7 @@ async fn fail(base: &str, failure: Value) {
 #[tokio::test]
 async fn a_text_answer_is_a_reply_and_the_request_is_the_apis() {
     let base = fake_providers::start().await.unwrap();
-    let model = OpenAiChat::new().unwrap();
+    let model = OpenAiChat::new(UrlPolicy::AllowLoopback).unwrap();
     let answer = model
         .complete(&endpoint(&base, 20), &turns("Where is my order?"))
         .await;
@@ -87,7 +88,7 @@ async fn a_text_answer_is_a_reply_and_the_request_is_the_apis() {
 #[tokio::test]
 async fn a_handoff_call_is_a_request_for_a_human_with_its_reason() {
     let base = fake_providers::start().await.unwrap();
-    let model = OpenAiChat::new().unwrap();
+    let model = OpenAiChat::new(UrlPolicy::AllowLoopback).unwrap();
     let answer = model
         .complete(&endpoint(&base, 20), &turns("Can I talk to a human?"))
         .await;
@@ -102,7 +103,7 @@ async fn a_handoff_call_is_a_request_for_a_human_with_its_reason() {
 #[tokio::test]
 async fn failures_are_typed_and_say_whether_to_try_again() {
     let base = fake_providers::start().await.unwrap();
-    let model = OpenAiChat::new().unwrap();
+    let model = OpenAiChat::new(UrlPolicy::AllowLoopback).unwrap();
     let ep = endpoint(&base, 20);
 
     let no_key = ModelEndpoint {

@@ -20,6 +20,7 @@ fn channel(kind: ChannelKind, sending: Option<Sending>, base: &str) -> Channel {
         verify_token: None,
         sending,
         api_base_url: Some(base.to_string()),
+        default_agent_id: None,
     }
 }
 

@@ -131,10 +131,7 @@ mod tests {
     use super::*;
 
     fn agent() -> AiAgent {
-        AiAgent {
-            id: "max".into(),
-            name: "Max".into(),
-        }
+        AiAgent::external("max", "Max")
     }
 
     #[test]

@@ -296,10 +296,7 @@ mod tests {
         assert_eq!(ids("bo"), vec!["bob"]);
         assert_eq!(ids("Y.IO"), vec!["ann"]);
         assert_eq!(ids(""), vec!["bob", "ann"]);
-        let agents = vec![AiAgent {
-            id: "max".into(),
-            name: "Max".into(),
-        }];
+        let agents = vec![AiAgent::external("max", "Max")];
         assert_eq!(search_agents(&agents, "ma").len(), 1);
         assert!(check_external_id("Bad Id").is_err());
         assert!(check_id_free_for_member("max", agents.first()).is_err());

@@ -4,6 +4,7 @@
 //! timeline events, message and outgoing events.
 
 pub mod access;
+pub mod agents;
 pub mod api_keys;
 pub mod commands;
 pub mod delivery;

@@ -3,6 +3,7 @@
 //! A conversation is one stored item; its messages and timeline events are
 //! separate records beside it (same partition in DynamoDB).
 
+use crate::agents::AgentKind;
 pub use crate::delivery::{Delivery, DeliveryChange, DeliveryError, DeliveryStatus};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -94,6 +95,8 @@ pub enum SessionEndReason {
     AgentReplaced,
     /// The AI agent was deleted from the workspace.
     AgentRemoved,
+    /// The agent gave no usable answer after its tries: people take over.
+    AiUnavailable,
 }
 
 /// Why a snooze was cleared by the product.
@@ -120,6 +123,20 @@ pub struct AiAgent {
     pub id: String,
     /// Display name.
     pub name: String,
+    /// How it answers, with its settings (secrets included: never returned).
+    #[serde(default)]
+    pub answers: AgentKind,
+}
+
+impl AiAgent {
+    /// An `external` agent: it answers through the API itself.
+    pub fn external(id: impl Into<String>, name: impl Into<String>) -> Self {
+        AiAgent {
+            id: id.into(),
+            name: name.into(),
+            answers: AgentKind::External,
+        }
+    }
 }
 
 /// The kinds of messaging channel.
@@ -174,6 +191,9 @@ pub struct Channel {
     /// The provider API's base URL; `None`: the provider's public API.
     #[serde(default)]
     pub api_base_url: Option<String>,
+    /// The AI agent a conversation that a contact starts here starts with.
+    #[serde(default)]
+    pub default_agent_id: Option<String>,
 }
 
 /// A channel's sending credentials, one shape per provider (never returned by the API).

@@ -13,6 +13,18 @@ pub fn holds_active_session(conv: &Conversation, agent_id: &str) -> bool {
     conv.agent.as_ref().is_some_and(|a| a.id == agent_id) && conv.has_active_session()
 }
 
+/// Whether `session_id` is the conversation's active AI session, held by
+/// `agent_id`: an answer to a request made in another session (one that
+/// ended, or an earlier one of a conversation handed back to the AI) is late.
+pub fn holds_session(conv: &Conversation, agent_id: &str, session_id: &str) -> bool {
+    holds_active_session(conv, agent_id)
+        && conv
+            .agent
+            .as_ref()
+            .and_then(|a| a.session.as_ref())
+            .is_some_and(|s| s.id == session_id)
+}
+
 /// Why `caller` may not post a message on `conv` at `now`, or `None` when
 /// they may: their role, an AI agent without the active session (or on a
 /// closed conversation), a blocked contact, WhatsApp's closed reply window.

@@ -397,3 +397,161 @@ fn deleting_an_agent_takes_it_off_its_conversations_and_stops_it() {
         .unwrap_err();
     assert_eq!(denied.code(), "forbidden");
 }
+
+fn answer(session_id: &str, a: agents::AgentAnswer) -> Command {
+    Command::AgentAnswer {
+        session_id: session_id.into(),
+        answer: a,
+    }
+}
+
+#[test]
+fn an_agents_answer_counts_only_in_the_session_it_was_asked_in() {
+    let conv = conversation().agent("max", "Max", true).build();
+    let reply = agents::AgentAnswer::Reply("Your order ships today.".into());
+    let o = ok(&conv, &who(&max_ai()), answer("as_1", reply.clone()));
+    let m = o.message.as_ref().expect("the reply is posted");
+    assert_eq!(
+        (m.body.as_str(), m.sender.kind),
+        ("Your order ships today.", SenderKind::AiAgent)
+    );
+    assert_eq!(
+        o.conversation
+            .last_responder
+            .as_ref()
+            .map(|r| r.id.as_str()),
+        Some("max")
+    );
+
+    // A person was assigned while the model was thinking: the answer is late.
+    let taken = ok(&conv, &who(&bob()), assign(member("bob", "Bob Ray"))).conversation;
+    assert!(!taken.has_active_session());
+    assert_eq!(
+        err(&taken, &who(&max_ai()), answer("as_1", reply.clone())),
+        DomainError::AiPaused
+    );
+    // Handed back to the AI: a new session; the old request's answer is still late.
+    let again = ok(&taken, &who(&bob()), hand_to(agent("max", "Max"), false)).conversation;
+    assert!(again.has_active_session());
+    assert_eq!(
+        err(&again, &who(&max_ai()), answer("as_1", reply.clone())),
+        DomainError::AiPaused
+    );
+    // Another agent cannot answer for it, nor can a person.
+    assert_eq!(
+        err(&conv, &who(&eve_ai()), answer("as_1", reply.clone())),
+        DomainError::AiPaused
+    );
+    assert_eq!(
+        err(&conv, &who(&bob()), answer("as_1", reply)),
+        DomainError::Forbidden
+    );
+}
+
+#[test]
+fn an_agents_handoff_answer_asks_for_a_person() {
+    let conv = conversation().agent("max", "Max", true).build();
+    let o = ok(
+        &conv,
+        &who(&max_ai()),
+        answer(
+            "as_1",
+            agents::AgentAnswer::Handoff(Some("wants a person".into())),
+        ),
+    );
+    assert_eq!(types(&o), ["agent_session_ended", "handoff_requested"]);
+    assert_eq!(
+        data(&o, "handoff_requested"),
+        json!({"reason": "wants a person"})
+    );
+    assert!(o.conversation.human_handoff);
+}
+
+#[test]
+fn a_dead_ai_hands_the_conversation_to_people() {
+    let conv = conversation().agent("max", "Max", true).build();
+    let cmd = || Command::AiUnavailable {
+        session_id: "as_1".into(),
+    };
+    let o = ok(&conv, &Actor::System, cmd());
+    assert_eq!(types(&o), ["agent_session_ended", "handoff_requested"]);
+    assert_eq!(
+        data(&o, "agent_session_ended"),
+        json!({"agent_id": "max", "session_id": "as_1", "reason": "ai_unavailable"})
+    );
+    assert_eq!(
+        data(&o, "handoff_requested"),
+        json!({"reason": "ai_unavailable"})
+    );
+    assert!(o.conversation.human_handoff && !o.conversation.has_active_session());
+    // A session that ended meanwhile (a person stepped in) changes nothing.
+    assert_noop(&ok(&o.conversation, &Actor::System, cmd()), &o.conversation);
+    assert_eq!(err(&conv, &who(&max_ai()), cmd()), DomainError::Forbidden);
+}
+
+#[test]
+fn a_channels_default_agent_answers_first_in_a_conversation_a_contact_starts() {
+    let settings = Settings::default();
+    let mut ids = SequentialIds::default();
+    let actor = ann_actor();
+    let max = agent("max", "Max");
+    let mut c = ctx(&actor, &settings, &mut ids, now());
+    let o = receive_contact_message(
+        None,
+        "acme",
+        &ann(),
+        Some(ChannelRef::new("wa", ChannelKind::Whatsapp)),
+        Some(&max),
+        "Where is my order?",
+        Some("wamid.1".into()),
+        &mut c,
+    )
+    .expect("accepted");
+    assert_eq!(types(&o), ["conversation_created", "agent_assigned"]);
+    let session = o.conversation.active_session().cloned().expect("a session");
+    assert_eq!(
+        data(&o, "agent_assigned"),
+        json!({"from": null, "to": "max", "session_id": session.id, "send_initial_message": false})
+    );
+    let asked = reply_requests(&o);
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0]["trigger"], "contact_message");
+    assert_eq!(
+        asked[0]["message_id"],
+        json!(o.message.as_ref().map(|m| m.id.clone()))
+    );
+
+    // An existing conversation keeps what it has: no new session.
+    let existing = conversation().build();
+    let mut c = ctx(&actor, &settings, &mut ids, now());
+    let o = receive_contact_message(
+        Some(&existing),
+        "acme",
+        &ann(),
+        Some(ChannelRef::new("wa", ChannelKind::Whatsapp)),
+        Some(&max),
+        "Again",
+        None,
+        &mut c,
+    )
+    .expect("accepted");
+    assert!(!o.conversation.has_active_session());
+    assert!(reply_requests(&o).is_empty());
+
+    // A blocked contact's message starts nothing.
+    let mut blocked = ann();
+    blocked.blocked = true;
+    let mut c = ctx(&actor, &settings, &mut ids, now());
+    let o = receive_contact_message(
+        None,
+        "acme",
+        &blocked,
+        Some(ChannelRef::new("wa", ChannelKind::Whatsapp)),
+        Some(&max),
+        "Hello",
+        None,
+        &mut c,
+    )
+    .expect("accepted");
+    assert!(o.conversation.agent.is_none());
+}

@@ -176,6 +176,7 @@ fn command(s: &Step, conv: &Conversation, now: Timestamp, recent: &[Message]) ->
             Command::ContactMessage {
                 body: body.into(),
                 channel_message_id: None,
+                first_agent: None,
             }
         }
         16 => Command::AddNote { body: body.into() },

@@ -549,6 +549,7 @@ fn outgoing_messages_on_a_channel_are_stored_pending() {
         Command::ContactMessage {
             body: "Hello".into(),
             channel_message_id: Some("SM1".into()),
+            first_agent: None,
         },
     );
     assert_eq!(inbound.message.unwrap().delivery, None);

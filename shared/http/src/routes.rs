@@ -114,6 +114,8 @@ actions! {
     AgentPut => PUT "/agents/{id}" "agent-put" ManageWorkspace;
     /// `GET /agents`: every AI agent.
     AgentsList => GET "/agents" "agents-list" Read;
+    /// `POST /agents/{id}/rotate-secret`: a new signing secret for a webhook agent.
+    AgentRotateSecret => POST "/agents/{id}/rotate-secret" "agent-rotate-secret" ManageWorkspace;
     /// `DELETE /agents/{id}`: remove an AI agent.
     AgentDelete => DELETE "/agents/{id}" "agent-delete" ManageWorkspace;
     /// `POST /api-keys`: a credential for an AI agent or an integration (its secret shown once).

@@ -49,14 +49,84 @@ pub struct AgentOut {
     pub id: String,
     /// Name.
     pub name: String,
+    /// `external`, `webhook` or `llm`.
+    pub kind: &'static str,
+    /// A webhook agent's settings (its secret only when just made or rotated).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<AgentWebhookOut>,
+    /// An LLM agent's settings, without its key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub llm: Option<AgentLlmOut>,
+}
+
+/// `webhook` of an agent.
+#[derive(Debug, Serialize)]
+pub struct AgentWebhookOut {
+    /// Where reply requests are POSTed.
+    pub url: String,
+    /// How many of the latest messages a request carries.
+    pub history_messages: usize,
+    /// `whsec_…`: shown only when made and when rotated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// `llm` of an agent: everything but the key.
+#[derive(Debug, Serialize)]
+pub struct AgentLlmOut {
+    /// The API's base URL.
+    pub base_url: String,
+    /// The model.
+    pub model: String,
+    /// Always true: a key is configured (it is never shown).
+    pub has_api_key: bool,
+    /// The system message.
+    pub instructions: String,
+    /// How many of the latest messages the model sees.
+    pub history_messages: usize,
+    /// Seconds one request may take.
+    pub timeout_seconds: u64,
+}
+
+impl AgentOut {
+    /// The agent as listed; a webhook agent's secret only `with_secret`.
+    pub fn of(a: &AiAgent, with_secret: bool) -> Self {
+        use inbox_domain::agents::AgentKind;
+        let (webhook, llm) = match &a.answers {
+            AgentKind::External => (None, None),
+            AgentKind::Webhook(w) => (
+                Some(AgentWebhookOut {
+                    url: w.url.clone(),
+                    history_messages: w.history_messages,
+                    secret: with_secret.then(|| w.secret.clone()),
+                }),
+                None,
+            ),
+            AgentKind::Llm(l) => (
+                None,
+                Some(AgentLlmOut {
+                    base_url: l.base_url.clone(),
+                    model: l.model.clone(),
+                    has_api_key: !l.api_key.is_empty(),
+                    instructions: l.instructions.clone(),
+                    history_messages: l.history_messages,
+                    timeout_seconds: l.timeout_seconds,
+                }),
+            ),
+        };
+        AgentOut {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            kind: a.answers.as_str(),
+            webhook,
+            llm,
+        }
+    }
 }
 
 impl From<&AiAgent> for AgentOut {
     fn from(a: &AiAgent) -> Self {
-        AgentOut {
-            id: a.id.clone(),
-            name: a.name.clone(),
-        }
+        AgentOut::of(a, false)
     }
 }
 
@@ -262,6 +332,70 @@ pub struct AgentIn {
     /// Display name, required.
     #[serde(default)]
     pub name: Option<String>,
+    /// `external` (default), `webhook` or `llm`.
+    #[serde(default, deserialize_with = "not_null")]
+    pub kind: Option<String>,
+    /// A webhook agent's settings.
+    #[serde(default, deserialize_with = "not_null")]
+    pub webhook: Option<AgentWebhookIn>,
+    /// An LLM agent's settings.
+    #[serde(default, deserialize_with = "not_null")]
+    pub llm: Option<AgentLlmIn>,
+}
+
+/// `webhook` of `PUT /agents/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentWebhookIn {
+    /// Required.
+    #[serde(default, deserialize_with = "not_null")]
+    pub url: Option<String>,
+    /// 1 to 100, default 20.
+    #[serde(default, deserialize_with = "not_null")]
+    pub history_messages: Option<i64>,
+}
+
+/// `llm` of `PUT /agents/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentLlmIn {
+    /// Required.
+    #[serde(default, deserialize_with = "not_null")]
+    pub base_url: Option<String>,
+    /// Required.
+    #[serde(default, deserialize_with = "not_null")]
+    pub model: Option<String>,
+    /// Required when making an LLM agent; absent keeps the stored key.
+    #[serde(default, deserialize_with = "not_null")]
+    pub api_key: Option<String>,
+    /// The system message.
+    #[serde(default, deserialize_with = "not_null")]
+    pub instructions: Option<String>,
+    /// 1 to 100, default 20.
+    #[serde(default, deserialize_with = "not_null")]
+    pub history_messages: Option<i64>,
+    /// 1 to 60, default 20.
+    #[serde(default, deserialize_with = "not_null")]
+    pub timeout_seconds: Option<i64>,
+}
+
+impl AgentIn {
+    /// The kind-specific part, as the domain reads it.
+    pub fn input(&self) -> inbox_domain::agents::AgentInput {
+        inbox_domain::agents::AgentInput {
+            kind: self.kind.clone(),
+            webhook_url: self.webhook.as_ref().map(|w| w.url.clone()),
+            webhook_history: self.webhook.as_ref().and_then(|w| w.history_messages),
+            llm: self.llm.as_ref().map(|l| inbox_domain::agents::LlmInput {
+                base_url: l.base_url.clone(),
+                model: l.model.clone(),
+                api_key: l.api_key.clone(),
+                instructions: l.instructions.clone(),
+                history_messages: l.history_messages,
+                timeout_seconds: l.timeout_seconds,
+            }),
+        }
+    }
 }
 
 /// `POST /contacts`.

@@ -4,7 +4,7 @@ use inbox_channels::{ChannelKind, kind_name};
 use inbox_domain::directory::check_external_id;
 use inbox_domain::model::Channel;
 use inbox_domain::{Capability, DomainError, FieldError, Role, authorize};
-use inbox_store::{DirectoryStore, StoreError};
+use inbox_store::{DirectoryEntry, DirectoryStore, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -49,6 +49,8 @@ struct ChannelInput {
     outbound_url: Option<String>,
     #[serde(default)]
     api_base_url: Option<String>,
+    #[serde(default)]
+    default_agent_id: Option<String>,
 }
 
 /// A channel as the API shows it: never its secret or verify token.
@@ -68,6 +70,8 @@ pub struct ChannelView {
     pub can_send: bool,
     /// The provider API's base URL, when not the provider's public API.
     pub api_base_url: Option<String>,
+    /// The AI agent that answers first in conversations contacts start here.
+    pub default_agent_id: Option<String>,
 }
 
 impl ChannelView {
@@ -84,6 +88,7 @@ impl ChannelView {
                 .is_some_and(|t| !t.is_empty()),
             can_send: channel.sending.is_some(),
             api_base_url: channel.api_base_url.clone(),
+            default_agent_id: channel.default_agent_id.clone(),
         }
     }
 }
@@ -179,6 +184,16 @@ where
     }
     let input: ChannelInput = serde_json::from_value(value).map_err(bad)?;
     let channel = validate(id, input)?;
+    if let Some(agent_id) = &channel.default_agent_id {
+        // It must name an AI agent of the workspace now; one deleted later
+        // simply answers nothing (conversations start without it).
+        if !matches!(
+            store.get_person(workspace_id, agent_id).await?,
+            Some(DirectoryEntry::Agent(_))
+        ) {
+            return Err(DomainError::UnknownAgent(agent_id.clone()).into());
+        }
+    }
     store.put_channel(workspace_id, &channel).await?;
     Ok(ChannelView::of(workspace_id, &channel))
 }
@@ -279,6 +294,16 @@ fn validate(id: &str, input: ChannelInput) -> Result<Channel, DomainError> {
                 None
             }
         });
+    let default_agent_id = input.default_agent_id.clone().filter(|agent| {
+        let ok = check_external_id(agent).is_ok();
+        if !ok {
+            errors.push(FieldError::new(
+                "default_agent_id",
+                "must be an AI agent's id ([a-z0-9][a-z0-9_-]{0,63})",
+            ));
+        }
+        ok
+    });
     if !errors.is_empty() {
         return Err(DomainError::Validation {
             message: format!("the {} channel is invalid", kind_name(kind)),
@@ -293,6 +318,7 @@ fn validate(id: &str, input: ChannelInput) -> Result<Channel, DomainError> {
         verify_token,
         sending,
         api_base_url,
+        default_agent_id,
     })
 }
 
@@ -342,6 +368,7 @@ mod tests {
             bot_token: None,
             outbound_url: None,
             api_base_url: None,
+            default_agent_id: None,
         }
     }
 

@@ -10,7 +10,9 @@ use inbox_domain::commands::validate_body;
 use inbox_domain::ids::is_valid_external_id;
 use inbox_domain::model::{Channel, ChannelRef, Contact, DeliveryError, DeliveryStatus};
 use inbox_domain::{Ctx, DisplayName, Email, IdKind, Phone, receive_contact_message};
-use inbox_store::{DedupeKey, DeliveryReport, DirectoryStore, ReportOutcome, Store};
+use inbox_store::{
+    DedupeKey, DeliveryReport, DirectoryEntry, DirectoryStore, LookupKey, ReportOutcome, Store,
+};
 
 use crate::convergent::{ConvergentIds, successor_conversation_id};
 use crate::error::IngestError;
@@ -372,7 +374,13 @@ async fn store_message<S: Store>(
             channel_id: channel.id.clone(),
         },
     )
-    .with_dedupe(dedupe);
+    .with_dedupe(dedupe)
+    .with_lookups(
+        channel
+            .default_agent_id
+            .iter()
+            .map(|id| LookupKey::Person(id.clone())),
+    );
     // An attempt is repeated only after its commit lost a race. When it was
     // creating a conversation under the convergent id, that id is not
     // proposed again: if it was not the racer's conversation on this channel
@@ -393,11 +401,19 @@ async fn store_message<S: Store>(
                 ids: &mut ids,
                 notes: ctx.notes,
             };
+            // The channel's default agent answers first, if it still exists.
+            let first_agent = channel.default_agent_id.as_ref().and_then(|id| {
+                match loaded.context.people.get(id) {
+                    Some(DirectoryEntry::Agent(a)) => Some(a),
+                    _ => None,
+                }
+            });
             let outcome = receive_contact_message(
                 latest,
                 workspace_id,
                 &contact,
                 Some(ChannelRef::from(channel).with_address(reply_address(message))),
+                first_agent,
                 body,
                 Some(message.provider_message_id.clone()),
                 &mut ctx,

@@ -29,7 +29,7 @@ async fn admins_and_owners_configure_channels_and_secrets_never_come_back() {
         view,
         json!({"id": "wa-main", "kind": "whatsapp", "name": "WhatsApp",
                "webhook_path": "/webhooks/whatsapp/acme/wa-main", "has_verify_token": true,
-               "can_send": false, "api_base_url": null})
+               "can_send": false, "api_base_url": null, "default_agent_id": null})
     );
     put(
         &store,
@@ -260,4 +260,35 @@ async fn bad_sending_credentials_are_422_by_field_and_write_nothing() {
         assert_eq!(named, fields, "{body}");
         assert!(store.get_channel(WS, "c").await.unwrap().is_none());
     }
+}
+
+#[tokio::test]
+async fn a_channels_default_agent_must_be_an_ai_agent_of_the_workspace() {
+    let store = SqliteStore::in_memory().unwrap();
+    let body = |agent: &str| json!({"kind": "whatsapp", "name": "WhatsApp", "secret": "s", "default_agent_id": agent});
+    let unknown = put(&store, Role::Admin, "wa", body("max"))
+        .await
+        .unwrap_err();
+    assert_eq!((unknown.status(), unknown.code()), (422, "unknown_agent"));
+    store
+        .put_agent(WS, &inbox_domain::AiAgent::external("max", "Max"))
+        .await
+        .unwrap();
+    let bad = put(&store, Role::Admin, "wa", body("Max!"))
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), "validation_failed");
+    assert!(
+        store.get_channel(WS, "wa").await.unwrap().is_none(),
+        "nothing written"
+    );
+    let view = put(&store, Role::Admin, "wa", body("max")).await.unwrap();
+    assert_eq!(view["default_agent_id"], "max");
+    let stored = store.get_channel(WS, "wa").await.unwrap().unwrap();
+    assert_eq!(stored.default_agent_id.as_deref(), Some("max"));
+    // Null clears it.
+    let mut cleared = body("max");
+    cleared["default_agent_id"] = Value::Null;
+    let view = put(&store, Role::Admin, "wa", cleared).await.unwrap();
+    assert_eq!(view["default_agent_id"], Value::Null);
 }

@@ -203,10 +203,7 @@ async fn an_active_ai_session_is_asked_to_reply() {
         &conv.id,
         Harness::member("bob"),
         Command::HandToAgent {
-            agent: Lookup::Found(AiAgent {
-                id: "max".into(),
-                name: "Max".into(),
-            }),
+            agent: Lookup::Found(AiAgent::external("max", "Max")),
             send_initial_message: false,
         },
     )

@@ -252,6 +252,7 @@ async fn delivery_statuses_are_recorded_on_the_outgoing_message() {
         verify_token: Some(VERIFY_TOKEN.into()),
         sending: None,
         api_base_url: None,
+        default_agent_id: None,
     };
     h.act(
         &conv.id,

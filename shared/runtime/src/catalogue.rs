@@ -24,6 +24,8 @@ pub enum Function {
     JobWorker,
     /// Sends replies to contacts through their channel's provider (SQS).
     Sender,
+    /// Answers AI reply requests: calls LLM agents' models and webhook agents (SQS).
+    AiAgent,
     /// The HTTP API's Lambda authorizer: verifies JWTs and API keys.
     Authorizer,
     /// Queues outgoing webhook tasks from the table's stream (the change feed).
@@ -50,6 +52,7 @@ impl Function {
             Function::EventReplay,
             Function::JobWorker,
             Function::Sender,
+            Function::AiAgent,
             Function::Authorizer,
             Function::WebhookDispatch,
             Function::WebhookSender,
@@ -69,6 +72,7 @@ impl Function {
             Function::EventReplay => "event-replay",
             Function::JobWorker => "job-worker",
             Function::Sender => "sender",
+            Function::AiAgent => "ai-agent",
             Function::Authorizer => "authorizer",
             Function::WebhookDispatch => "webhook-dispatch",
             Function::WebhookSender => "webhook-sender",

@@ -4,6 +4,7 @@
 //! per cold start, JSON logs, and the conversion between API Gateway's events
 //! and the framework-neutral handlers.
 
+pub mod agents;
 pub mod apigw;
 pub mod authorizer;
 pub mod catalogue;
@@ -81,6 +82,7 @@ pub async fn run(function: Function) -> Result<(), Error> {
         Function::EventReplay => run_event_replay().await,
         Function::JobWorker => run_job_worker().await,
         Function::Sender => run_sender().await,
+        Function::AiAgent => run_ai_agent().await,
         Function::Authorizer => run_authorizer().await,
         Function::WebhookDispatch => run_webhook_dispatch().await,
         Function::WebhookSender => run_webhook_sender().await,
@@ -282,6 +284,33 @@ async fn run_sender() -> Result<(), Error> {
     lambda_runtime::run(lambda_runtime::service_fn(
         move |ev: LambdaEvent<SqsEvent>| async move {
             Ok::<_, Error>(sender::send_worker(app, &ev.payload).await)
+        },
+    ))
+    .await
+}
+
+/// Runs ai-agent (the agents' queue): one answer per record, partial batch
+/// failures. Models and webhook agents are called under the public-only
+/// address guard.
+async fn run_ai_agent() -> Result<(), Error> {
+    use aws_lambda_events::event::sqs::SqsEvent;
+    use inbox_domain::webhooks::{RetrySchedule, UrlPolicy};
+    use lambda_runtime::LambdaEvent;
+    let (_cfg, _sdk, store) = start().await?;
+    let app = App::new(store)
+        .with_webhooks(
+            std::sync::Arc::new(inbox_delivery::webhooks::HttpWebhooks::new(
+                UrlPolicy::PublicOnly,
+            )?),
+            RetrySchedule::CONTRACT,
+        )
+        .with_chat_model(std::sync::Arc::new(inbox_delivery::model::OpenAiChat::new(
+            UrlPolicy::PublicOnly,
+        )?));
+    let app = &app;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |ev: LambdaEvent<SqsEvent>| async move {
+            Ok::<_, Error>(agents::agent_worker(app, &ev.payload).await)
         },
     ))
     .await

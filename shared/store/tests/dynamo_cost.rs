@@ -245,6 +245,7 @@ async fn every_command_is_one_read_and_one_write() {
                 let cmd = Command::ContactMessage {
                     body: "Thanks".into(),
                     channel_message_id: Some("SM1".into()),
+                    first_agent: None,
                 };
                 decide(ctx.conversation.as_ref().unwrap(), cmd, dctx).unwrap()
             },

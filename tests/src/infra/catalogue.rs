@@ -61,6 +61,8 @@ pub enum Trigger {
     ChangeFeed,
     /// The outgoing-webhook FIFO queue (the function holds retries back on it).
     WebhookQueue,
+    /// The AI agents' queue (fed by the `ai.reply_requested` rule).
+    AgentQueue,
     /// Nothing: an operator invokes it by hand.
     Manual,
     /// API Gateway, as the HTTP API's authorizer (its permission is the API's).
@@ -153,6 +155,15 @@ pub const SENDER: Sizing = Sizing {
     profile: "sender",
     memory: 256,
     timeout: 30,
+};
+/// ai-agent answers a batch's requests (up to 10) at once, each up to 3
+/// model or webhook calls of at most 20 s (60 s when an agent asks for it)
+/// with waits between, inside the 70-second deadline, plus a few reads and
+/// one write: 90 s. The agents' queue's visibility timeout (540 s) is six times this.
+pub const AI_AGENT: Sizing = Sizing {
+    profile: "ai-agent",
+    memory: 256,
+    timeout: 90,
 };
 /// The authorizer: one key read (and at most one write a minute) or a
 /// signature check per uncached request; a JWKS fetch (4 s at most) on a cold
@@ -247,6 +258,8 @@ pub const REPLAY_FUNCTION: &str = Function::EventReplay.name();
 pub const JOB_WORKER_FUNCTION: &str = Function::JobWorker.name();
 /// The sender's function name.
 pub const SENDER_FUNCTION: &str = Function::Sender.name();
+/// The AI agents' function name.
+pub const AI_AGENT_FUNCTION: &str = Function::AiAgent.name();
 /// The authorizer's function name.
 pub const AUTHORIZER_FUNCTION: &str = Function::Authorizer.name();
 /// Webhook dispatch's function name.
@@ -461,6 +474,26 @@ pub fn functions() -> Vec<FunctionSpec> {
                 public_base_url: true,
                 sizing: SENDER,
                 manages_connections: false,
+                critical: true,
+            },
+            Function::AiAgent => FunctionSpec {
+                name: f.name().to_string(),
+                description: "Answer AI reply requests: call LLM agents' models and webhook agents"
+                    .to_string(),
+                trigger: Trigger::AgentQueue,
+                // Reads (the agent, the conversation, its messages) and one
+                // commit per answer (the reply or the hand-off, with its dedupe key).
+                table: TableAccess::ReadWrite,
+                sends_autoclose: false,
+                publishes_events: false,
+                events_dlq: DlqAccess::None,
+                invites: false,
+                sends_jobs: false,
+                exports: ExportsAccess::None,
+                public_base_url: false,
+                sizing: AI_AGENT,
+                manages_connections: false,
+                // A contact waits on it.
                 critical: true,
             },
             Function::Authorizer => FunctionSpec {

@@ -57,6 +57,7 @@ pub fn render() -> String {
          \x20 #   publisher 256/60: up to 100 stream records, sent to EventBridge 10 per call.\n\
          \x20 #   replay 256/300: invoked by hand; drains the events dead-letter queue 10 a call.\n\
          \x20 #   sender 256/30: up to 10 attempts at once, each one provider call of 15 s at most.\n\
+         \x20 #   ai-agent 256/90: up to 10 requests at once, each up to 3 model or webhook calls in 70 s.\n\
          \x20 #   authorizer 256/10: a key read or a signature check; a JWKS fetch on a cold start.\n\
          \x20 #   live 256/10: a connect's read and put; a typing frame's query and posts, 32 at once.\n\
          \x20 # Each function has its own role: logs to its own log group, and only the\n\
@@ -259,6 +260,21 @@ fn render_function(out: &mut String, f: &FunctionSpec) {
             let _ = writeln!(
                 out,
                 "            # Only the attempts that must come back are retried."
+            );
+            let _ = writeln!(
+                out,
+                "            FunctionResponseTypes: [ReportBatchItemFailures]"
+            );
+        }
+        Trigger::AgentQueue => {
+            let _ = writeln!(out, "        Requests:");
+            let _ = writeln!(out, "          Type: SQS");
+            let _ = writeln!(out, "          Properties:");
+            let _ = writeln!(out, "            Queue: !GetAtt AgentQueue.Arn");
+            let _ = writeln!(out, "            BatchSize: 10");
+            let _ = writeln!(
+                out,
+                "            # Only the requests that failed inside the inbox come back."
             );
             let _ = writeln!(
                 out,
@@ -570,6 +586,16 @@ fn render_role(out: &mut String, f: &FunctionSpec) {
                 "sqs:SendMessage",
             ],
             &["!GetAtt SendQueue.Arn".to_string()],
+        ),
+        Trigger::AgentQueue => statement(
+            out,
+            "ConsumeReplyRequests",
+            &[
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+            ],
+            &["!GetAtt AgentQueue.Arn".to_string()],
         ),
         Trigger::WebhookQueue => statement(
             out,

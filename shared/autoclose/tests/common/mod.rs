@@ -176,6 +176,7 @@ impl<S: ConversationStore + DirectoryStore> World<S> {
         let cmd = Command::ContactMessage {
             body: body.into(),
             channel_message_id: None,
+            first_agent: None,
         };
         self.apply(conv_id, &actor, cmd).await
     }

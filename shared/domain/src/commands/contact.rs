@@ -137,6 +137,7 @@ pub(super) fn contact_message(
     conv: &Conversation,
     body: &str,
     channel_message_id: Option<String>,
+    first_agent: Option<&AiAgent>,
     ctx: &mut Ctx<'_>,
 ) -> Result<Outcome, DomainError> {
     if !matches!(ctx.actor, Actor::Contact { .. } | Actor::System) {
@@ -151,6 +152,7 @@ pub(super) fn contact_message(
             conv.channel(),
             body,
             channel_message_id,
+            first_agent,
             ctx,
         );
     }
@@ -168,21 +170,32 @@ pub(super) fn contact_message_in_new(
     channel: Option<ChannelRef>,
     body: &str,
     channel_message_id: Option<String>,
+    first_agent: Option<&AiAgent>,
     ctx: &mut Ctx<'_>,
 ) -> Result<Outcome, DomainError> {
     let fresh = new_conversation(workspace_id, contact, channel, ctx);
     let mut ch = Change::created(fresh, ctx);
+    // A blocked contact's message changes nothing else, so no agent answers it.
+    if let Some(agent) = first_agent.filter(|_| !ch.after.contact.blocked) {
+        // "The AI agent answers first": the session starts before the
+        // message, which then asks it for a reply.
+        start_session(&mut ch, agent, false);
+    }
     let msg = apply_contact_message(&mut ch, body, channel_message_id);
     Ok(one_write(ch, msg))
 }
 
 /// A contact's inbound message: applied to its latest conversation on the
-/// channel, or to a new one when there is none.
+/// channel, or to a new one when there is none. A conversation it starts
+/// starts with an active session of `first_agent` (the channel's default
+/// AI agent), if any.
+#[allow(clippy::too_many_arguments)]
 pub fn receive_contact_message(
     latest: Option<&Conversation>,
     workspace_id: &str,
     contact: &Contact,
     channel: Option<ChannelRef>,
+    first_agent: Option<&AiAgent>,
     body: &str,
     channel_message_id: Option<String>,
     ctx: &mut Ctx<'_>,
@@ -207,6 +220,7 @@ pub fn receive_contact_message(
                 Command::ContactMessage {
                     body: body.to_string(),
                     channel_message_id,
+                    first_agent: first_agent.cloned(),
                 },
                 ctx,
             )
@@ -219,6 +233,7 @@ pub fn receive_contact_message(
                 channel,
                 body,
                 channel_message_id,
+                first_agent,
                 ctx,
             )
         }

@@ -3,12 +3,13 @@
 //! events, any message and any outgoing event, to be written atomically.
 
 use crate::access::{Actor, Caller, Capability, Role, authorize};
+use crate::agents::AgentAnswer;
 use crate::delivery::DeliveryChange;
 use crate::error::DomainError;
 use crate::ids::{IdGen, IdKind};
 use crate::model::*;
 use crate::notes::NoteGenerator;
-use crate::permissions::{holds_active_session, reply_refusal, takeover_refusal};
+use crate::permissions::{holds_active_session, holds_session, reply_refusal, takeover_refusal};
 use crate::settings::Settings;
 use crate::time::Timestamp;
 
@@ -30,6 +31,7 @@ use labels::*;
 use messages::*;
 use status::*;
 
+pub use agent::AI_UNAVAILABLE;
 pub use contact::{
     create_conversation, create_conversation_on, new_conversation, receive_contact_message,
 };
@@ -138,6 +140,21 @@ pub enum Command {
         body: String,
         /// The provider's message id.
         channel_message_id: Option<String>,
+        /// The channel's default AI agent: a conversation this message
+        /// starts starts with its session.
+        first_agent: Option<AiAgent>,
+    },
+    /// An AI agent's answer to a reply request made in `session_id`.
+    AgentAnswer {
+        /// The session the request was made in.
+        session_id: String,
+        /// The reply, or a request for a human.
+        answer: AgentAnswer,
+    },
+    /// The AI agent of `session_id` could not answer: people take over.
+    AiUnavailable {
+        /// The session the request was made in.
+        session_id: String,
     },
     /// An internal note.
     AddNote {
@@ -421,7 +438,10 @@ pub fn decide(
         Command::ContactMessage {
             body,
             channel_message_id,
-        } => contact_message(conv, &body, channel_message_id, ctx),
+            first_agent,
+        } => contact_message(conv, &body, channel_message_id, first_agent.as_ref(), ctx),
+        Command::AgentAnswer { session_id, answer } => agent_answer(conv, &session_id, answer, ctx),
+        Command::AiUnavailable { session_id } => ai_unavailable(conv, &session_id, ctx),
         Command::AddNote { body } => add_note(conv, &body, ctx),
         Command::Snooze { until } => snooze(conv, until, ctx),
         Command::Unsnooze => unsnooze(conv, ctx),

@@ -113,10 +113,7 @@ pub fn team(id: &str, name: &str) -> Team {
 }
 /// An AI agent of the directory.
 pub fn agent(id: &str, name: &str) -> AiAgent {
-    AiAgent {
-        id: id.into(),
-        name: name.into(),
-    }
+    AiAgent::external(id, name)
 }
 /// A channel.
 pub fn channel(id: &str) -> Channel {
@@ -128,6 +125,7 @@ pub fn channel(id: &str) -> Channel {
         verify_token: None,
         sending: None,
         api_base_url: None,
+        default_agent_id: None,
     }
 }
 
@@ -505,6 +503,7 @@ pub fn contact_says(body: &str) -> Command {
     Command::ContactMessage {
         body: body.into(),
         channel_message_id: Some("SM1".into()),
+        first_agent: None,
     }
 }
 /// Hand to an AI agent.

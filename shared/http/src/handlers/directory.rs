@@ -11,12 +11,10 @@ use crate::wire::{
 };
 use http::StatusCode;
 use inbox_app::Invitation;
-use inbox_domain::directory::{
-    check_external_id, check_id_free_for_agent, search_agents, search_members,
-};
-use inbox_domain::model::{AiAgent, Member, Team};
+use inbox_domain::directory::{check_external_id, search_agents, search_members};
+use inbox_domain::model::{Member, Team};
 use inbox_domain::{DisplayName, DomainError, Email, FieldError, JobKind, Role, Settings};
-use inbox_store::{DirectoryEntry, Store, StoreError};
+use inbox_store::{DirectoryEntry, Store};
 
 /// The most members a team may list.
 pub const MAX_TEAM_MEMBERS: usize = 1000;
@@ -216,7 +214,8 @@ pub(crate) async fn team_delete<S: Store>(
     Ok(with_job(ApiResponse::no_content(), fan.job.as_ref()))
 }
 
-/// `PUT /agents/{id}`: create or replace an AI agent.
+/// `PUT /agents/{id}`: create or replace an AI agent and how it answers
+/// (a webhook agent's new secret is in this answer, and never again).
 pub(crate) async fn agent_put<S: Store>(
     app: &App<S>,
     cx: Request,
@@ -229,22 +228,27 @@ pub(crate) async fn agent_put<S: Store>(
     else {
         return Err(invalid("name", "is required"));
     };
-    let existing = app.store().get_person(cx.who.ws(), &id).await?;
-    let member = match &existing {
-        Some(DirectoryEntry::Member(m)) => Some(m),
-        _ => None,
-    };
-    check_id_free_for_agent(&id, member)?;
-    app.provision(cx.who.ws(), &cx.who.token).await?;
-    let agent = AiAgent {
-        id: id.clone(),
-        name,
-    };
-    match app.store().put_agent(cx.who.ws(), &agent).await {
-        Ok(()) => Ok(ApiResponse::json(StatusCode::OK, &AgentOut::from(&agent))),
-        Err(StoreError::Conflict) => Err(DomainError::IdTaken(id).into()),
-        Err(e) => Err(e.into()),
-    }
+    let put = app
+        .put_agent(cx.who.ws(), &cx.who.token, &id, name, &body.input())
+        .await?;
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &AgentOut::of(&put.agent, put.new_secret),
+    ))
+}
+
+/// `POST /agents/{id}/rotate-secret`: 200 with the webhook agent and its new secret.
+pub(crate) async fn agent_rotate_secret<S: Store>(
+    app: &App<S>,
+    cx: Request,
+) -> Result<ApiResponse, ApiError> {
+    let agent = app
+        .rotate_agent_secret(cx.who.ws(), &cx.who.token, cx.id())
+        .await?;
+    Ok(ApiResponse::json(
+        StatusCode::OK,
+        &AgentOut::of(&agent, true),
+    ))
 }
 
 /// `GET /agents`: AI agents by id, paged.

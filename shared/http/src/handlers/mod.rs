@@ -50,6 +50,7 @@ pub(crate) async fn dispatch<S: Store>(app: &App<S>, cx: Request) -> Result<ApiR
         TeamDelete => directory::team_delete(app, cx).await,
         AgentPut => directory::agent_put(app, cx).await,
         AgentsList => directory::agents_list(app, cx).await,
+        AgentRotateSecret => directory::agent_rotate_secret(app, cx).await,
         AgentDelete => directory::agent_delete(app, cx).await,
         SettingsGet => directory::settings_get(app, cx).await,
         ApiKeyCreate => api_keys::create(app, cx).await,

@@ -186,6 +186,7 @@ pub async fn check_round_trip<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) 
             Command::ContactMessage {
                 body: "My invoice is wrong.".into(),
                 channel_message_id: Some("sm-1".into()),
+                first_agent: None,
             },
             &contact,
         ),
@@ -428,10 +429,7 @@ pub async fn check_round_trip<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) 
         (
             "hand to agent again",
             Command::HandToAgent {
-                agent: Lookup::Found(inbox_domain::AiAgent {
-                    id: "max".into(),
-                    name: "Max".into(),
-                }),
+                agent: Lookup::Found(inbox_domain::AiAgent::external("max", "Max")),
                 send_initial_message: false,
             },
             &carol,

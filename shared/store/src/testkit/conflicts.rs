@@ -208,6 +208,7 @@ pub async fn check_duplicates<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) 
                 channel,
                 inbox_domain::ChannelKind::Generic,
             )),
+            None,
             body,
             None,
             &mut ctx,

@@ -134,6 +134,7 @@ pub async fn check_delivery_status<S: Store + ?Sized>(store: &S, _cfg: &SuiteCon
         Command::ContactMessage {
             body: "Thanks".into(),
             channel_message_id: None,
+            first_agent: None,
         },
         &Actor::Contact {
             id: ws.contact.id.clone(),

@@ -75,14 +75,8 @@ pub async fn check_directory<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) {
     assert_eq!(store.get_person(w, "zoe").await.expect("get_person"), None);
     assert_eq!(store.list_members(w).await.expect("list_members").len(), 2);
 
-    let max = AiAgent {
-        id: "max".into(),
-        name: "Max".into(),
-    };
-    let ada = AiAgent {
-        id: "ada".into(),
-        name: "Ada".into(),
-    };
+    let max = AiAgent::external("max", "Max");
+    let ada = AiAgent::external("ada", "Ada");
     store.put_agent(w, &max).await.expect("put_agent");
     store.put_agent(w, &ada).await.expect("put_agent");
     assert_eq!(
@@ -104,13 +98,7 @@ pub async fn check_directory<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig) {
     assert!(
         matches!(
             store
-                .put_agent(
-                    w,
-                    &AiAgent {
-                        id: "bob".into(),
-                        name: "Bob Bot".into()
-                    }
-                )
+                .put_agent(w, &AiAgent::external("bob", "Bob Bot"))
                 .await,
             Err(StoreError::Conflict)
         ),
@@ -597,13 +585,7 @@ pub async fn check_tenant_isolation<S: Store + ?Sized>(store: &S, _cfg: &SuiteCo
     );
     // An id that is an agent in a may be a member in b.
     store
-        .put_agent(
-            wa,
-            &AiAgent {
-                id: "twin".into(),
-                name: "Twin Bot".into(),
-            },
-        )
+        .put_agent(wa, &AiAgent::external("twin", "Twin Bot"))
         .await
         .expect("put_agent");
     store
@@ -747,13 +729,7 @@ pub async fn check_owner_guard<S: Store + ?Sized>(store: &S, _cfg: &SuiteConfig)
     assert_eq!(store.get_person(w, "olga").await.expect("get"), None);
     // An AI agent's id is never written as a member.
     store
-        .put_agent(
-            w,
-            &AiAgent {
-                id: "max".into(),
-                name: "Max".into(),
-            },
-        )
+        .put_agent(w, &AiAgent::external("max", "Max"))
         .await
         .expect("put_agent");
     assert!(matches!(

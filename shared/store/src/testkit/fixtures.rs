@@ -77,13 +77,7 @@ impl Ws {
                 .expect("put_member");
         }
         store
-            .put_agent(
-                &id,
-                &AiAgent {
-                    id: "max".into(),
-                    name: "Max".into(),
-                },
-            )
+            .put_agent(&id, &AiAgent::external("max", "Max"))
             .await
             .expect("put_agent");
         store
@@ -190,6 +184,7 @@ pub(crate) fn channel(id: &str) -> Channel {
         verify_token: None,
         sending: None,
         api_base_url: None,
+        default_agent_id: None,
     }
 }
 

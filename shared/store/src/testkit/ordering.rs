@@ -31,6 +31,7 @@ pub async fn check_timeline_and_messages<S: Store + ?Sized>(store: &S, _cfg: &Su
                 Command::ContactMessage {
                     body: format!("contact message {n}"),
                     channel_message_id: None,
+                    first_agent: None,
                 },
                 &contact,
             ),
@@ -69,10 +70,7 @@ pub async fn check_timeline_and_messages<S: Store + ?Sized>(store: &S, _cfg: &Su
             let hand = ws.decide(
                 &conv_a,
                 Command::HandToAgent {
-                    agent: Lookup::Found(inbox_domain::AiAgent {
-                        id: "max".into(),
-                        name: "Max".into(),
-                    }),
+                    agent: Lookup::Found(inbox_domain::AiAgent::external("max", "Max")),
                     send_initial_message: false,
                 },
                 &bob,
@@ -83,10 +81,7 @@ pub async fn check_timeline_and_messages<S: Store + ?Sized>(store: &S, _cfg: &Su
             let replace = ws.decide(
                 &conv_a,
                 Command::HandToAgent {
-                    agent: Lookup::Found(inbox_domain::AiAgent {
-                        id: "max".into(),
-                        name: "Max".into(),
-                    }),
+                    agent: Lookup::Found(inbox_domain::AiAgent::external("max", "Max")),
                     send_initial_message: true,
                 },
                 &bob,

@@ -26,10 +26,7 @@ pub async fn check_outbox<S: Store + Outbox + ?Sized>(store: &S, _cfg: &SuiteCon
     let hand = ws.decide(
         &v1,
         Command::HandToAgent {
-            agent: Lookup::Found(inbox_domain::AiAgent {
-                id: "max".into(),
-                name: "Max".into(),
-            }),
+            agent: Lookup::Found(inbox_domain::AiAgent::external("max", "Max")),
             send_initial_message: true,
         },
         &bob,
