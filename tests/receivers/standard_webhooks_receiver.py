@@ -10,8 +10,9 @@ prints `receiver: listening on http://127.0.0.1:<port>` and serves:
 - `POST /hook/<anything>`: a delivery. Verified with the secret set by
   `/_control`; a delivery that does not verify is answered 400. Then, while
   `fail` is above zero, answered `fail_status` (and `fail` counts down);
-  otherwise, after `delay_ms`, answered 200.
-- `POST /_control` `{"secret", "fail", "fail_status", "delay_ms"}` (any subset).
+  otherwise, after `delay_ms`, answered 200 with the `answer` body (`{}`
+  unless set: a webhook AI agent answers `{"reply": {"body": "…"}}` there).
+- `POST /_control` `{"secret", "fail", "fail_status", "delay_ms", "answer"}` (any subset).
 - `GET /_log`: `{"attempts": [{"webhook_id", "verified", "status", "type"}],
   "events": [the verified payloads answered 2xx, deduplicated by webhook-id,
   in arrival order]}`.
@@ -26,7 +27,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from standardwebhooks.webhooks import Webhook
 
 lock = threading.Lock()
-state = {"secret": None, "fail": 0, "fail_status": 500, "delay_ms": 0}
+state = {"secret": None, "fail": 0, "fail_status": 500, "delay_ms": 0, "answer": {}}
 attempts = []
 events = []
 seen_ids = set()
@@ -79,6 +80,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 status = 200
             delay = state["delay_ms"] / 1000.0
+            answer = json.dumps(state["answer"] if status == 200 else {}).encode()
         if status == 200 and delay:
             time.sleep(delay)
         with lock:
@@ -91,7 +93,7 @@ class Handler(BaseHTTPRequestHandler):
             if status == 200 and webhook_id not in seen_ids:
                 seen_ids.add(webhook_id)
                 events.append(payload)
-        self.answer(status, b"{}")
+        self.answer(status, answer)
 
 
 def main():

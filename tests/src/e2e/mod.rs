@@ -52,6 +52,10 @@ macro_rules! e2e_suite {
             every_reply_kind_is_delivered,
             api_keys_act_as_agents_and_integrations,
             reports_count_each_conversation_once,
+            the_ai_answers_first_then_hands_over,
+            an_answer_after_a_person_stepped_in_is_discarded,
+            a_dead_model_hands_the_conversation_to_people,
+            a_webhook_agent_answers_in_its_response,
         );
     };
     (@flows $start:path; $($flow:ident),* $(,)?) => {

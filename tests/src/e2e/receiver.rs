@@ -82,7 +82,7 @@ impl Receiver {
         format!("{}/hook/{name}", self.base)
     }
 
-    /// Sets any of `secret`, `fail`, `fail_status`, `delay_ms`.
+    /// Sets any of `secret`, `fail`, `fail_status`, `delay_ms`, `answer` (the 200 body).
     pub async fn control(&self, settings: Value) {
         let resp = self
             .http

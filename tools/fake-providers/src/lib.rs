@@ -16,6 +16,7 @@
 //!   provider's error body.
 //! - `POST /_fake/delay` `{"provider", "ms", "times"?}`: the next `times`
 //!   answers (all, without `times`) wait `ms` first (the model's slowness).
+//! - `GET /_fake/held`: `{"<provider>": n}`, the answers a delay holds now.
 //! - `POST /_fake/reset`: forget requests, failures and delays.
 //! - `POST /_fake/callbacks/twilio` `{"sid", "status", "error_code"?}`: a
 //!   `MessageStatus` callback to the message's `StatusCallback`, signed with
@@ -72,6 +73,7 @@ pub fn router(state: Shared) -> Router {
         .route("/_fake/requests", get(state::list_requests))
         .route("/_fake/fail", post(state::set_failure))
         .route("/_fake/delay", post(state::set_delay))
+        .route("/_fake/held", get(state::list_held))
         .route("/_fake/reset", post(state::reset))
         .route("/_fake/callbacks/twilio", post(callbacks::twilio))
         .route("/_fake/callbacks/whatsapp", post(callbacks::whatsapp))
@@ -110,6 +112,32 @@ impl Control {
             .await?
             .error_for_status()?;
         Ok(resp.status().as_u16())
+    }
+
+    /// `POST /_fake/delay`: the next answers of a provider wait first, as
+    /// `delay` (`{"provider", "ms", "times"?}`) says.
+    pub async fn delay(&self, delay: &serde_json::Value) -> Result<u16, reqwest::Error> {
+        let resp = self
+            .client
+            .post(format!("{}/_fake/delay", self.base))
+            .json(delay)
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(resp.status().as_u16())
+    }
+
+    /// `GET /_fake/held`: how many answers of `provider` a delay holds now.
+    pub async fn held(&self, provider: &str) -> Result<u64, reqwest::Error> {
+        let held: serde_json::Value = self
+            .client
+            .get(format!("{}/_fake/held", self.base))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(held[provider].as_u64().unwrap_or(0))
     }
 
     /// `GET /_fake/requests`: what arrived, oldest first, of one provider or all.

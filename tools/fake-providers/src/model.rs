@@ -46,9 +46,7 @@ pub(crate) async fn chat_completions(
         headers: &headers,
         body: &body,
     };
-    if let Some(ms) = state.take_delay(Provider::Model) {
-        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-    }
+    state.hold(Provider::Model).await;
     let bearer = headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -102,6 +102,7 @@ pub struct State {
     next_id: AtomicU64,
     open_connections: Mutex<HashSet<String>>,
     delays: Mutex<HashMap<Provider, Delay>>,
+    held: Mutex<HashMap<Provider, u64>>,
 }
 
 impl State {
@@ -152,6 +153,28 @@ impl State {
             None => {}
         }
         Some(ms)
+    }
+
+    /// Waits out this answer's delay, if it was told to, counted as held
+    /// meanwhile (so a test knows the request has arrived and is waiting).
+    pub async fn hold(&self, provider: Provider) {
+        let Some(ms) = self.take_delay(provider) else {
+            return;
+        };
+        let count = |by: i64| {
+            if let Ok(mut held) = self.held.lock() {
+                let n = held.entry(provider).or_default();
+                *n = n.saturating_add_signed(by);
+            }
+        };
+        count(1);
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        count(-1);
+    }
+
+    /// How many answers of each provider a delay holds now.
+    pub fn held(&self) -> HashMap<Provider, u64> {
+        self.held.lock().map(|h| h.clone()).unwrap_or_default()
     }
 
     /// A WebSocket connection opened (API Gateway's `$connect`).
@@ -211,6 +234,11 @@ pub(crate) async fn list_requests(
             .filter(|r| filter.provider.is_none_or(|p| p == r.provider))
             .collect(),
     )
+}
+
+/// `GET /_fake/held`: `{"<provider>": n}`, the answers a delay holds now.
+pub(crate) async fn list_held(Extract(state): Extract<Shared>) -> Json<HashMap<Provider, u64>> {
+    Json(state.held())
 }
 
 /// `POST /_fake/fail`.

@@ -9,20 +9,20 @@ use base64::Engine;
 
 const TWILIO_TOKEN: &str = "e2e-twilio-auth-token";
 const TWILIO_SID: &str = "AC0123456789abcdef0123456789abcdef";
-const WA_SECRET: &str = "e2e-wa-app-secret";
-const WA_PHONE_ID: &str = "106540352242922";
+pub(super) const WA_SECRET: &str = "e2e-wa-app-secret";
+pub(super) const WA_PHONE_ID: &str = "106540352242922";
 const TG_SECRET: &str = "e2e-tg-secret";
 const TG_BOT: &str = "123456:e2e-bot-token";
 const WEB_SECRET: &str = "e2e-web-secret";
 
 /// The fakes, started in this process, and their control routes.
-struct Fakes {
-    base: String,
-    control: fake_providers::Control,
+pub(super) struct Fakes {
+    pub(super) base: String,
+    pub(super) control: fake_providers::Control,
 }
 
 impl Fakes {
-    async fn start() -> Fakes {
+    pub(super) async fn start() -> Fakes {
         let base = fake_providers::start().await.expect("the fakes start");
         Fakes {
             control: fake_providers::Control::new(&base),
@@ -30,14 +30,14 @@ impl Fakes {
         }
     }
 
-    async fn requests(&self, provider: &str) -> Vec<Value> {
+    pub(super) async fn requests(&self, provider: &str) -> Vec<Value> {
         self.control
             .requests(Some(provider))
             .await
             .expect("the fakes' requests")
     }
 
-    async fn fail(&self, failure: Value) {
+    pub(super) async fn fail(&self, failure: Value) {
         self.control
             .fail(&failure)
             .await
@@ -62,7 +62,7 @@ impl Fakes {
 }
 
 /// The four channels, each sending through the fakes.
-async fn sending_channels(ws: &Ws, fakes: &Fakes) {
+pub(super) async fn sending_channels(ws: &Ws, fakes: &Fakes) {
     let channels = [
         (
             "sms",
@@ -112,7 +112,7 @@ async fn phone_conversation(ws: &Ws, channel: &str, phone: &str) -> String {
 }
 
 /// The conversation a contact's signed webhook delivery opened on `channel`.
-async fn delivered_conversation(ws: &Ws, channel: &str) -> String {
+pub(super) async fn delivered_conversation(ws: &Ws, channel: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let all = ws.all_pages("/conversations?view=all").await;
@@ -183,7 +183,7 @@ async fn reply(ws: &Ws, who: Who, conv: &str, body: Value) -> String {
     posted["message"]["id"].as_str().expect("an id").to_string()
 }
 
-async fn message(ws: &Ws, conv: &str, id: &str) -> Value {
+pub(super) async fn message(ws: &Ws, conv: &str, id: &str) -> Value {
     ws.all_pages(&format!("/conversations/{conv}/messages"))
         .await
         .into_iter()
@@ -192,7 +192,7 @@ async fn message(ws: &Ws, conv: &str, id: &str) -> Value {
 }
 
 /// Waits until the message's delivery is `status`; the message then.
-async fn until_status(ws: &Ws, conv: &str, id: &str, status: &str) -> Value {
+pub(super) async fn until_status(ws: &Ws, conv: &str, id: &str, status: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let m = message(ws, conv, id).await;

@@ -23,6 +23,7 @@ fn last<'a>(timeline: &'a [Value], kind: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {kind} event in {timeline:?}"))
 }
 
+mod agents;
 mod ai;
 mod api_keys;
 mod assignment;
@@ -36,6 +37,7 @@ mod reports;
 mod roles;
 mod status;
 
+pub use agents::*;
 pub use ai::*;
 pub use api_keys::*;
 pub use assignment::*;
