@@ -172,6 +172,7 @@ fn conversation(c: usize, days: i64, members: u64, rng: &mut Rng) -> Vec<StoredC
                         category,
                         summary: None,
                         generated: false,
+                        generator: None,
                     },
                     t,
                 ),

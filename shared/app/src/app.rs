@@ -191,6 +191,11 @@ impl<S> App<S> {
         self.notes.as_ref()
     }
 
+    /// The note generator, shared.
+    pub(crate) fn shared_notes(&self) -> Arc<dyn NoteGenerator> {
+        Arc::clone(&self.notes)
+    }
+
     /// A fresh id generator.
     pub fn new_ids(&self) -> Box<dyn IdGen> {
         (self.ids)()

@@ -359,13 +359,19 @@ impl<S: ConversationStore + ContactStore> App<S> {
             refresh = Some(self.decide_command(read, changed, context, actor)?);
         }
         let conv = refresh.as_ref().map_or(read, |r| &r.conversation);
-        let cmd = if cmd.wants_recent_messages(&context.settings) {
+        let (cmd, notes) = if cmd.wants_recent_messages(&context.settings) {
             let recent = store.latest_messages(ws, &conv.id, RECENT_MESSAGES).await?;
-            cmd.with_recent_messages(recent)
+            // The workspace's summarizer writes the note (a model is asked
+            // here, before the decision, never inside it).
+            let notes = self.note_writer(ws, &context.settings, &recent).await;
+            (cmd.with_recent_messages(recent), notes)
         } else {
-            cmd
+            (cmd, self.shared_notes())
         };
-        let outcome = self.decide_command(conv, cmd, context, actor)?;
+        let mut ids = self.new_ids();
+        let mut ctx = self.ctx(actor, &context.settings, ids.as_mut());
+        ctx.notes = notes.as_ref();
+        let outcome = decide(conv, cmd, &mut ctx)?;
         Ok(match &refresh {
             Some(earlier) => outcome.after(earlier),
             None => outcome,

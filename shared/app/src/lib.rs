@@ -30,6 +30,7 @@ mod precondition;
 mod reports;
 mod retry;
 mod sending;
+mod summaries;
 mod webhook_endpoints;
 mod webhooks;
 
@@ -53,6 +54,7 @@ pub use precondition::IfMatch;
 pub use reports::{REPORT_CSV_HEADER, report_csv};
 pub use retry::RetryPolicy;
 pub use sending::{ChannelSender, Outgoing};
+pub use summaries::SUMMARY_TIMEOUT_SECONDS;
 pub use webhook_endpoints::{MAX_DELIVERIES_LISTED, PutEndpoint};
 pub use webhooks::{
     CallAnswer, Dispatched, MAX_ANSWER_BYTES, WebhookAttempted, WebhookPost, WebhookQueue,

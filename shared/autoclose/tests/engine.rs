@@ -335,6 +335,7 @@ async fn auto_generate_adds_a_generated_closing_note() {
         &e.kind,
         EventKind::ClosingNoteAdded {
             generated: true,
+            generator: Some(inbox_domain::notes::Generator::Builtin),
             ..
         }
     )));

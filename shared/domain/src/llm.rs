@@ -114,6 +114,35 @@ pub fn prompt(
     turns
 }
 
+/// What a summarizer agent's model is told (its own instructions are for
+/// talking to contacts, not for this).
+pub const SUMMARY_INSTRUCTIONS: &str = "Summarize this customer-support conversation for the team's records in at most three short sentences: what the contact wanted and how it was resolved. Answer with the summary only.";
+
+/// The longest a model-written summary is kept, in characters.
+pub const MAX_SUMMARY_CHARS: usize = 2_000;
+
+/// The prompt for a summary of `messages` (the latest `SUMMARY_WINDOW`) by agent `agent_id`.
+pub fn summary_prompt(agent_id: &str, messages: &[Message]) -> Vec<Turn> {
+    prompt(
+        SUMMARY_INSTRUCTIONS,
+        agent_id,
+        messages,
+        crate::notes::SUMMARY_WINDOW,
+    )
+}
+
+/// A model's summary as kept: trimmed and cut to [`MAX_SUMMARY_CHARS`].
+pub fn summary_of(answer: ModelAnswer) -> Option<String> {
+    match answer {
+        ModelAnswer::Reply(text) => {
+            let text = text.trim();
+            (!text.is_empty()).then(|| text.chars().take(MAX_SUMMARY_CHARS).collect())
+        }
+        // Asking for a person is no summary.
+        ModelAnswer::Handoff { .. } => None,
+    }
+}
+
 /// What a model answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelAnswer {

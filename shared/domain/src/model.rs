@@ -457,6 +457,10 @@ pub struct ClosingNote {
     pub summary: Option<String>,
     /// Whether any part was generated.
     pub generated: bool,
+    /// Who wrote what was generated (`builtin` when the model failed and the
+    /// built-in summarizer stood in).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<crate::notes::Generator>,
 }
 
 /// A member's own flags on a conversation.
@@ -832,6 +836,9 @@ pub enum EventKind {
         summary: Option<String>,
         /// Whether generated.
         generated: bool,
+        /// Who wrote what was generated.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        generator: Option<crate::notes::Generator>,
     },
     /// Snoozed.
     Snoozed {

@@ -17,6 +17,22 @@ pub struct NoteDraft {
     pub category: Option<String>,
     /// A summary, or none when there are no messages.
     pub summary: Option<String>,
+    /// Who wrote it, when anything was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generator: Option<Generator>,
+}
+
+/// Who wrote a generated summary: the built-in extractive summarizer, or an
+/// LLM agent's model (`ai.summarizer`). Categories are always chosen by the
+/// built-in rule from the workspace's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Generator {
+    /// The extractive summarizer: the workspace's choice, or the fallback
+    /// when the model failed.
+    Builtin,
+    /// The summarizer agent's model.
+    Llm,
 }
 
 /// Writes summaries and closing-note drafts from messages (oldest first).
@@ -25,12 +41,50 @@ pub trait NoteGenerator: Send + Sync {
     fn summarize(&self, messages: &[Message]) -> Option<String>;
     /// A category chosen from `categories` by the words of the messages.
     fn categorize(&self, messages: &[Message], categories: &[String]) -> Option<String>;
+    /// Who writes its summaries.
+    fn generator(&self) -> Generator {
+        Generator::Builtin
+    }
     /// Both parts.
     fn draft(&self, messages: &[Message], categories: &[String]) -> NoteDraft {
+        let category = self.categorize(messages, categories);
+        let summary = self.summarize(messages);
         NoteDraft {
-            category: self.categorize(messages, categories),
-            summary: self.summarize(messages),
+            generator: generated_by(summary.is_some(), category.is_some(), self.generator()),
+            category,
+            summary,
         }
+    }
+}
+
+/// Who wrote a note whose summary (by `summarizer`) and category were
+/// generated as said: the summary's writer, the built-in rule for a
+/// category alone, nobody when nothing was generated.
+pub fn generated_by(summary: bool, category: bool, summarizer: Generator) -> Option<Generator> {
+    if summary {
+        Some(summarizer)
+    } else {
+        category.then_some(Generator::Builtin)
+    }
+}
+
+/// A summary already written (by a model, before the decision), with the
+/// built-in rule for categories.
+#[derive(Debug, Clone)]
+pub struct WrittenSummary {
+    /// The summary.
+    pub summary: String,
+}
+
+impl NoteGenerator for WrittenSummary {
+    fn summarize(&self, _messages: &[Message]) -> Option<String> {
+        Some(self.summary.clone())
+    }
+    fn categorize(&self, messages: &[Message], categories: &[String]) -> Option<String> {
+        ExtractiveNotes.categorize(messages, categories)
+    }
+    fn generator(&self) -> Generator {
+        Generator::Llm
     }
 }
 

@@ -93,6 +93,23 @@ pub struct AiSettings {
     pub end_session_on_human_assignment: bool,
     /// A human reply ends the active AI session.
     pub stop_on_human_reply: bool,
+    /// Who writes summaries and generated closing notes.
+    #[serde(default)]
+    pub summarizer: Summarizer,
+}
+
+/// Who writes summaries and generated closing notes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Summarizer {
+    /// The extractive summarizer.
+    #[default]
+    Builtin,
+    /// This LLM agent's model; the built-in one when it fails.
+    Llm {
+        /// An AI agent of kind `llm`.
+        agent_id: String,
+    },
 }
 
 impl Default for Settings {
@@ -110,6 +127,7 @@ impl Default for Settings {
             ai: AiSettings {
                 end_session_on_human_assignment: true,
                 stop_on_human_reply: true,
+                summarizer: Summarizer::Builtin,
             },
             reopen_on_contact_message: true,
         }
@@ -185,8 +203,18 @@ impl Settings {
                 v.only_keys(
                     ai,
                     "ai",
-                    &["end_session_on_human_assignment", "stop_on_human_reply"],
+                    &[
+                        "end_session_on_human_assignment",
+                        "stop_on_human_reply",
+                        "summarizer",
+                    ],
                 );
+                if let Some(summarizer) = ai.get("summarizer") {
+                    match summarizer_of(summarizer) {
+                        Ok(chosen) => out.ai.summarizer = chosen,
+                        Err(why) => v.err("ai.summarizer", why),
+                    }
+                }
                 if let Some(b) = v.bool(ai, "ai", "end_session_on_human_assignment") {
                     out.ai.end_session_on_human_assignment = b;
                 }
@@ -208,6 +236,21 @@ impl Settings {
     /// Whether `category` is one of the workspace's closing categories.
     pub fn has_category(&self, category: &str) -> bool {
         self.closing_notes.categories.iter().any(|c| c == category)
+    }
+}
+
+/// `{"kind": "builtin"}` or `{"kind": "llm", "agent_id": "<id>"}`.
+fn summarizer_of(value: &Value) -> Result<Summarizer, &'static str> {
+    const WHAT: &str =
+        "must be {\"kind\": \"builtin\"} or {\"kind\": \"llm\", \"agent_id\": \"<an llm agent>\"}";
+    let chosen: Summarizer = serde_json::from_value(value.clone()).map_err(|_| WHAT)?;
+    let keys = value.as_object().map_or(0, |o| o.len());
+    match &chosen {
+        Summarizer::Builtin if keys == 1 => Ok(chosen),
+        Summarizer::Llm { agent_id } if keys == 2 && crate::ids::is_valid_external_id(agent_id) => {
+            Ok(chosen)
+        }
+        _ => Err(WHAT),
     }
 }
 
@@ -320,7 +363,8 @@ mod tests {
             json!({
                 "auto_close": {"enabled": false, "after_seconds": 86400},
                 "closing_notes": {"mode": "optional", "categories": [], "auto_generate": false},
-                "ai": {"end_session_on_human_assignment": true, "stop_on_human_reply": true},
+                "ai": {"end_session_on_human_assignment": true, "stop_on_human_reply": true,
+                       "summarizer": {"kind": "builtin"}},
                 "reopen_on_contact_message": true
             })
         );
@@ -353,6 +397,34 @@ mod tests {
             ]
         );
         assert_eq!(errors.len(), 5);
+    }
+
+    #[test]
+    fn the_summarizer_is_builtin_or_an_llm_agent() {
+        let mut doc = defaults_doc();
+        doc["ai"]["summarizer"] = json!({"kind": "llm", "agent_id": "max"});
+        assert_eq!(
+            Settings::from_document(&doc).unwrap().ai.summarizer,
+            Summarizer::Llm {
+                agent_id: "max".into()
+            }
+        );
+        for bad in [
+            json!({"kind": "gpt"}),
+            json!({"kind": "llm"}),
+            json!({"kind": "llm", "agent_id": "Max!"}),
+            json!({"kind": "builtin", "agent_id": "max"}),
+            json!("builtin"),
+        ] {
+            doc["ai"]["summarizer"] = bad.clone();
+            assert!(Settings::from_document(&doc).is_err(), "{bad}");
+        }
+        // Absent: the built-in one.
+        doc["ai"].as_object_mut().unwrap().remove("summarizer");
+        assert_eq!(
+            Settings::from_document(&doc).unwrap().ai.summarizer,
+            Summarizer::Builtin
+        );
     }
 
     #[test]

@@ -134,6 +134,7 @@ fn busy_conversation() -> Conversation {
             category: Some("Billing".into()),
             summary: None,
             generated: false,
+            generator: None,
         });
     }
     c
@@ -334,6 +335,7 @@ fn timeline_events_have_the_contracts_wire_shape() {
                 category: None,
                 summary: Some("s".into()),
                 generated: true,
+                generator: None,
             },
             "closing_note_added",
             json!({"category": null, "summary": "s", "generated": true}),

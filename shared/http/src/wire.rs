@@ -544,6 +544,9 @@ pub struct SummaryOut {
     pub summary: Option<String>,
     /// How many messages it covers (at most 100).
     pub message_count: usize,
+    /// `llm` or `builtin`: who wrote it (absent when there is none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generator: Option<inbox_domain::notes::Generator>,
 }
 
 /// The takeover response.

@@ -56,6 +56,7 @@ macro_rules! e2e_suite {
             an_answer_after_a_person_stepped_in_is_discarded,
             a_dead_model_hands_the_conversation_to_people,
             a_webhook_agent_answers_in_its_response,
+            the_summarizer_agent_writes_closing_notes,
         );
     };
     (@flows $start:path; $($flow:ident),* $(,)?) => {

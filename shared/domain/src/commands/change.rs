@@ -152,6 +152,7 @@ impl<'c, 'a, 'x> Change<'c, 'a, 'x> {
                 category: n.category,
                 summary: n.summary,
                 generated: n.generated,
+                generator: n.generator,
             });
         }
     }

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::error::FieldError;
+use crate::notes::generated_by;
 
 /// When a timer armed now is due: `max(now, snoozed_until) + after_seconds`.
 pub fn timer_due(
@@ -43,17 +44,18 @@ pub fn check_closing_note(
             "closing note summary is too long".into(),
         ));
     }
-    let mut generated = false;
+    let (mut made_category, mut made_summary) = (false, false);
     if cfg.auto_generate {
         if category.is_none() {
             category = notes.categorize(recent_messages, &cfg.categories);
-            generated |= category.is_some();
+            made_category = category.is_some();
         }
         if summary.is_none() {
             summary = notes.summarize(recent_messages);
-            generated |= summary.is_some();
+            made_summary = summary.is_some();
         }
     }
+    let generator = generated_by(made_summary, made_category, notes.generator());
     let mut missing = Vec::new();
     if cfg.mode.requires_category() && category.is_none() {
         missing.push("category");
@@ -73,7 +75,8 @@ pub fn check_closing_note(
         (category.is_some() || summary.is_some()).then_some(ClosingNote {
             category,
             summary,
-            generated,
+            generated: generator.is_some(),
+            generator,
         }),
     )
 }
@@ -182,6 +185,7 @@ pub(super) fn fire_auto_close(
             category: draft.category,
             summary: draft.summary,
             generated: true,
+            generator: draft.generator,
         })
     } else {
         None

@@ -111,6 +111,7 @@ impl Script {
                     category: Some(c.into()),
                     summary: None,
                     generated: false,
+                    generator: None,
                 },
                 s,
             );

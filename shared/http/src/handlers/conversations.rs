@@ -297,7 +297,8 @@ pub(crate) async fn closing_note_draft<S: Store>(
         .latest_messages(cx.who.ws(), cx.id(), RECENT_MESSAGES)
         .await?;
     let draft = app
-        .notes()
+        .note_writer(cx.who.ws(), &ctx.settings, &recent)
+        .await
         .draft(&recent, &ctx.settings.closing_notes.categories);
     Ok(ApiResponse::json(StatusCode::OK, &draft))
 }
@@ -305,16 +306,19 @@ pub(crate) async fn closing_note_draft<S: Store>(
 /// `POST /conversations/{id}/summary`: writes nothing.
 pub(crate) async fn summary<S: Store>(app: &App<S>, cx: Request) -> Result<ApiResponse, ApiError> {
     cx.no_body()?;
-    load(app, &cx).await?;
+    let ctx = load(app, &cx).await?;
     let recent = app
         .store()
         .latest_messages(cx.who.ws(), cx.id(), RECENT_MESSAGES)
         .await?;
     let recent = inbox_domain::notes::latest_window(&recent);
+    let writer = app.note_writer(cx.who.ws(), &ctx.settings, recent).await;
+    let summary = writer.summarize(recent);
     Ok(ApiResponse::json(
         StatusCode::OK,
         &SummaryOut {
-            summary: app.notes().summarize(recent),
+            generator: summary.is_some().then(|| writer.generator()),
+            summary,
             message_count: recent.len(),
         },
     ))

@@ -11,8 +11,10 @@ use crate::wire::{
 };
 use http::StatusCode;
 use inbox_app::Invitation;
+use inbox_domain::agents::AgentKind;
 use inbox_domain::directory::{check_external_id, search_agents, search_members};
 use inbox_domain::model::{Member, Team};
+use inbox_domain::settings::Summarizer;
 use inbox_domain::{DisplayName, DomainError, Email, FieldError, JobKind, Role, Settings};
 use inbox_store::{DirectoryEntry, Store};
 
@@ -302,6 +304,20 @@ pub(crate) async fn settings_put<S: Store>(
     // Any JSON value parses here; the domain reports every invalid field at once (422).
     let doc: serde_json::Value = cx.json()?;
     let settings = Settings::from_document(&doc)?;
+    if let Summarizer::Llm { agent_id } = &settings.ai.summarizer {
+        // It must be an LLM agent now; one deleted or changed later gives
+        // way to the built-in summarizer.
+        let is_llm = matches!(
+            app.store().get_person(cx.who.ws(), agent_id).await?,
+            Some(DirectoryEntry::Agent(a)) if matches!(a.answers, AgentKind::Llm(_))
+        );
+        if !is_llm {
+            return Err(invalid(
+                "ai.summarizer.agent_id",
+                "must be an AI agent of kind llm",
+            ));
+        }
+    }
     app.provision(cx.who.ws(), &cx.who.token).await?;
     app.store().put_settings(cx.who.ws(), &settings).await?;
     Ok(ApiResponse::json(StatusCode::OK, &settings))

@@ -359,3 +359,121 @@ pub async fn a_webhook_agent_answers_in_its_response(base: &str) {
         .await
         .problem(422, "validation_failed");
 }
+
+/// With `ai.summarizer` naming Max (an LLM agent), summaries and generated
+/// closing notes are the model's text (`generator: "llm"`); with the model
+/// down, the built-in summarizer's, marked `generator: "builtin"`.
+pub async fn the_summarizer_agent_writes_closing_notes(base: &str) {
+    let ws = ready(base, "ai_summarizer").await;
+    let fakes = Fakes::start().await;
+    let settings = |summarizer: Value| {
+        json!({
+            "auto_close": {"enabled": false, "after_seconds": 86400},
+            "closing_notes": {"mode": "optional", "categories": ["billing"], "auto_generate": true},
+            "ai": {"end_session_on_human_assignment": true, "stop_on_human_reply": true,
+                   "summarizer": summarizer},
+            "reopen_on_contact_message": true
+        })
+    };
+    // Only an LLM agent may summarize.
+    ws.put(
+        ADA,
+        "/settings",
+        settings(json!({"kind": "llm", "agent_id": "max"})),
+    )
+    .await
+    .problem(422, "validation_failed");
+    max_on_the_fake_model(&ws, &fakes).await;
+    let saved = ws
+        .put(
+            ADA,
+            "/settings",
+            settings(json!({"kind": "llm", "agent_id": "max"})),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        saved["ai"]["summarizer"],
+        json!({"kind": "llm", "agent_id": "max"})
+    );
+    sending_channels(&ws, &fakes).await;
+    let conv = ann_writes(&ws, 1, "My invoice is wrong").await;
+    ws.post(
+        BOB,
+        &format!("/conversations/{conv}/messages"),
+        json!({"body": "Sorry Ann, I have fixed the billing."}),
+    )
+    .await
+    .expect(201);
+    let fake_text = "Max here. You said: My invoice is wrong";
+
+    let summary = ws
+        .post(BOB, &format!("/conversations/{conv}/summary"), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(
+        (summary["summary"].as_str(), summary["generator"].as_str()),
+        (Some(fake_text), Some("llm"))
+    );
+    let asked = fakes.requests("model").await;
+    let request: Value =
+        serde_json::from_str(asked[0]["body"].as_str().expect("a body")).expect("JSON");
+    assert!(
+        request["messages"][0]["content"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("Summarize")),
+        "{request}"
+    );
+    let closed = ws
+        .act(BOB, &conv, "status", json!({"status": "closed"}))
+        .await
+        .expect(200);
+    let note = &closed["closing"]["note"];
+    assert_eq!(note["summary"], fake_text);
+    assert_eq!(
+        (note["generated"].as_bool(), note["generator"].as_str()),
+        (Some(true), Some("llm"))
+    );
+    assert_eq!(
+        note["category"], "billing",
+        "categories stay the built-in rule's"
+    );
+    let timeline = ws.timeline(&conv).await;
+    assert_eq!(
+        last(&timeline, "closing_note_added")["data"]["generator"],
+        "llm"
+    );
+
+    // The model is down: the built-in summarizer stands in, and says so.
+    fakes
+        .fail(json!({"provider": "model", "status": 500}))
+        .await;
+    let summary = ws
+        .post(BOB, &format!("/conversations/{conv}/summary"), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(summary["generator"], "builtin");
+    assert!(summary["summary"].is_string() && summary["summary"] != fake_text);
+    let draft = ws
+        .post(
+            BOB,
+            &format!("/conversations/{conv}/closing-note/draft"),
+            json!({}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(draft["generator"], "builtin");
+    ws.act(BOB, &conv, "status", json!({"status": "open"}))
+        .await
+        .expect(200);
+    let closed = ws
+        .act(BOB, &conv, "status", json!({"status": "closed"}))
+        .await
+        .expect(200);
+    let note = &closed["closing"]["note"];
+    assert_eq!(
+        (note["generated"].as_bool(), note["generator"].as_str()),
+        (Some(true), Some("builtin"))
+    );
+    assert!(note["summary"].is_string() && note["summary"] != fake_text);
+}
