@@ -410,11 +410,21 @@ pub async fn point_channels_at_fakes<S: Store>(
     let had_sms = before["items"]
         .as_array()
         .is_some_and(|c| c.iter().any(|c| c["id"] == "sms"));
+    // Max really answers: an LLM agent on the fakes' OpenAI-compatible model.
+    s.call(
+        "olivia",
+        Method::PUT,
+        "/agents/max",
+        Some(json!({"name": "Max", "kind": "llm", "llm": {
+            "base_url": format!("{fakes}/v1"), "model": "demo-model", "api_key": "demo-model-key",
+            "instructions": "You are Max, the assistant of the demo team. Answer briefly; hand the conversation to a person when asked."}})),
+    )
+    .await?;
     let channels = [
         (
             "web",
             json!({"kind": "generic", "name": "Website chat", "secret": "demo-web-secret",
-                   "outbound_url": format!("{fakes}/receiver/demo-web")}),
+                   "outbound_url": format!("{fakes}/receiver/demo-web"), "default_agent_id": "max"}),
         ),
         (
             "sms",
@@ -426,12 +436,12 @@ pub async fn point_channels_at_fakes<S: Store>(
             "whatsapp",
             json!({"kind": "whatsapp", "name": "WhatsApp", "secret": "demo-whatsapp-app-secret",
                    "phone_number_id": "100000000000001", "access_token": "demo-access-token",
-                   "verify_token": "demo-verify", "api_base_url": fakes}),
+                   "verify_token": "demo-verify", "api_base_url": fakes, "default_agent_id": "max"}),
         ),
         (
             "telegram",
             json!({"kind": "telegram", "name": "Telegram", "secret": "demo-telegram-secret",
-                   "bot_token": "100001:demo-bot-token", "api_base_url": fakes}),
+                   "bot_token": "100001:demo-bot-token", "api_base_url": fakes, "default_agent_id": "max"}),
         ),
     ];
     for (id, body) in channels {

@@ -96,7 +96,8 @@ async fn status_closing_notes_and_replies_to_closed() {
     let settings = json!({
         "auto_close": {"enabled": false, "after_seconds": 86400},
         "closing_notes": {"mode": "category_required", "categories": ["billing"], "auto_generate": false},
-        "ai": {"end_session_on_human_assignment": true, "stop_on_human_reply": true},
+        "ai": {"end_session_on_human_assignment": true, "stop_on_human_reply": true,
+               "summarizer": {"kind": "builtin"}},
         "reopen_on_contact_message": true
     });
     let r = h.put(&admin(), "/settings", settings.clone()).await;

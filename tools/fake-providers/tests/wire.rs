@@ -467,8 +467,14 @@ async fn the_model_refuses_without_a_key_fails_and_is_slow_on_demand() {
         .await
         .unwrap();
     let started = std::time::Instant::now();
-    let (status, _, _) = complete(&base, Some("k"), chat("Hi", false)).await;
-    assert_eq!(status, 200);
+    let control = fake_providers::Control::new(&base);
+    let (answered, held) = tokio::join!(complete(&base, Some("k"), chat("Hi", false)), async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        control.held("model").await.unwrap()
+    });
+    assert_eq!(answered.0, 200);
+    assert_eq!(held, 1, "the answer is held while it waits");
+    assert_eq!(control.held("model").await.unwrap(), 0);
     assert!(
         started.elapsed() >= std::time::Duration::from_millis(300),
         "held back"

@@ -258,6 +258,9 @@ pub async fn a_dead_model_hands_the_conversation_to_people(base: &str) {
     let conv = ann_writes(&ws, 1, "Hello?").await;
     let c = until_conv(&ws, &conv, |c| c["human_handoff"] == true, "the hand-off").await;
     let took = started.elapsed();
+    println!(
+        "a_dead_model_hands_the_conversation_to_people: handed over {took:?} after the contact wrote"
+    );
     assert!(took < Duration::from_secs(75), "handed over after {took:?}");
     assert_eq!(c["agent"]["session"]["active"], false);
     let timeline = ws.timeline(&conv).await;
