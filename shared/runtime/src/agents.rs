@@ -6,37 +6,21 @@
 //! item failure and comes back after the visibility timeout; an answer
 //! already applied is not applied twice (its dedupe key).
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use inbox_app::App;
 use inbox_domain::agents::AnswerRequest;
-use inbox_domain::model::DomainEvent;
 use inbox_store::Store;
-use serde_json::Value;
 
 /// The request a record carries: the rule's EventBridge envelope of an
 /// `ai.reply_requested` event. `None` for anything else.
 pub fn request_of(body: &str) -> Option<AnswerRequest> {
-    let envelope: Value = serde_json::from_str(body).ok()?;
-    let event: DomainEvent = serde_json::from_value(serde_json::json!({
-        "detail_type": envelope.get("detail-type")?,
-        "detail": envelope.get("detail")?,
-    }))
-    .ok()?;
-    AnswerRequest::of(&event)
+    AnswerRequest::of(&crate::sqs::bus_event(body)?)
 }
 
 /// Answers every record, at once; names in the response the records to
 /// deliver again.
 pub async fn agent_worker<S: Store>(app: &App<S>, event: &SqsEvent) -> SqsBatchResponse {
-    let answers = event.records.iter().map(|r| answer(app, r));
-    let failed = futures::future::join_all(answers).await;
-    SqsBatchResponse {
-        batch_item_failures: failed
-            .into_iter()
-            .flatten()
-            .map(|item_identifier| BatchItemFailure { item_identifier })
-            .collect(),
-    }
+    crate::sqs::each_record(event, |r| answer(app, r)).await
 }
 
 /// One record: `Some(its id)` when it must come back.

@@ -14,6 +14,7 @@ pub mod exports;
 pub mod jobs;
 pub mod live;
 pub mod sender;
+pub mod sqs;
 pub mod webhooks;
 
 pub use catalogue::{FUNCTION_ENV, Function};

@@ -7,12 +7,10 @@
 //! timeout; after five receives it goes to the dead-letter queue.
 
 use async_trait::async_trait;
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use inbox_app::{App, AppError, Attempted, SendQueue, SendTask};
 use inbox_domain::delivery::MAX_RETRY_GAP_MILLIS;
-use inbox_domain::model::DomainEvent;
 use inbox_store::{Store, StoreError};
-use serde_json::Value;
 
 /// The send queue on SQS.
 #[derive(Debug, Clone)]
@@ -67,27 +65,13 @@ pub fn task_of(body: &str) -> Option<SendTask> {
     if let Ok(task) = serde_json::from_str::<SendTask>(body) {
         return Some(task);
     }
-    let envelope: Value = serde_json::from_str(body).ok()?;
-    let event: DomainEvent = serde_json::from_value(serde_json::json!({
-        "detail_type": envelope.get("detail-type")?,
-        "detail": envelope.get("detail")?,
-    }))
-    .ok()?;
-    SendTask::first(&event)
+    SendTask::first(&crate::sqs::bus_event(body)?)
 }
 
 /// Makes the attempt of every record, at once; names in the response the
 /// records to deliver again.
 pub async fn send_worker<S: Store>(app: &App<S>, event: &SqsEvent) -> SqsBatchResponse {
-    let attempts = event.records.iter().map(|r| attempt(app, r));
-    let failed = futures::future::join_all(attempts).await;
-    SqsBatchResponse {
-        batch_item_failures: failed
-            .into_iter()
-            .flatten()
-            .map(|item_identifier| BatchItemFailure { item_identifier })
-            .collect(),
-    }
+    crate::sqs::each_record(event, |r| attempt(app, r)).await
 }
 
 /// One record: `Some(its id)` when it must come back.

@@ -4,7 +4,7 @@
 //! API webhooks, and the answers reaching the fake WhatsApp API.
 
 use super::delivery::{
-    Fakes, WA_PHONE_ID, WA_SECRET, delivered_conversation, sending_channels, until_status,
+    Fakes, WA_PHONE_ID, WA_SECRET, sending_channels, until_status, whatsapp_writes,
 };
 use super::*;
 use crate::e2e::receiver::Receiver;
@@ -44,30 +44,18 @@ async fn whatsapp_with_max(ws: &Ws, fakes: &Fakes) {
     assert_eq!(view["default_agent_id"], "max");
 }
 
+/// A flow's workspace whose WhatsApp channel Max (on the fake model) answers first.
+async fn max_answers_on_whatsapp(base: &str, flow: &str) -> (Ws, Fakes) {
+    let ws = ready(base, flow).await;
+    let fakes = Fakes::start().await;
+    max_on_the_fake_model(&ws, &fakes).await;
+    whatsapp_with_max(&ws, &fakes).await;
+    (ws, fakes)
+}
+
 /// Ann writes `text` on WhatsApp (message `n` of the flow); her conversation.
 async fn ann_writes(ws: &Ws, n: u32, text: &str) -> String {
-    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
-        "field": "messages",
-        "value": {"messaging_product": "whatsapp",
-                  "metadata": {"display_phone_number": "15550001111", "phone_number_id": WA_PHONE_ID},
-                  "contacts": [{"profile": {"name": "Ann"}, "wa_id": "447700900123"}],
-                  "messages": [{"from": "447700900123", "id": format!("wamid.ai-{}-{n}", ws.id),
-                                "timestamp": "1795255200", "type": "text", "text": {"body": text}}]}}]}]})
-    .to_string();
-    let signature = inbox_channels::verify::whatsapp_signature(WA_SECRET, body.as_bytes());
-    ws.raw(
-        None,
-        Method::POST,
-        &format!("/webhooks/whatsapp/{}/wa", ws.id),
-        &[
-            ("content-type", "application/json"),
-            ("x-hub-signature-256", &signature),
-        ],
-        Some(body.into_bytes()),
-    )
-    .await
-    .expect(200);
-    delivered_conversation(ws, "wa").await
+    whatsapp_writes(ws, &format!("wamid.ai-{}-{n}", ws.id), text).await
 }
 
 async fn messages(ws: &Ws, conv: &str) -> Vec<Value> {
@@ -202,10 +190,7 @@ pub async fn the_ai_answers_first_then_hands_over(base: &str) {
 /// The model answers 2 s after Bob took the conversation: the answer is
 /// discarded, nothing stored, nothing sent.
 pub async fn an_answer_after_a_person_stepped_in_is_discarded(base: &str) {
-    let ws = ready(base, "ai_race").await;
-    let fakes = Fakes::start().await;
-    max_on_the_fake_model(&ws, &fakes).await;
-    whatsapp_with_max(&ws, &fakes).await;
+    let (ws, fakes) = max_answers_on_whatsapp(base, "ai_race").await;
     fakes
         .control
         .delay(&json!({"provider": "model", "ms": 2000, "times": 1}))
@@ -247,10 +232,7 @@ pub async fn an_answer_after_a_person_stepped_in_is_discarded(base: &str) {
 /// The model fails every try: after 3 tries the conversation goes to
 /// people (`ai_unavailable`) and waits in `pending_human`.
 pub async fn a_dead_model_hands_the_conversation_to_people(base: &str) {
-    let ws = ready(base, "ai_dead").await;
-    let fakes = Fakes::start().await;
-    max_on_the_fake_model(&ws, &fakes).await;
-    whatsapp_with_max(&ws, &fakes).await;
+    let (ws, fakes) = max_answers_on_whatsapp(base, "ai_dead").await;
     fakes
         .fail(json!({"provider": "model", "status": 503}))
         .await;

@@ -126,13 +126,18 @@ pub(super) async fn delivered_conversation(ws: &Ws, channel: &str) -> String {
 
 /// Ann writes on WhatsApp (a signed Cloud API webhook): the window opens.
 async fn whatsapp_contact_writes(ws: &Ws) -> String {
+    whatsapp_writes(ws, &format!("wamid.in-{}", ws.id), "Hello?").await
+}
+
+/// Ann writes `text` on the `wa` channel as WhatsApp message `wamid`; her conversation.
+pub(super) async fn whatsapp_writes(ws: &Ws, wamid: &str, text: &str) -> String {
     let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
         "field": "messages",
         "value": {"messaging_product": "whatsapp",
                   "metadata": {"display_phone_number": "15550001111", "phone_number_id": WA_PHONE_ID},
                   "contacts": [{"profile": {"name": "Ann"}, "wa_id": "447700900123"}],
-                  "messages": [{"from": "447700900123", "id": format!("wamid.in-{}", ws.id),
-                                "timestamp": "1795255200", "type": "text", "text": {"body": "Hello?"}}]}}]}]})
+                  "messages": [{"from": "447700900123", "id": wamid,
+                                "timestamp": "1795255200", "type": "text", "text": {"body": text}}]}}]}]})
     .to_string();
     let signature = inbox_channels::verify::whatsapp_signature(WA_SECRET, body.as_bytes());
     ws.raw(
