@@ -88,6 +88,15 @@ impl<S: Store> App<S> {
         conv: &Conversation,
         messages: &[Message],
     ) -> Result<Option<AgentAnswer>, ModelFailure> {
+        // What every try sends, made once: the same prompt, the same bytes.
+        let turns = match &agent.answers {
+            AgentKind::Llm(llm) => {
+                prompt(&llm.instructions, &agent.id, messages, llm.history_messages)
+            }
+            _ => Vec::new(),
+        };
+        let event = reply_request_event(req, conv, messages, self.clock().now());
+        let body = event.body();
         let started = Instant::now();
         let mut tries = 1;
         loop {
@@ -96,13 +105,11 @@ impl<S: Store> App<S> {
                     let model = self
                         .chat_model()
                         .ok_or_else(|| ModelFailure::Unreachable("no model client here".into()))?;
-                    let turns =
-                        prompt(&llm.instructions, &agent.id, messages, llm.history_messages);
                     let got = model.complete(&llm.endpoint(), &turns).await;
                     (got.map(|a| Some(a.into())), llm.timeout_seconds * 1_000)
                 }
                 AgentKind::Webhook(hook) => (
-                    self.call_webhook_agent(&hook.url, &hook.secret, req, conv, messages)
+                    self.call_webhook_agent(&hook.url, &hook.secret, &event.id, &body)
                         .await,
                     RESPONSE_TIMEOUT_SECONDS * 1_000,
                 ),
@@ -127,27 +134,23 @@ impl<S: Store> App<S> {
         }
     }
 
-    /// One signed POST of the request to a webhook agent, its body read.
+    /// One signed POST of the request's event to a webhook agent, its answer read.
     async fn call_webhook_agent(
         &self,
         url: &str,
         secret: &str,
-        req: &AnswerRequest,
-        conv: &Conversation,
-        messages: &[Message],
+        event_id: &str,
+        body: &str,
     ) -> Result<Option<AgentAnswer>, ModelFailure> {
         let (transport, _) = self
             .webhooks()
             .ok_or_else(|| ModelFailure::Unreachable("no webhook transport here".into()))?;
-        let now = self.clock().now();
-        let event = reply_request_event(req, conv, messages, now);
-        let body = event.body();
         let post = WebhookPost {
             url,
             secret,
-            event_id: &event.id,
-            body: &body,
-            unix_now: now.unix_seconds(),
+            event_id,
+            body,
+            unix_now: self.clock().now().unix_seconds(),
         };
         match transport.call(&post).await {
             CallAnswer::Answered { status, body } if (200..300).contains(&status) => {
