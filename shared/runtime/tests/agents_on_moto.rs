@@ -6,7 +6,6 @@
 
 mod common;
 
-use aws_sdk_eventbridge::types::Target;
 use common::{ok as call, receive, who};
 use http::Method;
 use inbox_domain::webhooks::UrlPolicy;
@@ -18,63 +17,9 @@ use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_request_goes_through_the_rule_and_the_agents_queue_and_is_answered_once() {
-    let cfg = inbox_store::dynamo::testing::sdk_config().await;
-    let (eb, sqs) = (
-        aws_sdk_eventbridge::Client::new(&cfg),
-        aws_sdk_sqs::Client::new(&cfg),
-    );
-    let suffix = format!(
-        "{}-{}",
-        std::process::id(),
-        inbox_store::dynamo::testing::unique_table_name("a")
-    );
-    let bus_name = format!("inbox-agents-{suffix}");
-    eb.create_event_bus()
-        .name(&bus_name)
-        .send()
-        .await
-        .expect("bus");
-    let url = sqs
-        .create_queue()
-        .queue_name(format!("inbox-agents-{}", std::process::id()))
-        .send()
-        .await
-        .expect("queue")
-        .queue_url()
-        .expect("a url")
-        .to_string();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("attributes")
-        .attributes()
-        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
-        .cloned()
-        .expect("an arn");
     // The template's rule (infra/template.yaml, ReplyRequestsRule).
-    eb.put_rule()
-        .name("reply-requests")
-        .event_bus_name(&bus_name)
-        .event_pattern(r#"{"source": ["inbox"], "detail-type": ["ai.reply_requested"]}"#)
-        .send()
-        .await
-        .expect("rule");
-    eb.put_targets()
-        .rule("reply-requests")
-        .event_bus_name(&bus_name)
-        .targets(
-            Target::builder()
-                .id("agent-queue")
-                .arn(arn)
-                .build()
-                .expect("target"),
-        )
-        .send()
-        .await
-        .expect("target");
+    let aws = common::RuleToQueue::new("agents", "ai.reply_requested").await;
+    let (sqs, url) = (aws.sqs.clone(), aws.url.clone());
 
     let fakes = fake_providers::start().await.expect("fakes");
     let control = fake_providers::Control::new(&fakes);
@@ -94,7 +39,7 @@ async fn a_reply_request_goes_through_the_rule_and_the_agents_queue_and_is_answe
         .with_chat_model(Arc::new(
             inbox_delivery::model::OpenAiChat::new(UrlPolicy::AllowLoopback).expect("a client"),
         ));
-    let bus = inbox_events::EventBridgeBus::new(eb.clone(), &bus_name);
+    let bus = aws.bus();
     let (ada, bob) = (who("ada", "admin"), who("bob", "agent"));
     call(
         &app,

@@ -8,7 +8,6 @@
 mod common;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use aws_sdk_eventbridge::types::Target;
 use common::{ok as call, receive, who};
 use http::Method;
 use inbox_http::App;
@@ -85,63 +84,9 @@ async fn reply_and_publish(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_goes_from_the_outbox_through_the_rule_and_the_send_queue_to_the_provider_once() {
-    let cfg = inbox_store::dynamo::testing::sdk_config().await;
-    let (eb, sqs) = (
-        aws_sdk_eventbridge::Client::new(&cfg),
-        aws_sdk_sqs::Client::new(&cfg),
-    );
-    let suffix = format!(
-        "{}-{}",
-        std::process::id(),
-        inbox_store::dynamo::testing::unique_table_name("s")
-    );
-    let bus_name = format!("inbox-send-{suffix}");
-    eb.create_event_bus()
-        .name(&bus_name)
-        .send()
-        .await
-        .expect("bus");
-    let url = sqs
-        .create_queue()
-        .queue_name(format!("inbox-send-{}", std::process::id()))
-        .send()
-        .await
-        .expect("queue")
-        .queue_url()
-        .expect("a url")
-        .to_string();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("attributes")
-        .attributes()
-        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
-        .cloned()
-        .expect("an arn");
     // The template's rule (infra/template.yaml, OutboundMessagesRule).
-    eb.put_rule()
-        .name("outbound")
-        .event_bus_name(&bus_name)
-        .event_pattern(r#"{"source": ["inbox"], "detail-type": ["message.outbound"]}"#)
-        .send()
-        .await
-        .expect("rule");
-    eb.put_targets()
-        .rule("outbound")
-        .event_bus_name(&bus_name)
-        .targets(
-            Target::builder()
-                .id("send-queue")
-                .arn(arn)
-                .build()
-                .expect("target"),
-        )
-        .send()
-        .await
-        .expect("target");
+    let aws = common::RuleToQueue::new("send", "message.outbound").await;
+    let (sqs, url) = (aws.sqs.clone(), aws.url.clone());
 
     let fakes = fake_providers::start().await.expect("fakes");
     let control = fake_providers::Control::new(&fakes);
@@ -154,7 +99,7 @@ async fn a_reply_goes_from_the_outbox_through_the_rule_and_the_send_queue_to_the
             Arc::new(inbox_delivery::HttpSender::new().expect("a client")),
             Arc::new(SqsSendQueue::new(sqs.clone(), &url)),
         );
-    let bus = inbox_events::EventBridgeBus::new(eb.clone(), &bus_name);
+    let bus = aws.bus();
     let (ada, bob) = (who("ada", "admin"), who("bob", "agent"));
     call(
         &app,

@@ -36,6 +36,92 @@ impl inbox_app::WebhookQueue for NothingQueued {
     }
 }
 
+/// A bus, a queue and the template's rule from one to the other for
+/// events of `detail_type`, made fresh on moto for one test.
+pub struct RuleToQueue {
+    /// EventBridge.
+    pub eb: aws_sdk_eventbridge::Client,
+    /// SQS.
+    pub sqs: aws_sdk_sqs::Client,
+    /// The bus's name.
+    pub bus_name: String,
+    /// The queue's URL.
+    pub url: String,
+}
+
+impl RuleToQueue {
+    /// Makes them, named after `stem`.
+    pub async fn new(stem: &str, detail_type: &str) -> RuleToQueue {
+        let cfg = inbox_store::dynamo::testing::sdk_config().await;
+        let (eb, sqs) = (
+            aws_sdk_eventbridge::Client::new(&cfg),
+            aws_sdk_sqs::Client::new(&cfg),
+        );
+        let suffix = format!(
+            "{}-{}",
+            std::process::id(),
+            inbox_store::dynamo::testing::unique_table_name("r")
+        );
+        let bus_name = format!("inbox-{stem}-{suffix}");
+        eb.create_event_bus()
+            .name(&bus_name)
+            .send()
+            .await
+            .expect("bus");
+        let url = sqs
+            .create_queue()
+            .queue_name(format!("inbox-{stem}-{}", std::process::id()))
+            .send()
+            .await
+            .expect("queue")
+            .queue_url()
+            .expect("a url")
+            .to_string();
+        let arn = sqs
+            .get_queue_attributes()
+            .queue_url(&url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("attributes")
+            .attributes()
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+            .cloned()
+            .expect("an arn");
+        eb.put_rule()
+            .name(stem)
+            .event_bus_name(&bus_name)
+            .event_pattern(json!({"source": ["inbox"], "detail-type": [detail_type]}).to_string())
+            .send()
+            .await
+            .expect("rule");
+        eb.put_targets()
+            .rule(stem)
+            .event_bus_name(&bus_name)
+            .targets(
+                aws_sdk_eventbridge::types::Target::builder()
+                    .id(format!("{stem}-queue"))
+                    .arn(arn)
+                    .build()
+                    .expect("target"),
+            )
+            .send()
+            .await
+            .expect("target");
+        RuleToQueue {
+            eb,
+            sqs,
+            bus_name,
+            url,
+        }
+    }
+
+    /// The bus as the publisher writes to it.
+    pub fn bus(&self) -> inbox_events::EventBridgeBus {
+        inbox_events::EventBridgeBus::new(self.eb.clone(), &self.bus_name)
+    }
+}
+
 /// What the queue holds now (waiting up to `patience` for the first record).
 pub async fn receive(sqs: &aws_sdk_sqs::Client, url: &str, patience: Duration) -> SqsEvent {
     let deadline = Instant::now() + patience;
