@@ -11,7 +11,7 @@ use inbox_http::App;
 use inbox_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, Semaphore, mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 /// Requests answered at once (each mostly waits on a model or a webhook).
 pub const ANSWER_CONCURRENCY: usize = 32;
@@ -52,25 +52,13 @@ impl EventBus for AnsweringBus {
 /// `stop` turns true.
 pub async fn run_answers<S: Store + 'static>(
     app: Arc<App<S>>,
-    mut requests: mpsc::UnboundedReceiver<AnswerRequest>,
+    requests: mpsc::UnboundedReceiver<AnswerRequest>,
     wrote: Arc<Notify>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
-    let slots = Arc::new(Semaphore::new(ANSWER_CONCURRENCY));
-    loop {
-        let req = tokio::select! {
-            r = requests.recv() => match r {
-                Some(r) => r,
-                None => return,
-            },
-            _ = stop.changed() => return,
-        };
-        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
-            return;
-        };
+    crate::workers::run_pool(requests, ANSWER_CONCURRENCY, stop, move |req: AnswerRequest| {
         let (app, wrote) = (Arc::clone(&app), Arc::clone(&wrote));
-        tokio::spawn(async move {
-            let _slot = slot;
+        async move {
             for attempt in 0..=RETRIES {
                 match app.answer(&req).await {
                     Ok(done) => {
@@ -88,6 +76,7 @@ pub async fn run_answers<S: Store + 'static>(
                     }
                 }
             }
-        });
-    }
+        }
+    })
+    .await;
 }

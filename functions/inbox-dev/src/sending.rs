@@ -13,7 +13,7 @@ use inbox_http::App;
 use inbox_store::{Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, Semaphore, mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 /// Attempts in flight at once (provider calls wait on the network, not the CPU).
 pub const SEND_CONCURRENCY: usize = 64;
@@ -95,25 +95,13 @@ impl EventBus for SendingBus {
 pub async fn run_sends<S: Store + 'static>(
     app: Arc<App<S>>,
     queue: LocalSendQueue,
-    mut tasks: mpsc::UnboundedReceiver<SendTask>,
+    tasks: mpsc::UnboundedReceiver<SendTask>,
     wrote: Arc<Notify>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
-    let slots = Arc::new(Semaphore::new(SEND_CONCURRENCY));
-    loop {
-        let task = tokio::select! {
-            t = tasks.recv() => match t {
-                Some(t) => t,
-                None => return,
-            },
-            _ = stop.changed() => return,
-        };
-        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
-            return;
-        };
+    crate::workers::run_pool(tasks, SEND_CONCURRENCY, stop, move |task: SendTask| {
         let (app, queue, wrote) = (Arc::clone(&app), queue.clone(), Arc::clone(&wrote));
-        tokio::spawn(async move {
-            let _slot = slot;
+        async move {
             let later = match app.deliver(&task).await {
                 Ok(Attempted::Busy) => Some(CLAIM_LEASE_MILLIS + 1_000),
                 Ok(done) => {
@@ -135,6 +123,7 @@ pub async fn run_sends<S: Store + 'static>(
             if let Some(wait) = later {
                 let _ = queue.enqueue(&task, wait).await;
             }
-        });
-    }
+        }
+    })
+    .await;
 }

@@ -115,3 +115,36 @@ pub async fn auto_close<S: Store>(
         }
     }
 }
+
+/// Runs `work` on each item `items` yields, at most `concurrency` at once,
+/// until the channel closes or `stop` turns true (the in-process stand-in
+/// for a queue and its function's concurrency).
+pub async fn run_pool<T, F, Fut>(
+    mut items: tokio::sync::mpsc::UnboundedReceiver<T>,
+    concurrency: usize,
+    mut stop: watch::Receiver<bool>,
+    work: F,
+) where
+    T: Send + 'static,
+    F: Fn(T) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let slots = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    loop {
+        let item = tokio::select! {
+            i = items.recv() => match i {
+                Some(i) => i,
+                None => return,
+            },
+            _ = stop.changed() => return,
+        };
+        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
+            return;
+        };
+        let job = work(item);
+        tokio::spawn(async move {
+            let _slot = slot;
+            job.await;
+        });
+    }
+}
