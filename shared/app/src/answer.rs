@@ -17,7 +17,7 @@ use inbox_domain::llm::{ModelFailure, prompt};
 use inbox_domain::model::{AiAgent, Conversation, DirectoryEntry, Message};
 use inbox_domain::webhooks::RESPONSE_TIMEOUT_SECONDS;
 use inbox_domain::{Command, DomainError, Role};
-use inbox_store::{DedupeKey, Store};
+use inbox_store::{DedupeKey, LookupKey, Store};
 use std::time::{Duration, Instant};
 
 /// How long an answer's dedupe key is kept: longer than any queue keeps a message.
@@ -50,9 +50,15 @@ impl<S: Store> App<S> {
     /// store failure: the request is to be delivered again.
     pub async fn answer(&self, req: &AnswerRequest) -> Result<Answered, AppError> {
         let store = self.store();
-        let Some(DirectoryEntry::Agent(agent)) =
-            store.get_person(&req.workspace_id, &req.agent_id).await?
-        else {
+        // The agent and the conversation in one read.
+        let mut context = store
+            .load_context(
+                &req.workspace_id,
+                Some(&req.conversation_id),
+                &[LookupKey::Person(req.agent_id.clone())],
+            )
+            .await?;
+        let Some(DirectoryEntry::Agent(agent)) = context.people.remove(&req.agent_id) else {
             return Ok(Answered::NotCalled);
         };
         let history = match &agent.answers {
@@ -60,9 +66,6 @@ impl<S: Store> App<S> {
             AgentKind::Webhook(w) => w.history_messages,
             AgentKind::Llm(l) => l.history_messages,
         };
-        let context = store
-            .load_context(&req.workspace_id, Some(&req.conversation_id), &[])
-            .await?;
         let Some(conv) = context.conversation else {
             return Ok(Answered::NotCalled);
         };
